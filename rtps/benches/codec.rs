@@ -1,0 +1,2 @@
+//! Codec micro-benches (filled in with the codec).
+fn main() {}

@@ -1,0 +1,1 @@
+//! Plain CDR (XCDR1) serde support. See the submodules.

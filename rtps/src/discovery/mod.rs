@@ -1,0 +1,1 @@
+//! SPDP/SEDP discovery data.

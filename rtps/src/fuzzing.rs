@@ -1,0 +1,1 @@
+//! Entry points for the `fuzz/` targets: each takes arbitrary bytes and must not panic.

@@ -1,0 +1,2 @@
+//! AML-IP workload distribution on a pure-Rust RTPS stack.
+#![forbid(unsafe_code)]
