@@ -12,6 +12,7 @@
 
 pub mod cursor;
 pub mod error;
+pub mod parameter;
 pub mod types;
 
 pub use cursor::{Endianness, Reader, Writer};
