@@ -368,3 +368,208 @@ impl ReaderData {
         to_vec(|w| self.emit_payload(w))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::data::arbitrary::{reader_data, writer_data};
+    use crate::discovery::data::qos::{Durability, History, ReliabilityKind};
+    use crate::wire::cursor::Endianness;
+    use crate::wire::types::GuidPrefix;
+    use proptest::prelude::*;
+
+    const PREFIX: [u8; 12] = [0x01, 0xa7, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd, 0, 0, 0, 1];
+
+    fn guid(entity: u32) -> Guid {
+        Guid::new(GuidPrefix(PREFIX), EntityId::from_u32(entity))
+    }
+
+    fn status_writer() -> WriterData {
+        let mut w = WriterData::new(guid(0x0000_0103), "amlip/status", "amlip::status");
+        w.endpoint.qos.durability = Durability::TransientLocal;
+        w.type_max_size_serialized = Some(144);
+        w
+    }
+
+    fn golden_writer() -> Vec<u8> {
+        let mut b = vec![0x00, 0x03, 0x00, 0x00];
+        let mut guid_param = |b: &mut Vec<u8>, pid: u8, entity: [u8; 4]| {
+            b.extend_from_slice(&[pid, 0, 16, 0]);
+            b.extend_from_slice(&PREFIX);
+            b.extend_from_slice(&entity);
+        };
+        guid_param(&mut b, 0x5a, [0, 0, 1, 0x03]);
+        guid_param(&mut b, 0x50, [0, 0, 1, 0xc1]);
+        b.extend_from_slice(&[0x05, 0, 20, 0, 13, 0, 0, 0]);
+        b.extend_from_slice(b"amlip/status\0\0\0\0");
+        b.extend_from_slice(&[0x07, 0, 20, 0, 14, 0, 0, 0]);
+        b.extend_from_slice(b"amlip::status\0\0\0");
+        guid_param(&mut b, 0x70, [0, 0, 1, 0x03]);
+        b.extend_from_slice(&[0x15, 0, 4, 0, 2, 4, 0, 0]);
+        b.extend_from_slice(&[0x16, 0, 4, 0, 0x01, 0xa7, 0, 0]);
+        b.extend_from_slice(&[0x60, 0, 4, 0, 144, 0, 0, 0]);
+        b.extend_from_slice(&[0x1a, 0, 12, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0x9a, 0x99, 0x99, 0x19]);
+        b.extend_from_slice(&[0x1d, 0, 4, 0, 1, 0, 0, 0]);
+        b.extend_from_slice(&[0x40, 0, 8, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+        b.extend_from_slice(&[0x01, 0, 0, 0]);
+        b
+    }
+
+    fn target_reader() -> ReaderData {
+        let mut r = ReaderData::new(
+            guid(0x0000_0304),
+            "amlip/job_task_target",
+            "amlip::ms_reference",
+        );
+        r.endpoint.qos.reliability.kind = ReliabilityKind::Reliable;
+        r.endpoint.qos.history = History::KeepAll;
+        r.endpoint.participant_guid = None;
+        r.endpoint.protocol_version = None;
+        r.endpoint.vendor_id = None;
+        r
+    }
+
+    /// The reader in big-endian (PL_CDR_BE).
+    fn golden_reader_be() -> Vec<u8> {
+        let mut b = vec![0x00, 0x02, 0x00, 0x00];
+        b.extend_from_slice(&[0, 0x5a, 0, 16]);
+        b.extend_from_slice(&PREFIX);
+        b.extend_from_slice(&[0, 0, 3, 0x04]);
+        b.extend_from_slice(&[0, 0x05, 0, 28, 0, 0, 0, 22]);
+        b.extend_from_slice(b"amlip/job_task_target\0\0\0");
+        b.extend_from_slice(&[0, 0x07, 0, 24, 0, 0, 0, 20]);
+        b.extend_from_slice(b"amlip::ms_reference\0");
+        b.extend_from_slice(&[0, 0x70, 0, 16]);
+        b.extend_from_slice(&PREFIX);
+        b.extend_from_slice(&[0, 0, 3, 0x04]);
+        b.extend_from_slice(&[0, 0x1a, 0, 12, 0, 0, 0, 2, 0, 0, 0, 0, 0x19, 0x99, 0x99, 0x9a]);
+        b.extend_from_slice(&[0, 0x1d, 0, 4, 0, 0, 0, 0]);
+        b.extend_from_slice(&[0, 0x40, 0, 8, 0, 0, 0, 1, 0, 0, 0, 1]);
+        b.extend_from_slice(&[0, 0x01, 0, 0]);
+        b
+    }
+
+    #[test]
+    fn emits_golden_sedp_writer_bytes_and_nothing_past_them() {
+        let expected = golden_writer();
+        let mut buf = vec![0xa5u8; expected.len() + 16];
+        let mut w = Writer::new(&mut buf, Endianness::Little);
+        status_writer().emit_payload(&mut w).unwrap();
+        assert_eq!(w.position(), expected.len());
+        assert_eq!(&buf[..expected.len()], &expected[..]);
+        assert!(buf[expected.len()..].iter().all(|b| *b == 0xa5));
+        assert_eq!(WriterData::from_payload(&expected), Ok(status_writer()));
+    }
+
+    #[test]
+    fn emits_golden_sedp_reader_bytes_in_big_endian() {
+        let expected = golden_reader_be();
+        let mut buf = vec![0xa5u8; expected.len() + 16];
+        let mut w = Writer::new(&mut buf, Endianness::Big);
+        target_reader().emit_payload(&mut w).unwrap();
+        assert_eq!(w.position(), expected.len());
+        assert_eq!(&buf[..expected.len()], &expected[..]);
+        assert!(buf[expected.len()..].iter().all(|b| *b == 0xa5));
+        assert_eq!(ReaderData::from_payload(&expected), Ok(target_reader()));
+    }
+
+    #[test]
+    fn every_truncation_fails() {
+        for payload in [golden_writer(), golden_reader_be()] {
+            for n in 0..payload.len() {
+                assert!(WriterData::from_payload(&payload[..n]).is_err(), "w {n}");
+                assert!(ReaderData::from_payload(&payload[..n]).is_err(), "r {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn side_specific_ids_are_raw_on_the_other_side() {
+        // A writer's TYPE_MAX_SIZE_SERIALIZED read as reader data is kept raw, not lost.
+        let as_reader = ReaderData::from_payload(&golden_writer()).unwrap();
+        assert_eq!(
+            as_reader.endpoint.other_parameters,
+            vec![(ParameterId::TYPE_MAX_SIZE_SERIALIZED, vec![144, 0, 0, 0])]
+        );
+        assert_eq!(
+            as_reader.endpoint.qos.reliability.kind,
+            ReliabilityKind::Reliable
+        );
+    }
+
+    #[test]
+    fn requires_a_guid_topic_and_type_but_accepts_key_hash_for_the_guid() {
+        let mut w = status_writer();
+        w.endpoint.other_parameters.clear();
+        let strip = |data: &WriterData, id: ParameterId| {
+            let payload = data.to_payload().unwrap();
+            let list = pl_cdr_list(&payload).unwrap();
+            let mut buf = vec![0u8; 1024];
+            let mut wr = Writer::new(&mut buf, Endianness::Little);
+            Encapsulation::new(EncapsulationKind::PL_CDR_LE).emit(&mut wr).unwrap();
+            for p in list.iter().filter(|p| p.id != id) {
+                emit_parameter(&mut wr, p.id, |wr| wr.put(p.value, "v")).unwrap();
+            }
+            emit_sentinel(&mut wr).unwrap();
+            let n = wr.position();
+            buf.truncate(n);
+            buf
+        };
+        let no_topic = strip(&w, ParameterId::TOPIC_NAME);
+        assert_eq!(
+            WriterData::from_payload(&no_topic),
+            Err(DiscoveryError::Missing("PID_TOPIC_NAME"))
+        );
+        let no_type = strip(&w, ParameterId::TYPE_NAME);
+        assert_eq!(
+            WriterData::from_payload(&no_type),
+            Err(DiscoveryError::Missing("PID_TYPE_NAME"))
+        );
+        let key_only = strip(&w, ParameterId::ENDPOINT_GUID);
+        assert_eq!(WriterData::from_payload(&key_only), Ok(w.clone()));
+        w.endpoint.key_hash = None;
+        let neither = strip(&w, ParameterId::ENDPOINT_GUID);
+        assert_eq!(
+            WriterData::from_payload(&neither),
+            Err(DiscoveryError::Missing("PID_ENDPOINT_GUID"))
+        );
+    }
+
+    #[test]
+    fn sends_expects_inline_qos_only_when_true() {
+        let mut r = target_reader();
+        let plain = r.to_payload().unwrap();
+        let list = pl_cdr_list(&plain).unwrap();
+        assert!(list.get(ParameterId::EXPECTS_INLINE_QOS).is_none());
+        r.expects_inline_qos = true;
+        let payload = r.to_payload().unwrap();
+        let list = pl_cdr_list(&payload).unwrap();
+        assert_eq!(
+            list.get(ParameterId::EXPECTS_INLINE_QOS).map(|p| p.value),
+            Some(&[1u8, 0, 0, 0][..])
+        );
+        assert_eq!(ReaderData::from_payload(&payload), Ok(r));
+    }
+
+    proptest! {
+        #[test]
+        fn any_writer_data_round_trips_in_both_byte_orders(d in writer_data(), big in any::<bool>()) {
+            let endian = if big { Endianness::Big } else { Endianness::Little };
+            let mut buf = vec![0u8; 8192];
+            let mut w = Writer::new(&mut buf, endian);
+            d.emit_payload(&mut w).unwrap();
+            let n = w.position();
+            prop_assert_eq!(WriterData::from_payload(&buf[..n]), Ok(d));
+        }
+
+        #[test]
+        fn any_reader_data_round_trips_in_both_byte_orders(d in reader_data(), big in any::<bool>()) {
+            let endian = if big { Endianness::Big } else { Endianness::Little };
+            let mut buf = vec![0u8; 8192];
+            let mut w = Writer::new(&mut buf, endian);
+            d.emit_payload(&mut w).unwrap();
+            let n = w.position();
+            prop_assert_eq!(ReaderData::from_payload(&buf[..n]), Ok(d));
+        }
+    }
+}

@@ -269,3 +269,230 @@ impl ParticipantData {
         to_vec(|w| self.emit_payload(w))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::data::arbitrary::participant_data;
+    use crate::discovery::data::MAX_LOCATORS;
+    use crate::wire::cursor::Endianness;
+    use crate::wire::error::ParseError;
+    use proptest::prelude::*;
+    use std::net::Ipv4Addr;
+
+    const PREFIX: [u8; 12] = [0x01, 0xa7, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd, 0, 0, 0, 1];
+
+    fn ours() -> ParticipantData {
+        let mut d = ParticipantData::new(GuidPrefix(PREFIX));
+        d.domain_id = Some(166);
+        d.metatraffic_unicast_locators = vec![Locator::udp_v4(Ipv4Addr::LOCALHOST, 48910)];
+        d.default_unicast_locators = vec![Locator::udp_v4(Ipv4Addr::LOCALHOST, 48911)];
+        d.lease_duration = Duration {
+            seconds: 20,
+            fraction: 0,
+        };
+        d.entity_name = Some("rs".into());
+        d.property_list = vec![("fastdds.application.id".into(), "AML_IP".into())];
+        d
+    }
+
+    fn golden() -> Vec<u8> {
+        let mut b = vec![0x00, 0x03, 0x00, 0x00];
+        b.extend_from_slice(&[0x15, 0, 4, 0, 2, 4, 0, 0]);
+        b.extend_from_slice(&[0x16, 0, 4, 0, 0x01, 0xa7, 0, 0]);
+        b.extend_from_slice(&[0x50, 0, 16, 0]);
+        b.extend_from_slice(&PREFIX);
+        b.extend_from_slice(&[0, 0, 1, 0xc1]);
+        b.extend_from_slice(&[0x0f, 0, 4, 0, 166, 0, 0, 0]);
+        for (pid, port) in [(0x32u8, 0x0eu8), (0x31, 0x0f)] {
+            b.extend_from_slice(&[pid, 0, 24, 0, 1, 0, 0, 0, port, 0xbf, 0, 0]);
+            b.extend_from_slice(&[0; 12]);
+            b.extend_from_slice(&[127, 0, 0, 1]);
+        }
+        b.extend_from_slice(&[0x02, 0, 8, 0, 20, 0, 0, 0, 0, 0, 0, 0]);
+        b.extend_from_slice(&[0x58, 0, 4, 0, 0x3f, 0, 0, 0]);
+        b.extend_from_slice(&[0x62, 0, 8, 0, 3, 0, 0, 0, b'r', b's', 0, 0]);
+        b.extend_from_slice(&[0x59, 0, 44, 0, 1, 0, 0, 0, 23, 0, 0, 0]);
+        b.extend_from_slice(b"fastdds.application.id\0\0");
+        b.extend_from_slice(&[7, 0, 0, 0]);
+        b.extend_from_slice(b"AML_IP\0\0");
+        b.extend_from_slice(&[0x01, 0, 0, 0]);
+        b
+    }
+
+    #[test]
+    fn emits_golden_spdp_bytes_and_nothing_past_them() {
+        let expected = golden();
+        let mut buf = vec![0xa5u8; expected.len() + 16];
+        let mut w = Writer::new(&mut buf, Endianness::Little);
+        ours().emit_payload(&mut w).unwrap();
+        assert_eq!(w.position(), expected.len());
+        assert_eq!(&buf[..expected.len()], &expected[..]);
+        assert!(buf[expected.len()..].iter().all(|b| *b == 0xa5));
+        assert_eq!(ours().to_payload().unwrap(), expected);
+        assert_eq!(ParticipantData::from_payload(&expected), Ok(ours()));
+    }
+
+    #[test]
+    fn every_truncation_fails() {
+        let payload = golden();
+        for n in 0..payload.len() {
+            assert!(
+                ParticipantData::from_payload(&payload[..n]).is_err(),
+                "prefix of {n} bytes parsed"
+            );
+        }
+    }
+
+    #[test]
+    fn reports_too_small_a_buffer() {
+        let mut buf = [0u8; 100];
+        let mut w = Writer::new(&mut buf, Endianness::Little);
+        assert!(matches!(
+            ours().emit_payload(&mut w),
+            Err(EmitError::BufferTooSmall(_))
+        ));
+    }
+
+    fn payload_with(params: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut buf = vec![0u8; 1024];
+        let mut w = Writer::new(&mut buf, Endianness::Little);
+        Encapsulation::new(EncapsulationKind::PL_CDR_LE).emit(&mut w).unwrap();
+        for (id, value) in params {
+            emit_parameter(&mut w, ParameterId(*id), |w| w.put(value, "v")).unwrap();
+        }
+        emit_sentinel(&mut w).unwrap();
+        let n = w.position();
+        buf.truncate(n);
+        buf
+    }
+
+    const GUID: &[u8] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 0, 1, 0xc1];
+
+    #[test]
+    fn requires_version_vendor_guid_and_builtin_endpoints() {
+        let all: [(u16, &[u8]); 4] = [
+            (0x15, &[2, 1, 0, 0]),
+            (0x16, &[1, 0x10, 0, 0]),
+            (0x50, GUID),
+            (0x58, &[0x3f, 0, 0, 0]),
+        ];
+        let d = ParticipantData::from_payload(&payload_with(&all)).unwrap();
+        assert_eq!(d.lease_duration, ParticipantData::DEFAULT_LEASE_DURATION);
+        assert_eq!(d.domain_id, None);
+        let names = [
+            "PID_PROTOCOL_VERSION",
+            "PID_VENDORID",
+            "PID_PARTICIPANT_GUID",
+            "PID_BUILTIN_ENDPOINT_SET",
+        ];
+        for (skip, name) in names.iter().enumerate() {
+            let some: Vec<_> = (0..4).filter(|i| *i != skip).map(|i| all[i]).collect();
+            assert_eq!(
+                ParticipantData::from_payload(&payload_with(&some)),
+                Err(DiscoveryError::Missing(name))
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_protocol_major_other_than_2_and_unknown_must_understand() {
+        let base: [(u16, &[u8]); 4] = [
+            (0x15, &[1, 0, 0, 0]),
+            (0x16, &[1, 0x10, 0, 0]),
+            (0x50, GUID),
+            (0x58, &[0x3f, 0, 0, 0]),
+        ];
+        assert_eq!(
+            ParticipantData::from_payload(&payload_with(&base)),
+            Err(DiscoveryError::Incompatible(ParameterId::PROTOCOL_VERSION))
+        );
+        let mut list = base.to_vec();
+        list[0] = (0x15, &[2, 5, 0, 0]);
+        list.push((0x4777, &[]));
+        assert_eq!(
+            ParticipantData::from_payload(&payload_with(&list)),
+            Err(DiscoveryError::Incompatible(ParameterId(0x4777)))
+        );
+        // Vendor ids with the bit set and known must-understand ids are fine.
+        list.pop();
+        list.push((0xc777, &[9, 9, 9, 9]));
+        list.push((0x4014, &[2, 0, 0, 0, b't', 0, 0, 0]));
+        let d = ParticipantData::from_payload(&payload_with(&list)).unwrap();
+        assert_eq!(d.domain_tag.as_deref(), Some("t"));
+        assert_eq!(d.other_parameters, vec![(ParameterId(0xc777), vec![9, 9, 9, 9])]);
+    }
+
+    #[test]
+    fn first_of_a_repeated_id_wins_and_locators_accumulate() {
+        let loc = |port: u8| {
+            let mut v = vec![1, 0, 0, 0, port, 0, 0, 0];
+            v.extend_from_slice(&[0; 16]);
+            v
+        };
+        let (l1, l2) = (loc(1), loc(2));
+        let list: [(u16, &[u8]); 8] = [
+            (0x15, &[2, 1, 0, 0]),
+            (0x16, &[1, 0x10, 0, 0]),
+            (0x50, GUID),
+            (0x58, &[0x3f, 0, 0, 0]),
+            (0x0f, &[7, 0, 0, 0]),
+            (0x0f, &[8, 0, 0, 0]),
+            (0x32, &l1),
+            (0x32, &l2),
+        ];
+        let d = ParticipantData::from_payload(&payload_with(&list)).unwrap();
+        assert_eq!(d.domain_id, Some(7));
+        let ports: Vec<_> = d.metatraffic_unicast_locators.iter().map(|l| l.port).collect();
+        assert_eq!(ports, [1, 2]);
+    }
+
+    #[test]
+    fn refuses_more_locators_than_the_cap() {
+        let mut d = ours();
+        d.default_unicast_locators = vec![Locator::INVALID; MAX_LOCATORS];
+        let payload = d.to_payload().unwrap();
+        assert_eq!(ParticipantData::from_payload(&payload), Ok(d.clone()));
+        d.default_unicast_locators.push(Locator::INVALID);
+        assert_eq!(
+            d.to_payload(),
+            Err(EmitError::Unrepresentable("locator list"))
+        );
+        let mut extra = payload.clone();
+        let at = extra.len() - 4;
+        let mut param = vec![0x31, 0, 24, 0];
+        param.extend_from_slice(&[0; 24]);
+        extra.splice(at..at, param);
+        assert_eq!(
+            ParticipantData::from_payload(&extra),
+            Err(DiscoveryError::Parse(ParseError::TooLarge("locator list")))
+        );
+    }
+
+    #[test]
+    fn never_repeats_a_modelled_id_from_other_parameters() {
+        let mut d = ours();
+        d.other_parameters = vec![
+            (ParameterId::DOMAIN_ID, vec![9, 0, 0, 0]),
+            (ParameterId(0x8007), vec![1, 0, 0, 0]),
+        ];
+        let back = ParticipantData::from_payload(&d.to_payload().unwrap()).unwrap();
+        assert_eq!(back.domain_id, Some(166));
+        assert_eq!(back.other_parameters, vec![(ParameterId(0x8007), vec![1, 0, 0, 0])]);
+    }
+
+    proptest! {
+        #[test]
+        fn any_participant_data_round_trips_in_both_byte_orders(
+            d in participant_data(),
+            big in any::<bool>(),
+        ) {
+            let endian = if big { Endianness::Big } else { Endianness::Little };
+            let mut buf = vec![0u8; 8192];
+            let mut w = Writer::new(&mut buf, endian);
+            d.emit_payload(&mut w).unwrap();
+            let n = w.position();
+            prop_assert_eq!(ParticipantData::from_payload(&buf[..n]), Ok(d));
+        }
+    }
+}
