@@ -1,6 +1,5 @@
 //! Entry points for the `fuzz/` targets: each takes arbitrary bytes and must not panic.
 
-/// Parse an RTPS message and walk all its submessages (RTPS 2.5 §8.3.4).
 pub fn message_parse(data: &[u8]) {
     if let Ok(m) = crate::wire::Message::parse(data) {
         for s in m.submessages() {
@@ -11,9 +10,6 @@ pub fn message_parse(data: &[u8]) {
     }
 }
 
-/// Every parsed submessage re-emits byte-identically via `emit_as_received`, and emitting its
-/// representation (in its own byte order) parses back to an equal representation; panics only
-/// on a real codec bug.
 pub fn message_roundtrip(data: &[u8]) {
     use crate::wire::{EmitError, Submessage, SubmessageRef, Writer};
 
@@ -58,9 +54,8 @@ pub fn message_roundtrip(data: &[u8]) {
             (a, b) => assert_eq!(a, b, "representation changed on re-emit"),
         }
     }
-/// Discovery data (`discovery::data`): try the payload as SPDP participant data, SEDP writer
-/// data, SEDP reader data and a disposal key; whatever parses must re-emit and parse back to
-/// the same representation.
+}
+
 pub fn discovery_data(data: &[u8]) {
     use crate::discovery::data::{guid_from_key_payload, ParticipantData, ReaderData, WriterData};
 
@@ -84,4 +79,8 @@ pub fn discovery_data(data: &[u8]) {
     round_trip!(WriterData);
     round_trip!(ReaderData);
     let _ = guid_from_key_payload(data);
+}
+
+pub fn cdr_deserialize(data: &[u8]) {
+    crate::cdr::fuzz::round_trip(data);
 }
