@@ -226,6 +226,16 @@ eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
 eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
 ";
 
+    proptest::proptest! {
+        #[test]
+        fn parsers_never_panic_on_arbitrary_text(text in ".{0,400}") {
+            let _ = parse_proc_net_dev(&text);
+            let locals = parse_fib_trie_local(&text);
+            let routes = parse_proc_net_route(&text);
+            let _ = address_of("eth0", &locals, &routes);
+        }
+    }
+
     #[test]
     fn proc_net_dev_lists_interface_names() {
         assert_eq!(parse_proc_net_dev(DEV), vec!["lo", "eth0"]);

@@ -343,7 +343,8 @@ impl UdpReceiver {
     }
 }
 
-/// The send socket: bound to `interface:0`, multicast out of the interface with TTL 1.
+/// The send socket: bound to `interface:0`; multicast (when active) goes out of the interface
+/// with TTL 1 and loops back to local members.
 #[derive(Debug)]
 pub struct UdpSender {
     socket: UdpSocket,
@@ -502,6 +503,17 @@ fn bind_multicast(
     Ok(s)
 }
 
+/// Send multicast out of `interface` only, with TTL 1, looped back to local members.
+fn enable_multicast_send(socket: &UdpSocket, interface: Ipv4Addr) -> Result<(), BindError> {
+    let s = socket2::SockRef::from(socket);
+    s.set_multicast_if_v4(&interface)
+        .map_err(socket_err("IP_MULTICAST_IF"))?;
+    s.set_multicast_loop_v4(true)
+        .map_err(socket_err("IP_MULTICAST_LOOP"))?;
+    s.set_multicast_ttl_v4(1)
+        .map_err(socket_err("IP_MULTICAST_TTL"))
+}
+
 fn bind_sender(config: &TransportConfig) -> Result<UdpSender, BindError> {
     let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))
         .map_err(socket_err("create send socket"))?;
@@ -510,12 +522,6 @@ fn bind_sender(config: &TransportConfig) -> Result<UdpSender, BindError> {
     }
     s.bind(&SockAddr::from(SocketAddrV4::new(config.interface, 0)))
         .map_err(socket_err("bind send socket"))?;
-    s.set_multicast_if_v4(&config.interface)
-        .map_err(socket_err("IP_MULTICAST_IF"))?;
-    s.set_multicast_loop_v4(true)
-        .map_err(socket_err("IP_MULTICAST_LOOP"))?;
-    s.set_multicast_ttl_v4(1)
-        .map_err(socket_err("IP_MULTICAST_TTL"))?;
     match config.send_timeout {
         None => s.set_nonblocking(true).map_err(socket_err("O_NONBLOCK"))?,
         Some(t) => s
@@ -527,6 +533,31 @@ fn bind_sender(config: &TransportConfig) -> Result<UdpSender, BindError> {
         interface: config.interface,
         multicast: false,
     })
+}
+
+/// Set up multicast send options and the multicast receivers (SPDP, and user if configured).
+fn open_multicast(
+    config: &TransportConfig,
+    ports: &Ports,
+    sender: &UdpSender,
+) -> Result<(UdpReceiver, Option<UdpReceiver>), BindError> {
+    enable_multicast_send(&sender.socket, config.interface)?;
+    let open = |port: u16, kind: ReceiverKind| {
+        bind_multicast(
+            SPDP_MULTICAST_GROUP,
+            port,
+            config.interface,
+            config.recv_buffer,
+        )
+        .map(|s| UdpReceiver::new(s, kind, SocketAddrV4::new(SPDP_MULTICAST_GROUP, port)))
+    };
+    let spdp = open(ports.spdp_multicast, ReceiverKind::MetatrafficMulticast)?;
+    let user = if config.user_multicast {
+        Some(open(ports.user_multicast, ReceiverKind::UserMulticast)?)
+    } else {
+        None
+    };
+    Ok((spdp, user))
 }
 
 impl UdpTransport {
@@ -591,39 +622,11 @@ impl UdpTransport {
         let mut user_multicast = None;
         let mut multicast_error = None;
         if config.multicast {
-            let joined = bind_multicast(
-                SPDP_MULTICAST_GROUP,
-                ports.spdp_multicast,
-                interface,
-                config.recv_buffer,
-            )
-            .and_then(|spdp| {
-                let user = if config.user_multicast {
-                    Some(bind_multicast(
-                        SPDP_MULTICAST_GROUP,
-                        ports.user_multicast,
-                        interface,
-                        config.recv_buffer,
-                    )?)
-                } else {
-                    None
-                };
-                Ok((spdp, user))
-            });
+            let joined = open_multicast(&config, &ports, &sender);
             match joined {
                 Ok((spdp, user)) => {
-                    metatraffic_multicast = Some(UdpReceiver::new(
-                        spdp,
-                        ReceiverKind::MetatrafficMulticast,
-                        SocketAddrV4::new(SPDP_MULTICAST_GROUP, ports.spdp_multicast),
-                    ));
-                    user_multicast = user.map(|s| {
-                        UdpReceiver::new(
-                            s,
-                            ReceiverKind::UserMulticast,
-                            SocketAddrV4::new(SPDP_MULTICAST_GROUP, ports.user_multicast),
-                        )
-                    });
+                    metatraffic_multicast = Some(spdp);
+                    user_multicast = user;
                     sender.multicast = true;
                 }
                 Err(BindError::Socket { what, error }) => {
