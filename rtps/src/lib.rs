@@ -11,4 +11,5 @@
 pub mod cdr;
 pub mod discovery;
 pub mod fuzzing;
+pub mod transport;
 pub mod wire;
