@@ -1,2 +1,4 @@
 //! AML-IP workload distribution on a pure-Rust RTPS stack.
 #![forbid(unsafe_code)]
+
+pub mod multiservice;
