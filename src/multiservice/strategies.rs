@@ -44,3 +44,14 @@ pub(crate) fn arb_status() -> impl Strategy<Value = Status> {
         state: StateKind(s),
     })
 }
+
+/// A fixed anchor for the virtual clocks of the state-machine tests (the only wall-clock read).
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn epoch() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// A test node id.
+pub(crate) fn node(name: &str, n: u8) -> AmlipId {
+    AmlipId::new(name, [n, 0xa5, 0x5a, n]).unwrap()
+}
