@@ -45,11 +45,18 @@ impl Chaos {
     }
 }
 
-/// Run `f` for every seed (or the one in `AMLIP_TEST_SEED`), naming the seed on failure.
+/// Run `f` for seeds `0..count` (`AMLIP_TEST_SEEDS` overrides the count; `AMLIP_TEST_SEED`
+/// runs just that one), naming the seed on failure.
 pub fn for_seeds(name: &str, count: u64, f: impl Fn(u64)) {
     let seeds: Vec<u64> = match std::env::var("AMLIP_TEST_SEED") {
         Ok(s) => vec![s.parse().expect("AMLIP_TEST_SEED must be a u64")],
-        Err(_) => (0..count).collect(),
+        Err(_) => {
+            let n = std::env::var("AMLIP_TEST_SEEDS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(count);
+            (0..n).collect()
+        }
     };
     for seed in seeds {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(seed)));
@@ -192,6 +199,18 @@ impl Bus {
     pub fn submit(&mut self, client: AmlipId, jobs: &[String]) {
         if let Some(c) = self.clients.get_mut(&client) {
             c.backlog.extend(jobs.iter().cloned());
+        }
+        self.submit_backlog(client);
+        self.flush();
+    }
+
+    /// Cancel a task (recorded as cancelled if it was pending); a sequential client moves on.
+    pub fn cancel(&mut self, client: AmlipId, task: TaskId) {
+        let now = self.now;
+        if let Some(c) = self.clients.get_mut(&client) {
+            if c.machine.cancel(now, task) {
+                c.cancelled.insert(task);
+            }
         }
         self.submit_backlog(client);
         self.flush();
