@@ -289,6 +289,16 @@ impl Client {
         true
     }
 
+    /// Cancel every pending task (before the node goes away), releasing the servers that
+    /// replied to tasks not yet assigned; returns how many tasks were pending.
+    pub fn cancel_all(&mut self, now: Instant) -> usize {
+        let handles: Vec<TaskId> = self.handles.keys().copied().collect();
+        for t in &handles {
+            self.cancel(now, *t);
+        }
+        handles.len()
+    }
+
     /// The participant of `server` is gone (lease expired, or it published `dropped`): re-request
     /// every task assigned to it under a new task id, and never choose its replies again.
     pub fn server_lost(&mut self, now: Instant, server: AmlipId) {

@@ -225,3 +225,27 @@ fn task_ids_run_out_with_an_error_not_a_wrap() {
     );
     assert_eq!(c.in_flight(), 0);
 }
+
+#[test]
+fn cancel_all_releases_every_unassigned_task() {
+    let now = epoch();
+    let mut c = Client::new(node("main", 1));
+    for j in ["a", "b", "c"] {
+        c.submit(now, j.into()).unwrap();
+    }
+    c.handle_reply_available(now, reply(&c, 1, node("s", 1)));
+    drain(&mut c);
+    assert_eq!(c.cancel_all(now), 3);
+    let targets: Vec<u32> = drain(&mut c)
+        .into_iter()
+        .map(|o| match o {
+            Outgoing::Target(r) => {
+                assert!(!r.server_id.is_defined());
+                r.task_id.0
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(targets, [0, 2]);
+    assert_eq!(c.in_flight(), 0);
+}

@@ -328,6 +328,34 @@ pub fn participant_properties(id: &AmlipId, kind: NodeKind) -> Vec<(&'static str
     ]
 }
 
+/// What an AML-IP node's DomainParticipant looks like (spec §6.1; observed §2, §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantDescription {
+    /// DDS domain ([`DEFAULT_DOMAIN_ID`] unless configured).
+    pub domain_id: u32,
+    /// Participant name (`PID_ENTITY_NAME`) = the node name.
+    pub name: String,
+    /// Properties announced in SPDP (`PID_PROPERTY_LIST`, propagated), in wire order.
+    pub properties: Vec<(&'static str, String)>,
+    /// Properties set locally, not propagated (a StatusNode ignores its own endpoints).
+    pub local_properties: Vec<(&'static str, String)>,
+}
+
+/// The participant of node `id` of kind `kind` on `domain_id` (spec §6.1).
+pub fn participant(id: &AmlipId, kind: NodeKind, domain_id: u32) -> ParticipantDescription {
+    let local_properties = if kind == NodeKind::STATUS {
+        vec![(PROPERTY_IGNORE_LOCAL_ENDPOINTS, "true".to_owned())]
+    } else {
+        Vec::new()
+    };
+    ParticipantDescription {
+        domain_id,
+        name: id.name().to_owned(),
+        properties: participant_properties(id, kind),
+        local_properties,
+    }
+}
+
 /// The compact, key-sorted metadata JSON of a node (spec §6.1; observed §3).
 pub fn metadata_json(id: &AmlipId, kind: NodeKind) -> String {
     let [a, b, c, d] = id.rand();
@@ -531,6 +559,15 @@ mod tests {
                 ),
                 ("fastdds.application.id", "AML_IP".to_owned()),
             ]
+        );
+        let p = participant(&main_id(), NodeKind::MAIN, DEFAULT_DOMAIN_ID);
+        assert_eq!((p.domain_id, p.name.as_str()), (166, "AMLMainNode"));
+        assert_eq!(p.properties, props);
+        assert!(p.local_properties.is_empty());
+        let st = participant(&main_id(), NodeKind::STATUS, 3);
+        assert_eq!(
+            st.local_properties,
+            [("fastdds.ignore_local_endpoints", "true".to_owned())]
         );
         let odd = AmlipId::new("a\"b\\c\u{1}", [0; 4]).unwrap();
         assert_eq!(
