@@ -281,7 +281,9 @@ impl Server {
         }
         let req = target.request();
         self.seen.insert(&req);
-        if self.queued.remove(&req) && self.queue.len() > 2 * self.queued.len() + 16 {
+        if self.queued.remove(&req)
+            && self.queue.len() > self.queued.len().saturating_mul(2).saturating_add(16)
+        {
             let queued = &self.queued;
             self.queue.retain(|r| queued.contains(r));
         }
