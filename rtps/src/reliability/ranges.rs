@@ -32,11 +32,6 @@ impl RangeSet {
         self.ranges.is_empty()
     }
 
-    /// Remove everything.
-    pub(crate) fn clear(&mut self) {
-        self.ranges.clear();
-    }
-
     /// Insert one value.
     pub(crate) fn insert(&mut self, v: i64) {
         self.insert_range(v, v.saturating_add(1));
@@ -149,6 +144,7 @@ impl RangeSet {
     }
 
     /// Number of values in the set (saturating).
+    #[cfg(test)]
     pub(crate) fn count(&self) -> u64 {
         self.ranges.iter().fold(0u64, |acc, (&s, &e)| {
             acc.saturating_add(u64::try_from(e.saturating_sub(s)).unwrap_or(u64::MAX))
