@@ -1,0 +1,1 @@
+//! Tests of DATA and DATA_FRAG.
