@@ -11,4 +11,6 @@
 pub mod cdr;
 pub mod discovery;
 pub mod fuzzing;
+pub mod history;
+pub mod reliability;
 pub mod wire;
