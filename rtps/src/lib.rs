@@ -13,4 +13,5 @@ pub mod discovery;
 pub mod fuzzing;
 pub mod history;
 pub mod reliability;
+pub mod transport;
 pub mod wire;
