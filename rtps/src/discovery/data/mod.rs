@@ -100,7 +100,11 @@ pub fn pl_cdr_list(payload: &[u8]) -> Result<ParameterList<'_>, DiscoveryError> 
     let endian = match header.kind {
         EncapsulationKind::PL_CDR_LE | EncapsulationKind::PL_CDR_BE => header.kind.endianness(),
         k if k.is_xcdr2() => return Err(DiscoveryError::Unsupported("XCDR2 encapsulation")),
-        _ => return Err(DiscoveryError::Unsupported("discovery data that is not PL_CDR")),
+        _ => {
+            return Err(DiscoveryError::Unsupported(
+                "discovery data that is not PL_CDR",
+            ))
+        }
     };
     let endian = endian.ok_or(DiscoveryError::Unsupported("encapsulation kind"))?;
     let mut r = Reader::new(body, endian);
@@ -121,7 +125,9 @@ mod tests {
         let cdr = [0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00];
         assert_eq!(
             pl_cdr_list(&cdr),
-            Err(DiscoveryError::Unsupported("discovery data that is not PL_CDR"))
+            Err(DiscoveryError::Unsupported(
+                "discovery data that is not PL_CDR"
+            ))
         );
         let x2 = [0x00, 0x0b, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00];
         assert_eq!(

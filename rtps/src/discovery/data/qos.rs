@@ -202,7 +202,11 @@ macro_rules! kind_policy {
 
 kind_policy!(Durability, DURABILITY, "durability kind");
 kind_policy!(Ownership, OWNERSHIP, "ownership kind");
-kind_policy!(DestinationOrder, DESTINATION_ORDER, "destination order kind");
+kind_policy!(
+    DestinationOrder,
+    DESTINATION_ORDER,
+    "destination order kind"
+);
 
 /// `HISTORY` (DDS 1.4 §2.2.3.18), `PID_HISTORY`: kind and depth (depth ignored for KEEP_ALL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -667,10 +671,7 @@ impl EndpointQos {
     /// Emit `RELIABILITY`, `DURABILITY` and `HISTORY` always, and every other policy whose
     /// value differs from its default (rtps-interop.md "QoS PIDs to send").
     pub fn emit(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
-        fn non_default<P: QosPolicy + Default>(
-            w: &mut Writer<'_>,
-            p: &P,
-        ) -> Result<(), EmitError> {
+        fn non_default<P: QosPolicy + Default>(w: &mut Writer<'_>, p: &P) -> Result<(), EmitError> {
             if *p != P::default() {
                 emit_policy(w, p)?;
             }
@@ -743,10 +744,7 @@ mod tests {
             coherent_access: true,
             ordered_access: false,
         };
-        assert_eq!(
-            emit_le(&p),
-            [0x21, 0, 8, 0, 1, 0, 0, 0, 1, 0, 0, 0]
-        );
+        assert_eq!(emit_le(&p), [0x21, 0, 8, 0, 1, 0, 0, 0, 1, 0, 0, 0]);
         let part = Partition(vec!["a".into(), "bc".into()]);
         assert_eq!(
             emit_le(&part),
@@ -784,7 +782,13 @@ mod tests {
         let (w, r) = (EndpointQos::writer_default(), EndpointQos::reader_default());
         assert_eq!(w.reliability.kind, ReliabilityKind::Reliable);
         assert_eq!(r.reliability.kind, ReliabilityKind::BestEffort);
-        assert_eq!(EndpointQos { reliability: r.reliability, ..w }, r);
+        assert_eq!(
+            EndpointQos {
+                reliability: r.reliability,
+                ..w
+            },
+            r
+        );
         assert_eq!(w.history, History::KeepLast { depth: 1 });
         assert_eq!(w.liveliness.lease_duration, Duration::INFINITE);
     }
@@ -831,7 +835,10 @@ mod tests {
             for cut in 0..used {
                 let mut q = qos.clone();
                 let mut short = Reader::new(&value[..cut], Endianness::Little);
-                assert!(q.parse_parameter(id, &mut short).is_err(), "{id:?} at {cut}");
+                assert!(
+                    q.parse_parameter(id, &mut short).is_err(),
+                    "{id:?} at {cut}"
+                );
             }
             count += 1;
         }
