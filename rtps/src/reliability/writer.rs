@@ -1,0 +1,801 @@
+//! The stateful writer, reliable or best-effort (RTPS 2.5 §8.4.7, §8.4.8, §8.4.9).
+//!
+//! Sans-IO, quinn style: inputs are [`StatefulWriter::write`], `handle_acknack`,
+//! `handle_nack_frag` and `handle_timeout`; outputs are drained with
+//! [`StatefulWriter::poll_transmit`] (call it until `None` after every input), timers are read
+//! with [`StatefulWriter::poll_timeout`] and events with [`StatefulWriter::poll_event`]. `now`
+//! is always handed in; nothing here reads a clock, opens a socket or draws a random number.
+//!
+//! One transmit holds submessages for one reader, at most `max_transmit_size` bytes of them
+//! (one DATA or one fragment always goes, whatever the budget), in this order: repairs
+//! (DATA / DATA_FRAG / GAP for what the reader NACKed, after `nack_response_delay`), new
+//! changes (pushed in sequence-number order; a payload above `fragment_size` goes as DATA_FRAG,
+//! several fragments per submessage), then a HEARTBEAT when the reader is reliable and either
+//! one is due (periodic, or the answer to a non-final ACKNACK) or this transmit drained what
+//! it had to send (piggy-backed). INFO_TS precedes a DATA whose timestamp differs from the
+//! previous one in the same transmit. Readers are served round-robin.
+
+use core::fmt;
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Bound::{Excluded, Unbounded};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::fragment::{fragment_count, fragment_range};
+use super::out::{Destination, InlineQos, OutData, OutDataFrag, OutSubmessage, Transmit};
+use super::reader_proxy::{NackOutcome, ReaderProxy, ReaderProxyConfig};
+use crate::history::{
+    CacheChange, ChangeKind, HistoryCache, HistoryError, HistoryKind, ResourceLimits,
+};
+use crate::wire::sets::SequenceNumberSet;
+use crate::wire::submessage::{AckNack, Gap, Heartbeat, NackFrag};
+use crate::wire::{Guid, GuidPrefix, SequenceNumber, Time};
+
+/// Durability of a writer (DDS 1.4 §2.2.3.4): what a late-joining reader gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Durability {
+    /// Late joiners start with the next change written.
+    #[default]
+    Volatile,
+    /// Durable late joiners get the history.
+    TransientLocal,
+}
+
+/// Writer configuration (RTPS 2.5 §8.4.7.1, §8.4.9.1 attributes; DDS QoS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterConfig {
+    /// RELIABLE (HEARTBEAT, ACKNACK, repairs) or BEST_EFFORT.
+    pub reliable: bool,
+    /// VOLATILE or TRANSIENT_LOCAL.
+    pub durability: Durability,
+    /// KEEP_LAST(n) or KEEP_ALL.
+    pub history: HistoryKind,
+    /// `max_samples` / `max_instances`.
+    pub resource_limits: ResourceLimits,
+    /// Period of HEARTBEATs while some reliable reader has unacknowledged changes.
+    pub heartbeat_period: Duration,
+    /// Delay before answering a NACK (lets NACKs from several readers coalesce).
+    pub nack_response_delay: Duration,
+    /// Payloads larger than this go as DATA_FRAG fragments of this size.
+    pub fragment_size: u16,
+    /// Budget in bytes for the submessages of one transmit (the participant adds its header
+    /// and INFO_DST on top).
+    pub max_transmit_size: usize,
+    /// Push new changes to reliable readers (false: announce with HEARTBEAT and wait for NACKs).
+    pub push_mode: bool,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            reliable: true,
+            durability: Durability::Volatile,
+            history: HistoryKind::KeepLast { depth: 1 },
+            resource_limits: ResourceLimits::default(),
+            heartbeat_period: Duration::from_millis(100),
+            nack_response_delay: Duration::from_millis(5),
+            fragment_size: 64_000,
+            max_transmit_size: 65_000,
+            push_mode: true,
+        }
+    }
+}
+
+/// Why [`StatefulWriter::write`] failed (DDS 1.4 §2.2.2.4.2.11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteError {
+    /// KEEP_ALL history at `max_samples`: wait for [`WriterEvent::HistorySpaceAvailable`]
+    /// (up to max_blocking_time) and retry; nothing was dropped.
+    HistoryFull,
+    /// `max_instances` reached.
+    TooManyInstances,
+    /// The payload does not fit in a 32-bit sample size.
+    PayloadTooLarge,
+    /// The 64-bit sequence-number space is used up.
+    SequenceNumbersExhausted,
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WriteError::HistoryFull => "write: history full (KEEP_ALL at max_samples)",
+            WriteError::TooManyInstances => "write: too many instances",
+            WriteError::PayloadTooLarge => "write: payload larger than 4 GiB",
+            WriteError::SequenceNumbersExhausted => "write: sequence numbers exhausted",
+        })
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+/// Something the API layer may wait for (`poll_event`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriterEvent {
+    /// Every change below `below` is acknowledged by every reliable reader
+    /// (`wait_for_acknowledgments`).
+    Acknowledged {
+        /// First sequence number not acknowledged by all.
+        below: SequenceNumber,
+    },
+    /// A full KEEP_ALL history has room again (a blocked `write` may retry).
+    HistorySpaceAvailable,
+}
+
+/// Counters for diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriterStats {
+    /// DATA submessages sent (first time and repairs).
+    pub data_sent: u64,
+    /// DATA_FRAG submessages sent.
+    pub data_frag_sent: u64,
+    /// DATA / DATA_FRAG submessages sent as repairs.
+    pub repairs_sent: u64,
+    /// GAP submessages sent.
+    pub gaps_sent: u64,
+    /// HEARTBEAT submessages sent.
+    pub heartbeats_sent: u64,
+    /// ACKNACK / NACK_FRAG ignored because their count was not above the last one.
+    pub stale_nacks: u64,
+    /// ACKNACK / NACK_FRAG from a reader that is not matched (or best-effort).
+    pub unknown_reader: u64,
+}
+
+/// A reliable or best-effort writer with a proxy per matched reader (RTPS 2.5 §8.4.9).
+#[derive(Debug)]
+pub struct StatefulWriter {
+    guid: Guid,
+    config: WriterConfig,
+    history: HistoryCache,
+    last_sn: SequenceNumber,
+    readers: BTreeMap<Guid, ReaderProxy>,
+    heartbeat_count: u32,
+    next_heartbeat: Option<Instant>,
+    /// Round-robin position: the reader served last.
+    last_served: Option<Guid>,
+    events: VecDeque<WriterEvent>,
+    reported_acked_below: SequenceNumber,
+    reported_full: bool,
+    stats: WriterStats,
+}
+
+/// Bytes kept free in each transmit for GAP and HEARTBEAT after the data.
+const CONTROL_RESERVE: usize = 96;
+
+impl StatefulWriter {
+    /// A writer with an empty history and no matched reader.
+    pub fn new(guid: Guid, config: WriterConfig) -> Self {
+        let history = HistoryCache::new(config.history, config.resource_limits);
+        StatefulWriter {
+            guid,
+            config,
+            history,
+            last_sn: SequenceNumber::ZERO,
+            readers: BTreeMap::new(),
+            heartbeat_count: 0,
+            next_heartbeat: None,
+            last_served: None,
+            events: VecDeque::new(),
+            reported_acked_below: SequenceNumber(1),
+            reported_full: false,
+            stats: WriterStats::default(),
+        }
+    }
+
+    /// This writer's GUID.
+    pub fn guid(&self) -> Guid {
+        self.guid
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WriterConfig {
+        &self.config
+    }
+
+    /// The history cache (read-only).
+    pub fn history(&self) -> &HistoryCache {
+        &self.history
+    }
+
+    /// Sequence number of the last change written (0 before the first).
+    pub fn last_sn(&self) -> SequenceNumber {
+        self.last_sn
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// True when a KEEP_ALL history is at `max_samples` (a `write` would fail).
+    pub fn is_full(&self) -> bool {
+        self.history.is_full()
+    }
+
+    /// GUIDs of the matched readers.
+    pub fn matched_readers(&self) -> impl Iterator<Item = Guid> + '_ {
+        self.readers.keys().copied()
+    }
+
+    /// Write an ALIVE change of a keyless topic (RTPS 2.5 §8.4.7.2 `new_change`).
+    pub fn write(
+        &mut self,
+        now: Instant,
+        payload: Bytes,
+        source_timestamp: Option<Time>,
+    ) -> Result<SequenceNumber, WriteError> {
+        self.write_change(now, ChangeKind::Alive, None, payload, source_timestamp)
+    }
+
+    /// Write a change of any kind, with its instance's key hash for keyed topics; for a
+    /// dispose/unregister `payload` is the serialized key (or empty).
+    pub fn write_change(
+        &mut self,
+        now: Instant,
+        kind: ChangeKind,
+        key_hash: Option<[u8; 16]>,
+        payload: Bytes,
+        source_timestamp: Option<Time>,
+    ) -> Result<SequenceNumber, WriteError> {
+        if u32::try_from(payload.len()).is_err() {
+            return Err(WriteError::PayloadTooLarge);
+        }
+        if self.last_sn.0 == i64::MAX {
+            return Err(WriteError::SequenceNumbersExhausted);
+        }
+        let sn = self.last_sn.next();
+        let change = CacheChange {
+            sn,
+            kind,
+            key_hash,
+            source_timestamp,
+            payload,
+        };
+        match self.history.add_change(change) {
+            Ok(_evicted) => {}
+            Err(HistoryError::Full) => {
+                self.reported_full = true;
+                return Err(WriteError::HistoryFull);
+            }
+            Err(HistoryError::TooManyInstances) => return Err(WriteError::TooManyInstances),
+            Err(HistoryError::OutOfOrder) => return Err(WriteError::SequenceNumbersExhausted),
+        }
+        self.last_sn = sn;
+        if self.next_heartbeat.is_none() && self.readers.values().any(|p| p.reliable) {
+            self.next_heartbeat = now.checked_add(self.config.heartbeat_period);
+        }
+        self.remove_acked();
+        self.update_events();
+        Ok(sn)
+    }
+
+    /// Match a remote reader (RTPS 2.5 §8.4.7.5 `matched_reader_add`). A durable reader of a
+    /// TRANSIENT_LOCAL writer gets the history; any other starts with the next change.
+    /// Re-adding a matched reader updates its locators only.
+    pub fn add_matched_reader(&mut self, now: Instant, config: ReaderProxyConfig) {
+        let guid = config.remote_reader_guid;
+        if let Some(p) = self.readers.get_mut(&guid) {
+            p.config.locators = config.locators;
+            p.config.expects_inline_qos = config.expects_inline_qos;
+            return;
+        }
+        let proxy = ReaderProxy::new(
+            config,
+            self.config.reliable,
+            self.config.durability == Durability::TransientLocal,
+            self.last_sn,
+        );
+        if proxy.reliable && proxy.has_unacked(self.last_sn) && self.next_heartbeat.is_none() {
+            self.next_heartbeat = now.checked_add(self.config.heartbeat_period);
+        }
+        self.readers.insert(guid, proxy);
+        self.update_events();
+    }
+
+    /// Unmatch a reader (RTPS 2.5 §8.4.7.5 `matched_reader_remove`); false if unknown.
+    pub fn remove_matched_reader(&mut self, guid: Guid) -> bool {
+        let removed = self.readers.remove(&guid).is_some();
+        if removed {
+            self.remove_acked();
+            self.update_events();
+        }
+        removed
+    }
+
+    /// First sequence number not acknowledged by every reliable reader (`last_sn + 1` when
+    /// there is none).
+    pub fn acked_by_all_below(&self) -> SequenceNumber {
+        self.readers
+            .values()
+            .filter(|p| p.reliable)
+            .map(|p| p.acked_below)
+            .min()
+            .unwrap_or(self.last_sn.next())
+            .min(self.last_sn.next())
+    }
+
+    /// Has every reliable reader acknowledged `sn` (DDS `wait_for_acknowledgments`)?
+    pub fn is_acked_by_all(&self, sn: SequenceNumber) -> bool {
+        sn < self.acked_by_all_below()
+    }
+
+    /// An ACKNACK from reader `reader_prefix` + `acknack.reader_id` (RTPS 2.5 §8.4.9.2.8).
+    /// Stale counts are ignored; NACKed changes are resent after `nack_response_delay`.
+    pub fn handle_acknack(&mut self, now: Instant, reader_prefix: GuidPrefix, acknack: &AckNack) {
+        let guid = Guid::new(reader_prefix, acknack.reader_id);
+        let last_sn = self.last_sn;
+        let delay = self.config.nack_response_delay;
+        let Some(proxy) = self.readers.get_mut(&guid).filter(|p| p.reliable) else {
+            self.stats.unknown_reader += 1;
+            return;
+        };
+        if proxy.on_acknack(now, acknack, last_sn, delay) == NackOutcome::Stale {
+            self.stats.stale_nacks += 1;
+            return;
+        }
+        self.remove_acked();
+        self.update_events();
+    }
+
+    /// A NACK_FRAG from a reader (RTPS 2.5 §8.3.7.11, §8.4.14.1): resend those fragments.
+    pub fn handle_nack_frag(
+        &mut self,
+        now: Instant,
+        reader_prefix: GuidPrefix,
+        nack_frag: &NackFrag,
+    ) {
+        let guid = Guid::new(reader_prefix, nack_frag.reader_id);
+        let fs = usize::from(self.config.fragment_size.max(1));
+        let total = self
+            .history
+            .get(nack_frag.writer_sn)
+            .map(|c| c.payload.len())
+            .filter(|len| *len > fs)
+            .map_or(0, |len| fragment_count(len, fs));
+        let delay = self.config.nack_response_delay;
+        let Some(proxy) = self.readers.get_mut(&guid).filter(|p| p.reliable) else {
+            self.stats.unknown_reader += 1;
+            return;
+        };
+        let outcome = proxy.on_nack_frag(now, nack_frag, total, delay);
+        if outcome == NackOutcome::Stale {
+            self.stats.stale_nacks += 1;
+        }
+    }
+
+    /// Run expired timers (RTPS 2.5 §8.4.9.2.7: periodic HEARTBEAT). Early calls are no-ops.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(at) = self.next_heartbeat else {
+            return;
+        };
+        if at > now {
+            return;
+        }
+        let last_sn = self.last_sn;
+        let mut any = false;
+        for p in self.readers.values_mut() {
+            if p.has_unacked(last_sn) {
+                p.heartbeat_due = true;
+                any = true;
+            }
+        }
+        self.next_heartbeat = if any {
+            now.checked_add(self.config.heartbeat_period)
+        } else {
+            None
+        };
+    }
+
+    /// The earliest instant at which `handle_timeout` / `poll_transmit` have work to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.readers
+            .values()
+            .filter(|p| p.has_repairs())
+            .filter_map(|p| p.repair_at)
+            .chain(self.next_heartbeat)
+            .min()
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<WriterEvent> {
+        self.events.pop_front()
+    }
+
+    /// The next transmit, if any reader has something due at `now`. Drain until `None`.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        self.handle_timeout(now);
+        let order: Vec<Guid> = match self.last_served {
+            Some(last) => self
+                .readers
+                .range((Excluded(last), Unbounded))
+                .chain(self.readers.range(..=last))
+                .map(|(g, _)| *g)
+                .collect(),
+            None => self.readers.keys().copied().collect(),
+        };
+        for guid in order {
+            if let Some(t) = self.build_transmit(guid, now) {
+                self.last_served = Some(guid);
+                self.remove_acked();
+                self.update_events();
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    /// Drop changes nobody needs any more: under KEEP_ALL for a VOLATILE writer, those every
+    /// reliable reader acknowledged and every best-effort reader was sent.
+    fn remove_acked(&mut self) {
+        if self.config.history != HistoryKind::KeepAll
+            || self.config.durability != Durability::Volatile
+        {
+            return;
+        }
+        let floor = self
+            .readers
+            .values()
+            .map(|p| {
+                if p.reliable {
+                    p.acked_below
+                } else {
+                    p.highest_sent.next()
+                }
+            })
+            .min()
+            .unwrap_or(self.last_sn.next());
+        if self.history.min_sn().is_some_and(|min| min < floor) {
+            self.history.remove_below(floor);
+        }
+    }
+
+    fn update_events(&mut self) {
+        let below = self.acked_by_all_below();
+        if below > self.reported_acked_below {
+            self.reported_acked_below = below;
+            self.events
+                .retain(|e| !matches!(e, WriterEvent::Acknowledged { .. }));
+            self.events.push_back(WriterEvent::Acknowledged { below });
+        }
+        if self.reported_full && !self.history.is_full() {
+            self.reported_full = false;
+            self.events.push_back(WriterEvent::HistorySpaceAvailable);
+        }
+    }
+
+    /// Build the next transmit for one reader, or None if it has nothing due.
+    fn build_transmit(&mut self, guid: Guid, now: Instant) -> Option<Transmit> {
+        let StatefulWriter {
+            guid: writer_guid,
+            config,
+            history,
+            last_sn,
+            readers,
+            heartbeat_count,
+            stats,
+            ..
+        } = self;
+        let proxy = readers.get_mut(&guid)?;
+        let mut b = Batch::new(config.max_transmit_size, proxy, *writer_guid);
+        let fs = usize::from(config.fragment_size.max(1));
+
+        // 1. Repairs, once nack_response_delay has passed.
+        if proxy.reliable && proxy.repair_at.is_some_and(|t| t <= now) {
+            let sent_before = b.data_count;
+            repair_changes(&mut b, proxy, history, fs);
+            repair_fragments(&mut b, proxy, history, fs);
+            stats.repairs_sent += b.data_count - sent_before;
+            if !proxy.has_repairs() {
+                proxy.repair_at = None;
+            }
+        }
+        let repaired = b.data_count > 0;
+
+        // 2. New changes.
+        let mut sent_new = false;
+        if proxy.reliable && !config.push_mode {
+            if proxy.highest_sent < *last_sn {
+                proxy.highest_sent = *last_sn;
+                proxy.next_fragment = 1;
+                proxy.heartbeat_due = true;
+            }
+        } else {
+            sent_new = push_new_changes(&mut b, proxy, history, *last_sn, fs);
+        }
+
+        // 3. HEARTBEAT: due, or piggy-backed when this transmit drained the reader's queue.
+        let drained = proxy.highest_sent >= *last_sn && !proxy.has_repairs();
+        if proxy.reliable && (proxy.heartbeat_due || ((sent_new || repaired) && drained)) {
+            *heartbeat_count = heartbeat_count.wrapping_add(1);
+            let first = history
+                .min_sn()
+                .unwrap_or(last_sn.next())
+                .max(proxy.first_relevant);
+            b.subs.push(OutSubmessage::Heartbeat(Heartbeat {
+                reader_id: proxy.guid().entity_id,
+                writer_id: writer_guid.entity_id,
+                first_sn: first,
+                last_sn: *last_sn,
+                count: *heartbeat_count,
+                final_flag: proxy.acked_below > *last_sn,
+                liveliness_flag: false,
+            }));
+            proxy.heartbeat_due = false;
+            stats.heartbeats_sent += 1;
+        }
+        if b.subs.is_empty() {
+            return None;
+        }
+        stats.data_sent += b.data_count - b.frag_count;
+        stats.data_frag_sent += b.frag_count;
+        stats.gaps_sent += b.gap_count;
+        Some(Transmit {
+            destination: Destination {
+                guid,
+                locators: proxy.config.locators.clone(),
+            },
+            submessages: b.subs,
+        })
+    }
+}
+
+/// Submessages being gathered for one reader within a byte budget.
+struct Batch {
+    subs: Vec<OutSubmessage>,
+    used: usize,
+    budget: usize,
+    /// The INFO_TS state so far in this transmit (None: no INFO_TS yet).
+    timestamp: Option<Option<Time>>,
+    reader_id: crate::wire::EntityId,
+    writer_id: crate::wire::EntityId,
+    data_count: u64,
+    frag_count: u64,
+    gap_count: u64,
+}
+
+impl Batch {
+    fn new(max_transmit_size: usize, proxy: &ReaderProxy, writer: Guid) -> Self {
+        Batch {
+            subs: Vec::new(),
+            used: 0,
+            budget: max_transmit_size.saturating_sub(CONTROL_RESERVE),
+            timestamp: None,
+            reader_id: proxy.guid().entity_id,
+            writer_id: writer.entity_id,
+            data_count: 0,
+            frag_count: 0,
+            gap_count: 0,
+        }
+    }
+
+    /// Room for `len` more bytes (always for the first data submessage).
+    fn fits(&self, len: usize) -> bool {
+        self.data_count == 0 || self.used.saturating_add(len) <= self.budget
+    }
+
+    fn remaining(&self) -> usize {
+        self.budget.saturating_sub(self.used)
+    }
+
+    /// INFO_TS needed before a DATA with this timestamp, and its length.
+    fn timestamp_len(&self, ts: Option<Time>) -> usize {
+        match (self.timestamp, ts) {
+            (None, None) => 0,
+            (Some(prev), ts) if prev == ts => 0,
+            (_, Some(_)) => 12,
+            (Some(_), None) => 4,
+        }
+    }
+
+    fn push_data(&mut self, s: OutSubmessage, len: usize, ts: Option<Time>, is_frag: bool) {
+        if self.timestamp_len(ts) > 0 {
+            self.subs.push(OutSubmessage::InfoTimestamp(ts));
+        }
+        self.timestamp = Some(ts);
+        self.used = self.used.saturating_add(len);
+        self.subs.push(s);
+        self.data_count += 1;
+        if is_frag {
+            self.frag_count += 1;
+        }
+    }
+
+    /// GAP for `[start, end)` (RTPS 2.5 §8.3.7.4: gapStart up to gapList.base - 1).
+    fn push_gap(&mut self, start: SequenceNumber, end: SequenceNumber) {
+        if start >= end {
+            return;
+        }
+        self.subs.push(OutSubmessage::Gap(Gap {
+            reader_id: self.reader_id,
+            writer_id: self.writer_id,
+            gap_start: start,
+            gap_list: SequenceNumberSet::new(end),
+        }));
+        self.used = self.used.saturating_add(32);
+        self.gap_count += 1;
+    }
+
+    /// Try to add one DATA for `change`; false when the budget is used up.
+    fn try_data(&mut self, change: &CacheChange) -> bool {
+        let d = OutSubmessage::Data(OutData {
+            reader_id: self.reader_id,
+            writer_id: self.writer_id,
+            writer_sn: change.sn,
+            inline_qos: InlineQos::for_change(change.kind, change.key_hash),
+            payload: (change.kind == ChangeKind::Alive || !change.payload.is_empty())
+                .then(|| change.payload.clone()),
+            is_key: change.kind != ChangeKind::Alive,
+        });
+        let len = d.wire_len() + self.timestamp_len(change.source_timestamp);
+        if !self.fits(len) {
+            return false;
+        }
+        self.push_data(d, len, change.source_timestamp, false);
+        true
+    }
+
+    /// Add DATA_FRAGs for fragments `[from, to)` of `change`; returns the first fragment not
+    /// sent (== `to` when all went).
+    fn try_fragments(&mut self, change: &CacheChange, fs: usize, from: u32, to: u32) -> u32 {
+        let size = change.payload.len();
+        let qos = InlineQos::for_change(change.kind, change.key_hash);
+        let overhead = 36 + qos.wire_len() + 4 + self.timestamp_len(change.source_timestamp);
+        let mut n = from;
+        while n < to {
+            let room = self.remaining().saturating_sub(overhead) / fs;
+            let count = if self.data_count == 0 {
+                room.max(1)
+            } else {
+                room
+            };
+            let count = u32::try_from(count)
+                .unwrap_or(u32::MAX)
+                .min(to - n)
+                .min(u32::from(u16::MAX));
+            if count == 0 {
+                break;
+            }
+            let (Some(first), Some(last)) = (
+                fragment_range(size, fs, n),
+                fragment_range(size, fs, n + count - 1),
+            ) else {
+                break;
+            };
+            let bytes = change.payload.slice(first.start..last.end);
+            let len = overhead + bytes.len();
+            let s = OutSubmessage::DataFrag(OutDataFrag {
+                reader_id: self.reader_id,
+                writer_id: self.writer_id,
+                writer_sn: change.sn,
+                fragment_starting_num: n,
+                fragments_in_submessage: u16::try_from(count).unwrap_or(u16::MAX),
+                fragment_size: u16::try_from(fs).unwrap_or(u16::MAX),
+                sample_size: u32::try_from(size).unwrap_or(u32::MAX),
+                inline_qos: qos,
+                is_key: change.kind != ChangeKind::Alive,
+                fragments: bytes,
+            });
+            self.push_data(s, len, change.source_timestamp, true);
+            n += count;
+        }
+        n
+    }
+}
+
+fn is_fragmented(change: &CacheChange, fs: usize) -> bool {
+    change.payload.len() > fs
+}
+
+/// Resend NACKed changes: DATA if held, GAP if not (or never for this reader); fragmented
+/// changes become fragment requests.
+fn repair_changes(b: &mut Batch, proxy: &mut ReaderProxy, history: &HistoryCache, fs: usize) {
+    // Each iteration removes at least one sequence number or stops.
+    while let Some(first) = proxy.requested.first() {
+        let sn = SequenceNumber(first);
+        let run_end = proxy.requested.run_end(first).unwrap_or(first + 1);
+        if sn < proxy.first_relevant {
+            let end = run_end.min(proxy.first_relevant.0);
+            b.push_gap(sn, SequenceNumber(end));
+            proxy.requested.remove_range(first, end);
+            continue;
+        }
+        let Some(change) = history.get(sn) else {
+            let next_held = history.next_at_or_after(sn).map_or(i64::MAX, |s| s.0);
+            let end = run_end.min(next_held);
+            b.push_gap(sn, SequenceNumber(end));
+            proxy.requested.remove_range(first, end);
+            continue;
+        };
+        if is_fragmented(change, fs) {
+            let total = fragment_count(change.payload.len(), fs);
+            proxy
+                .requested_frags
+                .entry(sn)
+                .or_insert_with(|| super::ranges::RangeSet::new(1024))
+                .insert_range(1, i64::from(total) + 1);
+            proxy.requested.remove_range(first, first + 1);
+            continue;
+        }
+        if !b.try_data(change) {
+            return;
+        }
+        proxy.requested.remove_range(first, first + 1);
+    }
+}
+
+/// Resend NACKed fragments.
+fn repair_fragments(b: &mut Batch, proxy: &mut ReaderProxy, history: &HistoryCache, fs: usize) {
+    let sns: Vec<SequenceNumber> = proxy.requested_frags.keys().copied().collect();
+    for sn in sns {
+        let Some(change) = history.get(sn).filter(|c| is_fragmented(c, fs)) else {
+            proxy.requested_frags.remove(&sn);
+            b.push_gap(sn, sn.next());
+            continue;
+        };
+        let Some(set) = proxy.requested_frags.get_mut(&sn) else {
+            continue;
+        };
+        let ranges: Vec<(i64, i64)> = set.ranges().collect();
+        for (start, end) in ranges {
+            let from = u32::try_from(start).unwrap_or(u32::MAX);
+            let to = u32::try_from(end).unwrap_or(u32::MAX);
+            let next = b.try_fragments(change, fs, from, to);
+            set.remove_range(start, i64::from(next));
+            if next < to {
+                return;
+            }
+        }
+        if set.is_empty() {
+            proxy.requested_frags.remove(&sn);
+        }
+    }
+}
+
+/// Push changes after `highest_sent`; returns whether anything was sent.
+fn push_new_changes(
+    b: &mut Batch,
+    proxy: &mut ReaderProxy,
+    history: &HistoryCache,
+    last_sn: SequenceNumber,
+    fs: usize,
+) -> bool {
+    let mut sent = false;
+    while proxy.highest_sent < last_sn {
+        let sn = proxy.highest_sent.next();
+        let Some(change) = history.get(sn) else {
+            // Not held (KEEP_LAST overwrite, or acknowledged and removed): GAP to a reliable
+            // reader, skip for a best-effort one.
+            let end = history.next_at_or_after(sn).unwrap_or(last_sn.next());
+            if proxy.reliable {
+                b.push_gap(sn, end);
+                sent = true;
+            }
+            proxy.highest_sent = SequenceNumber(end.0 - 1);
+            proxy.next_fragment = 1;
+            continue;
+        };
+        if is_fragmented(change, fs) {
+            let total = fragment_count(change.payload.len(), fs);
+            let from = proxy.next_fragment.max(1);
+            let next = b.try_fragments(change, fs, from, total + 1);
+            sent |= next > from;
+            if next <= total {
+                proxy.next_fragment = next;
+                return sent;
+            }
+            proxy.highest_sent = sn;
+            proxy.next_fragment = 1;
+            continue;
+        }
+        if !b.try_data(change) {
+            return sent;
+        }
+        sent = true;
+        proxy.highest_sent = sn;
+    }
+    sent
+}
+
+#[cfg(test)]
+#[path = "writer_tests.rs"]
+mod tests;

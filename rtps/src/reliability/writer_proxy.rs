@@ -1,0 +1,522 @@
+//! A reader's state for one matched remote writer (RTPS 2.5 §8.4.10.4 `WriterProxy`,
+//! §8.4.12 reliable reader behaviour): what was delivered, what is buffered out of order,
+//! what the writer declared irrelevant, which samples are being reassembled.
+//!
+//! Every sequence number below `next_expected` has been delivered or is irrelevant (GAP) or
+//! lost (HEARTBEAT `firstSN` moved past it). Out-of-order samples wait in `buffered` within
+//! caps; a reliable writer resends what was dropped, so a full buffer costs time, never a
+//! sample. A sample that is still being reassembled is never acknowledged: it is left out of
+//! the ACKNACK bitmap (and so below its base) and its missing fragments are asked for with
+//! NACK_FRAG (oracles README finding 1).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
+
+use super::fragment::Reassembly;
+use super::out::InlineQos;
+use super::ranges::RangeSet;
+use super::reader::{ReaderConfig, ReaderStats, Sample};
+use crate::history::ChangeKind;
+use crate::wire::sets::SequenceNumberSet;
+use crate::wire::submessage::{AckNack, DataFrag, Gap, Heartbeat, HeartbeatFrag, NackFrag};
+use crate::wire::{EntityId, Guid, Locator, SequenceNumber, Time};
+
+/// Most irrelevant-range entries remembered per writer.
+const MAX_IRRELEVANT_RANGES: usize = 1024;
+
+/// A remote writer as matched by discovery (RTPS 2.5 §8.4.10.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterProxyConfig {
+    /// The remote writer's GUID.
+    pub remote_writer_guid: Guid,
+    /// Reliable exchange (reader and writer both RELIABLE): ACKNACK, in-order delivery.
+    pub reliable: bool,
+    /// Where to send ACKNACK / NACK_FRAG (unicast first).
+    pub locators: Vec<Locator>,
+}
+
+/// The reader's state for one remote writer.
+#[derive(Debug, Clone)]
+pub(crate) struct WriterProxy {
+    pub(crate) config: WriterProxyConfig,
+    /// Every sequence number below this is delivered, irrelevant or lost.
+    pub(crate) next_expected: SequenceNumber,
+    /// Highest sequence number heard of (HEARTBEAT `lastSN`, GAP, DATA).
+    highest_known: SequenceNumber,
+    /// Highest `lastSN` of a HEARTBEAT: the writer has sent everything up to here.
+    announced: SequenceNumber,
+    buffered: BTreeMap<SequenceNumber, Sample>,
+    buffered_bytes: usize,
+    irrelevant: RangeSet,
+    reassemblies: BTreeMap<SequenceNumber, Reassembly>,
+    reassembly_bytes: usize,
+    last_heartbeat_count: Option<u32>,
+    last_heartbeat_frag_count: Option<u32>,
+    acknack_count: u32,
+    nack_frag_count: u32,
+    /// When the next ACKNACK goes (heartbeat_response_delay after a HEARTBEAT).
+    pub(crate) acknack_at: Option<Instant>,
+    /// The next ACKNACK asks the writer for a HEARTBEAT (F flag clear).
+    preemptive: bool,
+}
+
+impl WriterProxy {
+    /// A proxy with nothing received; reliable proxies send a pre-emptive ACKNACK at `now`.
+    pub(crate) fn new(config: WriterProxyConfig, now: Instant) -> Self {
+        let reliable = config.reliable;
+        WriterProxy {
+            config,
+            next_expected: SequenceNumber(1),
+            highest_known: SequenceNumber::ZERO,
+            announced: SequenceNumber::ZERO,
+            buffered: BTreeMap::new(),
+            buffered_bytes: 0,
+            irrelevant: RangeSet::new(MAX_IRRELEVANT_RANGES),
+            reassemblies: BTreeMap::new(),
+            reassembly_bytes: 0,
+            last_heartbeat_count: None,
+            last_heartbeat_frag_count: None,
+            acknack_count: 0,
+            nack_frag_count: 0,
+            acknack_at: reliable.then_some(now),
+            preemptive: reliable,
+        }
+    }
+
+    pub(crate) fn reliable(&self) -> bool {
+        self.config.reliable
+    }
+
+    fn guid(&self) -> Guid {
+        self.config.remote_writer_guid
+    }
+
+    /// Already delivered, buffered or irrelevant.
+    fn is_duplicate(&self, sn: SequenceNumber) -> bool {
+        sn < self.next_expected || self.buffered.contains_key(&sn) || self.irrelevant.contains(sn.0)
+    }
+
+    /// A complete sample arrived (DATA, or the last fragment). Delivers in order, buffers
+    /// ahead-of-order ones within the caps, drops duplicates (RTPS 2.5 §8.4.12.2).
+    pub(crate) fn on_sample(
+        &mut self,
+        sample: Sample,
+        filtered: bool,
+        cfg: &ReaderConfig,
+        stats: &mut ReaderStats,
+        out: &mut VecDeque<Sample>,
+    ) {
+        let sn = sample.sn;
+        if sn.0 < 1 {
+            stats.invalid += 1;
+            return;
+        }
+        if !self.reliable() {
+            // Best effort: in order-ish, anything older than the last delivered is dropped.
+            if sn < self.next_expected {
+                stats.duplicates += 1;
+                return;
+            }
+            self.next_expected = sn.next();
+            self.reassemblies_retain_from(self.next_expected);
+            if !filtered {
+                stats.delivered += 1;
+                out.push_back(sample);
+            }
+            return;
+        }
+        if self.is_duplicate(sn) {
+            stats.duplicates += 1;
+            return;
+        }
+        self.highest_known = self.highest_known.max(sn);
+        if let Some(r) = self.reassemblies.remove(&sn) {
+            self.reassembly_bytes = self
+                .reassembly_bytes
+                .saturating_sub(r.sample_size() as usize);
+        }
+        if filtered {
+            self.irrelevant.insert(sn.0);
+        } else if sn == self.next_expected {
+            self.next_expected = sn.next();
+            stats.delivered += 1;
+            out.push_back(sample);
+        } else {
+            // Make room by dropping the highest buffered samples if this one is lower.
+            let len = sample.payload.len();
+            while self.buffered.len() >= cfg.max_buffered_samples.max(1)
+                || self.buffered_bytes.saturating_add(len) > cfg.max_buffered_bytes
+            {
+                match self.buffered.last_key_value() {
+                    Some((&high, _)) if high > sn => {
+                        if let Some(s) = self.buffered.remove(&high) {
+                            self.buffered_bytes =
+                                self.buffered_bytes.saturating_sub(s.payload.len());
+                        }
+                        stats.dropped_buffer_full += 1;
+                    }
+                    _ => {
+                        stats.dropped_buffer_full += 1;
+                        return;
+                    }
+                }
+            }
+            self.buffered_bytes = self.buffered_bytes.saturating_add(len);
+            self.buffered.insert(sn, sample);
+            return;
+        }
+        self.advance(stats, out);
+    }
+
+    /// Move `next_expected` over buffered samples (delivering them) and irrelevant runs.
+    fn advance(&mut self, stats: &mut ReaderStats, out: &mut VecDeque<Sample>) {
+        // Each iteration moves next_expected forward, so this ends.
+        loop {
+            if let Some(s) = self.buffered.remove(&self.next_expected) {
+                self.buffered_bytes = self.buffered_bytes.saturating_sub(s.payload.len());
+                self.next_expected = self.next_expected.next();
+                stats.delivered += 1;
+                out.push_back(s);
+                continue;
+            }
+            if let Some(end) = self.irrelevant.run_end(self.next_expected.0) {
+                let next_buffered = self.buffered.keys().next().map_or(i64::MAX, |s| s.0);
+                self.next_expected = SequenceNumber(end.min(next_buffered));
+                continue;
+            }
+            break;
+        }
+        self.irrelevant.remove_below(self.next_expected.0);
+        self.reassemblies_retain_from(self.next_expected);
+    }
+
+    fn reassemblies_retain_from(&mut self, from: SequenceNumber) {
+        let keep = self.reassemblies.split_off(&from);
+        for r in self.reassemblies.values() {
+            self.reassembly_bytes = self
+                .reassembly_bytes
+                .saturating_sub(r.sample_size() as usize);
+        }
+        self.reassemblies = keep;
+    }
+
+    /// A DATA_FRAG (RTPS 2.5 §8.4.14.1.2): store the fragments, deliver when complete.
+    pub(crate) fn on_data_frag(
+        &mut self,
+        frag: &DataFrag<'_>,
+        timestamp: Option<Time>,
+        cfg: &ReaderConfig,
+        stats: &mut ReaderStats,
+        out: &mut VecDeque<Sample>,
+    ) {
+        let sn = frag.writer_sn;
+        if sn.0 < 1 || frag.fragment_size == 0 || frag.fragment_starting_num == 0 {
+            stats.invalid += 1;
+            return;
+        }
+        if (self.reliable() && self.is_duplicate(sn)) || sn < self.next_expected {
+            stats.duplicates += 1;
+            return;
+        }
+        if frag.sample_size > cfg.max_sample_size {
+            stats.fragments_rejected += 1;
+            return;
+        }
+        if self.reliable() {
+            self.highest_known = self.highest_known.max(sn);
+        }
+        if !self.reassemblies.contains_key(&sn) && !self.make_room(sn, frag.sample_size, cfg, stats)
+        {
+            stats.fragments_rejected += 1;
+            return;
+        }
+        let r = match self.reassemblies.entry(sn) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let Some(r) = Reassembly::new(frag.sample_size, frag.fragment_size) else {
+                    stats.fragments_rejected += 1;
+                    return;
+                };
+                self.reassembly_bytes = self
+                    .reassembly_bytes
+                    .saturating_add(r.sample_size() as usize);
+                e.insert(r)
+            }
+        };
+        if r.insert(
+            frag.sample_size,
+            frag.fragment_size,
+            frag.fragment_starting_num,
+            frag.fragments_in_submessage,
+            frag.fragments,
+        )
+        .is_err()
+        {
+            stats.fragments_rejected += 1;
+            return;
+        }
+        let mut filtered = false;
+        if let Some(list) = &frag.inline_qos {
+            let qos = InlineQos::from_list(list);
+            if qos.key_hash.is_some() {
+                r.key_hash = qos.key_hash;
+            }
+            if let Some(flags) = qos.status_info {
+                r.kind = ChangeKind::from_status_info(flags);
+                filtered = flags & 0x4 != 0;
+            }
+        }
+        r.is_key |= frag.is_key;
+        if r.source_timestamp.is_none() {
+            r.source_timestamp = timestamp;
+        }
+        if !r.is_complete() {
+            return;
+        }
+        let Some(r) = self.reassemblies.remove(&sn) else {
+            return;
+        };
+        self.reassembly_bytes = self
+            .reassembly_bytes
+            .saturating_sub(r.sample_size() as usize);
+        let (kind, key_hash, source_timestamp, payload_is_key) =
+            (r.kind, r.key_hash, r.source_timestamp, r.is_key);
+        let sample = Sample {
+            writer_guid: self.guid(),
+            sn,
+            kind,
+            key_hash,
+            source_timestamp,
+            payload_is_key,
+            payload: r.into_payload(),
+        };
+        self.on_sample(sample, filtered, cfg, stats, out);
+    }
+
+    /// Room for a new reassembly of `size` bytes for `sn`: evict higher-numbered ones (the
+    /// lowest are needed first for in-order delivery) or refuse.
+    fn make_room(
+        &mut self,
+        sn: SequenceNumber,
+        size: u32,
+        cfg: &ReaderConfig,
+        stats: &mut ReaderStats,
+    ) -> bool {
+        let size = size as usize;
+        if size > cfg.max_reassembly_bytes {
+            return false;
+        }
+        while self.reassemblies.len() >= cfg.max_reassemblies.max(1)
+            || self.reassembly_bytes.saturating_add(size) > cfg.max_reassembly_bytes
+        {
+            match self.reassemblies.last_key_value() {
+                Some((&high, _)) if high > sn => {
+                    if let Some(r) = self.reassemblies.remove(&high) {
+                        self.reassembly_bytes = self
+                            .reassembly_bytes
+                            .saturating_sub(r.sample_size() as usize);
+                    }
+                    stats.reassemblies_dropped += 1;
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// A GAP (RTPS 2.5 §8.3.7.4, §8.4.12): `[gapStart, gapList.base)` and the bitmap are
+    /// irrelevant. Samples already buffered in that range are still delivered.
+    pub(crate) fn on_gap(
+        &mut self,
+        gap: &Gap,
+        stats: &mut ReaderStats,
+        out: &mut VecDeque<Sample>,
+    ) {
+        if !self.reliable() {
+            return;
+        }
+        let start = gap.gap_start.0.max(self.next_expected.0);
+        let end = gap.gap_list.base.0;
+        if start < end {
+            self.irrelevant.insert_range(start, end);
+            self.highest_known = self.highest_known.max(SequenceNumber(end - 1));
+        }
+        for sn in gap.gap_list.iter() {
+            if sn >= self.next_expected && !self.buffered.contains_key(&sn) {
+                self.irrelevant.insert(sn.0);
+                self.highest_known = self.highest_known.max(sn);
+            }
+        }
+        let doomed: Vec<SequenceNumber> = self
+            .reassemblies
+            .keys()
+            .copied()
+            .filter(|sn| self.irrelevant.contains(sn.0))
+            .collect();
+        for sn in doomed {
+            if let Some(r) = self.reassemblies.remove(&sn) {
+                self.reassembly_bytes = self
+                    .reassembly_bytes
+                    .saturating_sub(r.sample_size() as usize);
+                stats.reassemblies_dropped += 1;
+            }
+        }
+        self.advance(stats, out);
+    }
+
+    /// A HEARTBEAT (RTPS 2.5 §8.3.7.5, §8.4.12): stale counts are ignored; changes
+    /// below `firstSN` are lost (buffered ones still delivered); an ACKNACK is scheduled
+    /// unless the F flag is set and nothing is missing.
+    pub(crate) fn on_heartbeat(
+        &mut self,
+        now: Instant,
+        hb: &Heartbeat,
+        cfg: &ReaderConfig,
+        stats: &mut ReaderStats,
+        out: &mut VecDeque<Sample>,
+    ) {
+        if !self.reliable() {
+            return;
+        }
+        if hb.first_sn.0 < 1 || hb.last_sn.0 < hb.first_sn.0 - 1 {
+            stats.invalid += 1;
+            return;
+        }
+        if self.last_heartbeat_count.is_some_and(|c| hb.count <= c) {
+            stats.stale_heartbeats += 1;
+            return;
+        }
+        self.last_heartbeat_count = Some(hb.count);
+        self.highest_known = self.highest_known.max(hb.last_sn);
+        self.announced = self.announced.max(hb.last_sn);
+        if hb.first_sn > self.next_expected {
+            let held = self.buffered.range(..hb.first_sn).count() as u64;
+            let irrelevant = self.irrelevant_count(self.next_expected, hb.first_sn);
+            let span = u64::try_from(hb.first_sn.0 - self.next_expected.0).unwrap_or(u64::MAX);
+            stats.lost = stats
+                .lost
+                .saturating_add(span.saturating_sub(held).saturating_sub(irrelevant));
+            self.irrelevant
+                .insert_range(self.next_expected.0, hb.first_sn.0);
+            let before = self.reassemblies.len();
+            let keep = self.reassemblies.split_off(&hb.first_sn);
+            for r in self.reassemblies.values() {
+                self.reassembly_bytes = self
+                    .reassembly_bytes
+                    .saturating_sub(r.sample_size() as usize);
+            }
+            self.reassemblies = keep;
+            stats.reassemblies_dropped += (before - self.reassemblies.len()) as u64;
+            self.advance(stats, out);
+        }
+        if !hb.final_flag || self.has_missing() {
+            self.schedule_acknack(now, cfg);
+        }
+    }
+
+    /// A HEARTBEAT_FRAG (RTPS 2.5 §8.3.7.6): the writer sent fragments up to
+    /// `lastFragmentNum`; ask for the missing ones.
+    pub(crate) fn on_heartbeat_frag(
+        &mut self,
+        now: Instant,
+        hb: &HeartbeatFrag,
+        cfg: &ReaderConfig,
+        stats: &mut ReaderStats,
+    ) {
+        if !self.reliable() {
+            return;
+        }
+        if self
+            .last_heartbeat_frag_count
+            .is_some_and(|c| hb.count <= c)
+        {
+            stats.stale_heartbeats += 1;
+            return;
+        }
+        self.last_heartbeat_frag_count = Some(hb.count);
+        if let Some(r) = self.reassemblies.get_mut(&hb.writer_sn) {
+            r.last_fragment_announced = r.last_fragment_announced.max(hb.last_fragment_num);
+            if r.missing(r.last_fragment_announced).is_some() {
+                self.schedule_acknack(now, cfg);
+            }
+        }
+    }
+
+    fn schedule_acknack(&mut self, now: Instant, cfg: &ReaderConfig) {
+        if self.acknack_at.is_none() {
+            self.acknack_at = Some(now.checked_add(cfg.heartbeat_response_delay).unwrap_or(now));
+        }
+    }
+
+    /// Irrelevant sequence numbers in `[from, to)`.
+    fn irrelevant_count(&self, from: SequenceNumber, to: SequenceNumber) -> u64 {
+        self.irrelevant
+            .ranges_from(from.0)
+            .take_while(|(s, _)| *s < to.0)
+            .map(|(s, e)| u64::try_from(e.min(to.0) - s).unwrap_or(0))
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// Some sequence number up to `highest_known` is neither delivered, buffered nor
+    /// irrelevant (samples being reassembled count as missing).
+    fn has_missing(&self) -> bool {
+        if self.highest_known < self.next_expected {
+            return false;
+        }
+        let span = u64::try_from(self.highest_known.0 - self.next_expected.0)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let held = self.buffered.len() as u64;
+        let irrelevant = self.irrelevant_count(self.next_expected, self.highest_known.next());
+        span > held.saturating_add(irrelevant)
+    }
+
+    /// The ACKNACK (and NACK_FRAGs) due now (RTPS 2.5 §8.4.12.2): base `next_expected`,
+    /// bitmap = missing sequence numbers within 256, excluding samples being reassembled;
+    /// a NACK_FRAG per such sample the writer has announced.
+    pub(crate) fn build_acknack(&mut self, reader_id: EntityId) -> (AckNack, Vec<NackFrag>) {
+        let base = self.next_expected;
+        let mut set = SequenceNumberSet::new(base);
+        let end = self.highest_known.0.min(base.0.saturating_add(255));
+        let mut sn = base.0;
+        while sn <= end {
+            if let Some(run_end) = self.irrelevant.run_end(sn) {
+                sn = run_end;
+                continue;
+            }
+            let s = SequenceNumber(sn);
+            if !self.buffered.contains_key(&s) && !self.reassemblies.contains_key(&s) {
+                set.insert(s);
+            }
+            sn += 1;
+        }
+        self.acknack_count = self.acknack_count.wrapping_add(1);
+        let acknack = AckNack {
+            reader_id,
+            writer_id: self.guid().entity_id,
+            reader_sn_state: set,
+            count: self.acknack_count,
+            final_flag: !self.preemptive && set.is_empty(),
+        };
+        self.preemptive = false;
+        let mut nack_frags = Vec::new();
+        for (sn, r) in &self.reassemblies {
+            let upto = if *sn <= self.announced {
+                r.total()
+            } else {
+                r.last_fragment_announced
+            };
+            if let Some(missing) = r.missing(upto) {
+                self.nack_frag_count = self.nack_frag_count.wrapping_add(1);
+                nack_frags.push(NackFrag {
+                    reader_id,
+                    writer_id: self.guid().entity_id,
+                    writer_sn: *sn,
+                    fragment_number_state: missing,
+                    count: self.nack_frag_count,
+                });
+            }
+        }
+        (acknack, nack_frags)
+    }
+}
