@@ -1,5 +1,5 @@
-//! Disposal and unregistration of discovery instances, the "DATA(p[UD])", "DATA(w[UD])" and
-//! "DATA(r[UD])" samples (RTPS 2.5 §8.5.3.2, §9.6.3.9 `StatusInfo_t`, §9.6.4.8 key hash).
+//! Disposal and unregistration of discovery instances, the `DATA(p[UD])`, `DATA(w[UD])` and
+//! `DATA(r[UD])` samples (RTPS 2.5 §8.5.3.2, §9.6.3.9 `StatusInfo_t`, §9.6.4.8 key hash).
 //!
 //! Two forms are seen in the captures:
 //! - Fast DDS: inline QoS `PID_KEY_HASH` (the GUID) + `PID_STATUS_INFO`, no payload (DATA flags

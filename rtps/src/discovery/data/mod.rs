@@ -1,11 +1,11 @@
 //! Discovery data as PL_CDR (RTPS 2.5 §8.5.3.2, §9.6.2.2; DDS 1.4 §2.2.3): the SPDP
 //! `ParticipantData` and SEDP `WriterData` / `ReaderData` samples, the QoS policies they carry,
-//! and the disposal ("[UD]") forms.
+//! and the disposal (`[UD]`) forms.
 //!
 //! Each representation parses from a validated [`ParameterList`] (`parse_pl`) or from a whole
-//! serialized payload with its encapsulation header (`from_payload`, PL_CDR_LE or PL_CDR_BE), and
-//! emits an encapsulation header, the list and `PID_SENTINEL` through a [`Writer`]
-//! (`emit_payload`, in the writer's byte order).
+//! serialized payload with its encapsulation header (`from_payload`, PL_CDR_LE or PL_CDR_BE),
+//! and emits an encapsulation header, the list and `PID_SENTINEL` through a
+//! [`Writer`](crate::wire::Writer) (`emit_payload`, in the writer's byte order).
 //!
 //! # No-panic contract
 //! Parsing never panics and never allocates more than a small multiple of its input: every
