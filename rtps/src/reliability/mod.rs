@@ -29,3 +29,5 @@ pub use writer_proxy::WriterProxyConfig;
 
 #[cfg(test)]
 mod lossy_tests;
+#[cfg(test)]
+mod test_support;

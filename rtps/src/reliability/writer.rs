@@ -157,8 +157,8 @@ pub struct StatefulWriter {
     stats: WriterStats,
 }
 
-/// Bytes kept free in each transmit for GAP and HEARTBEAT after the data.
-const CONTROL_RESERVE: usize = 96;
+/// Bytes kept free in each transmit for the HEARTBEAT after the data.
+const CONTROL_RESERVE: usize = 32;
 
 impl StatefulWriter {
     /// A writer with an empty history and no matched reader.
@@ -472,15 +472,14 @@ impl StatefulWriter {
 
         // 1. Repairs, once nack_response_delay has passed.
         if proxy.reliable && proxy.repair_at.is_some_and(|t| t <= now) {
-            let sent_before = b.data_count;
             repair_changes(&mut b, proxy, history, fs);
             repair_fragments(&mut b, proxy, history, fs);
-            stats.repairs_sent += b.data_count - sent_before;
+            stats.repairs_sent += b.data_count;
             if !proxy.has_repairs() {
                 proxy.repair_at = None;
             }
         }
-        let repaired = b.data_count > 0;
+        let repaired = !b.subs.is_empty();
 
         // 2. New changes.
         let mut sent_new = false;
@@ -559,9 +558,9 @@ impl Batch {
         }
     }
 
-    /// Room for `len` more bytes (always for the first data submessage).
+    /// Room for `len` more bytes (always for the first submessage).
     fn fits(&self, len: usize) -> bool {
-        self.data_count == 0 || self.used.saturating_add(len) <= self.budget
+        self.subs.is_empty() || self.used.saturating_add(len) <= self.budget
     }
 
     fn remaining(&self) -> usize {
@@ -591,19 +590,26 @@ impl Batch {
         }
     }
 
-    /// GAP for `[start, end)` (RTPS 2.5 §8.3.7.4: gapStart up to gapList.base - 1).
-    fn push_gap(&mut self, start: SequenceNumber, end: SequenceNumber) {
+    /// GAP for `[start, end)` (RTPS 2.5 §8.3.7.4: gapStart up to gapList.base - 1); false
+    /// when the budget is used up.
+    fn push_gap(&mut self, start: SequenceNumber, end: SequenceNumber) -> bool {
         if start >= end {
-            return;
+            return true;
         }
-        self.subs.push(OutSubmessage::Gap(Gap {
+        let g = OutSubmessage::Gap(Gap {
             reader_id: self.reader_id,
             writer_id: self.writer_id,
             gap_start: start,
             gap_list: SequenceNumberSet::new(end),
-        }));
-        self.used = self.used.saturating_add(32);
+        });
+        let len = g.wire_len();
+        if !self.subs.is_empty() && self.used.saturating_add(len) > self.budget {
+            return false;
+        }
+        self.subs.push(g);
+        self.used = self.used.saturating_add(len);
         self.gap_count += 1;
+        true
     }
 
     /// Try to add one DATA for `change`; false when the budget is used up.
@@ -630,11 +636,12 @@ impl Batch {
     fn try_fragments(&mut self, change: &CacheChange, fs: usize, from: u32, to: u32) -> u32 {
         let size = change.payload.len();
         let qos = InlineQos::for_change(change.kind, change.key_hash);
-        let overhead = 36 + qos.wire_len() + 4 + self.timestamp_len(change.source_timestamp);
         let mut n = from;
         while n < to {
+            // DATA_FRAG header (36) + inline QoS + padding (<= 3) + INFO_TS if needed.
+            let overhead = 36 + qos.wire_len() + 3 + self.timestamp_len(change.source_timestamp);
             let room = self.remaining().saturating_sub(overhead) / fs;
-            let count = if self.data_count == 0 { room.max(1) } else { room };
+            let count = if self.subs.is_empty() { room.max(1) } else { room };
             let count = u32::try_from(count)
                 .unwrap_or(u32::MAX)
                 .min(to - n)
@@ -649,7 +656,6 @@ impl Batch {
                 break;
             };
             let bytes = change.payload.slice(first.start..last.end);
-            let len = overhead + bytes.len();
             let s = OutSubmessage::DataFrag(OutDataFrag {
                 reader_id: self.reader_id,
                 writer_id: self.writer_id,
@@ -662,6 +668,7 @@ impl Batch {
                 is_key: change.kind != ChangeKind::Alive,
                 fragments: bytes,
             });
+            let len = s.wire_len() + self.timestamp_len(change.source_timestamp);
             self.push_data(s, len, change.source_timestamp, true);
             n += count;
         }
@@ -682,14 +689,18 @@ fn repair_changes(b: &mut Batch, proxy: &mut ReaderProxy, history: &HistoryCache
         let run_end = proxy.requested.run_end(first).unwrap_or(first + 1);
         if sn < proxy.first_relevant {
             let end = run_end.min(proxy.first_relevant.0);
-            b.push_gap(sn, SequenceNumber(end));
+            if !b.push_gap(sn, SequenceNumber(end)) {
+                return;
+            }
             proxy.requested.remove_range(first, end);
             continue;
         }
         let Some(change) = history.get(sn) else {
             let next_held = history.next_at_or_after(sn).map_or(i64::MAX, |s| s.0);
             let end = run_end.min(next_held);
-            b.push_gap(sn, SequenceNumber(end));
+            if !b.push_gap(sn, SequenceNumber(end)) {
+                return;
+            }
             proxy.requested.remove_range(first, end);
             continue;
         };
@@ -715,8 +726,10 @@ fn repair_fragments(b: &mut Batch, proxy: &mut ReaderProxy, history: &HistoryCac
     let sns: Vec<SequenceNumber> = proxy.requested_frags.keys().copied().collect();
     for sn in sns {
         let Some(change) = history.get(sn).filter(|c| is_fragmented(c, fs)) else {
+            if !b.push_gap(sn, sn.next()) {
+                return;
+            }
             proxy.requested_frags.remove(&sn);
-            b.push_gap(sn, sn.next());
             continue;
         };
         let Some(set) = proxy.requested_frags.get_mut(&sn) else {
@@ -754,7 +767,9 @@ fn push_new_changes(
             // reader, skip for a best-effort one.
             let end = history.next_at_or_after(sn).unwrap_or(last_sn.next());
             if proxy.reliable {
-                b.push_gap(sn, end);
+                if !b.push_gap(sn, end) {
+                    return sent;
+                }
                 sent = true;
             }
             proxy.highest_sent = SequenceNumber(end.0 - 1);
