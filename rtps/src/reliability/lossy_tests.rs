@@ -39,7 +39,6 @@ enum Node {
 }
 
 struct Sim {
-    seed: u64,
     rng: StdRng,
     start: Instant,
     now: Instant,
@@ -85,7 +84,6 @@ impl Sim {
         let start = t0();
         let datagram_size = writer.max_transmit_size + 32;
         Sim {
-            seed,
             rng: StdRng::seed_from_u64(seed),
             start,
             now: start,

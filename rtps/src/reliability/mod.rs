@@ -13,6 +13,7 @@
 //! `fuzzing::reliable_state_machines`.
 
 mod fragment;
+pub(crate) mod fuzz;
 mod out;
 mod ranges;
 mod reader;
