@@ -301,7 +301,10 @@ mod tests {
 
     #[test]
     fn keep_last_keeps_the_newest_changes_per_instance() {
-        let mut h = HistoryCache::new(HistoryKind::KeepLast { depth: 2 }, ResourceLimits::default());
+        let mut h = HistoryCache::new(
+            HistoryKind::KeepLast { depth: 2 },
+            ResourceLimits::default(),
+        );
         for sn in 1..=3 {
             h.add_change(change(sn, Some(1))).unwrap();
         }
@@ -315,7 +318,10 @@ mod tests {
 
     #[test]
     fn keyless_topics_are_one_instance() {
-        let mut h = HistoryCache::new(HistoryKind::KeepLast { depth: 1 }, ResourceLimits::default());
+        let mut h = HistoryCache::new(
+            HistoryKind::KeepLast { depth: 1 },
+            ResourceLimits::default(),
+        );
         h.add_change(change(1, None)).unwrap();
         h.add_change(change(2, None)).unwrap();
         assert_eq!(sns(&h), vec![2]);
@@ -359,12 +365,18 @@ mod tests {
         };
         let mut h = HistoryCache::new(HistoryKind::KeepAll, limits);
         h.add_change(change(5, Some(1))).unwrap();
-        assert_eq!(h.add_change(change(5, Some(1))), Err(HistoryError::OutOfOrder));
+        assert_eq!(
+            h.add_change(change(5, Some(1))),
+            Err(HistoryError::OutOfOrder)
+        );
         assert_eq!(
             h.add_change(change(6, Some(2))),
             Err(HistoryError::TooManyInstances)
         );
-        assert_eq!(h.next_at_or_after(SequenceNumber(1)), Some(SequenceNumber(5)));
+        assert_eq!(
+            h.next_at_or_after(SequenceNumber(1)),
+            Some(SequenceNumber(5))
+        );
         assert_eq!(h.range(SequenceNumber(6)..).count(), 0);
     }
 }

@@ -233,11 +233,26 @@ mod tests {
     #[test]
     fn rejects_inconsistent_and_out_of_range_fragments() {
         let mut r = Reassembly::new(100, 16).unwrap();
-        assert_eq!(r.insert(99, 16, 1, 1, &[0; 16]), Err(FragmentReject::Inconsistent));
-        assert_eq!(r.insert(100, 8, 1, 1, &[0; 16]), Err(FragmentReject::Inconsistent));
-        assert_eq!(r.insert(100, 16, 0, 1, &[0; 16]), Err(FragmentReject::OutOfRange));
-        assert_eq!(r.insert(100, 16, 8, 1, &[0; 16]), Err(FragmentReject::OutOfRange));
-        assert_eq!(r.insert(100, 16, 1, 1, &[0; 15]), Err(FragmentReject::OutOfRange));
+        assert_eq!(
+            r.insert(99, 16, 1, 1, &[0; 16]),
+            Err(FragmentReject::Inconsistent)
+        );
+        assert_eq!(
+            r.insert(100, 8, 1, 1, &[0; 16]),
+            Err(FragmentReject::Inconsistent)
+        );
+        assert_eq!(
+            r.insert(100, 16, 0, 1, &[0; 16]),
+            Err(FragmentReject::OutOfRange)
+        );
+        assert_eq!(
+            r.insert(100, 16, 8, 1, &[0; 16]),
+            Err(FragmentReject::OutOfRange)
+        );
+        assert_eq!(
+            r.insert(100, 16, 1, 1, &[0; 15]),
+            Err(FragmentReject::OutOfRange)
+        );
         // Too few bytes for the second fragment: only the first is stored.
         assert_eq!(r.insert(100, 16, 1, 2, &[0; 20]), Ok(1));
         assert!(Reassembly::new(0, 16).is_none());

@@ -18,9 +18,7 @@ use crate::wire::submessage::{
     AckNack, Data, DataFrag, Gap, Heartbeat, HeartbeatFrag, InfoDestination, NackFrag,
     SerializedPayload, Submessage,
 };
-use crate::wire::{
-    Endianness, EntityId, Guid, GuidPrefix, Header, Reader, SequenceNumber, Time,
-};
+use crate::wire::{Endianness, EntityId, Guid, GuidPrefix, Header, Reader, SequenceNumber, Time};
 
 const MAX_OPS: usize = 512;
 const DATAGRAM: usize = 2048;
@@ -91,7 +89,9 @@ fn through_wire(
     let mut i = 0;
     let mut n = 0u32;
     while i < t.submessages.len() {
-        let Ok(mut b) = MessageBuilder::new(&mut buf, &header) else { return };
+        let Ok(mut b) = MessageBuilder::new(&mut buf, &header) else {
+            return;
+        };
         let dst = Submessage::InfoDestination(InfoDestination {
             guid_prefix: t.destination.guid.prefix,
         });
@@ -100,7 +100,9 @@ fn through_wire(
         }
         let mut pushed = 0;
         while let Some(s) = t.submessages.get(i) {
-            if s.with_submessage(Endianness::Little, |s| b.push(s)).is_err() {
+            if s.with_submessage(Endianness::Little, |s| b.push(s))
+                .is_err()
+            {
                 break;
             }
             pushed += 1;
@@ -317,7 +319,9 @@ fn run_counting(data: &[u8]) -> u64 {
                 // dropped by the mask.
                 let drop_mask = inp.u8();
                 for _ in 0..64 {
-                    let Some(t) = writer.poll_transmit(now) else { break };
+                    let Some(t) = writer.poll_transmit(now) else {
+                        break;
+                    };
                     through_wire(wprefix, &t, drop_mask, |s, ts| match s {
                         Submessage::Data(d) => reader.handle_data(now, wprefix, d, ts),
                         Submessage::DataFrag(d) => reader.handle_data_frag(now, wprefix, d, ts),
@@ -330,7 +334,9 @@ fn run_counting(data: &[u8]) -> u64 {
                     });
                 }
                 for _ in 0..64 {
-                    let Some(t) = reader.poll_transmit(now) else { break };
+                    let Some(t) = reader.poll_transmit(now) else {
+                        break;
+                    };
                     through_wire(rprefix, &t, drop_mask >> 1, |s, _| match s {
                         Submessage::AckNack(a) => writer.handle_acknack(now, rprefix, a),
                         Submessage::NackFrag(n) => writer.handle_nack_frag(now, rprefix, n),
@@ -377,8 +383,12 @@ mod tests {
     #[test]
     fn random_operation_sequences_never_panic_or_deliver_twice() {
         let mut rng = StdRng::seed_from_u64(7);
-        for len in 0..400usize {
-            let data: Vec<u8> = (0..len * 4).map(|_| rng.gen()).collect();
+        let iters: usize = std::env::var("RTPS_FUZZ_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(400);
+        for i in 0..iters {
+            let data: Vec<u8> = (0..(i % 400) * 4).map(|_| rng.gen()).collect();
             run(&data);
         }
     }

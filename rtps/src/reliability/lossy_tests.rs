@@ -131,7 +131,11 @@ impl Sim {
             self.lost += 1;
             return;
         }
-        let copies = if self.rng.gen_bool(self.net.dup) { 2 } else { 1 };
+        let copies = if self.rng.gen_bool(self.net.dup) {
+            2
+        } else {
+            1
+        };
         for _ in 0..copies {
             let mut delay = Duration::from_micros(500 + self.rng.gen_range(0..1000));
             if self.rng.gen_bool(self.net.reorder) {
@@ -146,7 +150,9 @@ impl Sim {
     /// Drain every endpoint's transmits into the link.
     fn pump(&mut self) {
         for _ in 0..100_000 {
-            let Some(t) = self.writer.poll_transmit(self.now) else { break };
+            let Some(t) = self.writer.poll_transmit(self.now) else {
+                break;
+            };
             let to = self
                 .readers
                 .iter()
@@ -159,7 +165,9 @@ impl Sim {
         for i in 0..self.readers.len() {
             let prefix = self.readers[i].guid().prefix;
             for _ in 0..1000 {
-                let Some(t) = self.readers[i].poll_transmit(self.now) else { break };
+                let Some(t) = self.readers[i].poll_transmit(self.now) else {
+                    break;
+                };
                 assert_eq!(t.destination.guid, writer_guid());
                 for g in to_datagrams(prefix, &t, self.datagram_size) {
                     self.send(Node::Writer, g);
@@ -252,7 +260,10 @@ fn run_reliable(sim: &mut Sim, n: u32, len: usize, max_steps: usize) -> f64 {
                 if written == n {
                     break;
                 }
-                match sim.writer.write(sim.now, sample_payload(written, len), None) {
+                match sim
+                    .writer
+                    .write(sim.now, sample_payload(written, len), None)
+                {
                     Ok(_) => written += 1,
                     Err(WriteError::HistoryFull) => break,
                     Err(e) => panic!("write failed: {e}"),
@@ -262,12 +273,22 @@ fn run_reliable(sim: &mut Sim, n: u32, len: usize, max_steps: usize) -> f64 {
         }
         sim.pump();
         check.collect(sim);
-        if written == n && check.all_at(n, sim.readers.len()) && sim.writer.is_acked_by_all(SequenceNumber(i64::from(n))) {
+        if written == n
+            && check.all_at(n, sim.readers.len())
+            && sim.writer.is_acked_by_all(SequenceNumber(i64::from(n)))
+        {
             return sim.elapsed().as_secs_f64();
         }
         let wake = (written < n).then_some(next_write);
-        assert!(sim.step(wake), "nothing scheduled, but not done: {:?}", check.next);
-        assert!(sim.elapsed() < Duration::from_secs(3600), "virtual hour elapsed");
+        assert!(
+            sim.step(wake),
+            "nothing scheduled, but not done: {:?}",
+            check.next
+        );
+        assert!(
+            sim.elapsed() < Duration::from_secs(3600),
+            "virtual hour elapsed"
+        );
     }
     panic!(
         "not done after {max_steps} steps: written {written}, readers at {:?}, writer {:?}",
@@ -385,9 +406,7 @@ fn a_late_joining_transient_local_reader_gets_the_history() {
     run_reliable(&mut sim, 300, 100, 500_000);
     // The late joiner: gets samples 0..300 from the history, then the new ones with reader 0.
     let late = sim.add_reader(true, true);
-    let mut check = InOrder {
-        next: vec![300, 0],
-    };
+    let mut check = InOrder { next: vec![300, 0] };
     let mut written = 300u32;
     for _ in 0..500_000 {
         if written < 400 {
@@ -421,7 +440,9 @@ fn a_late_joining_volatile_reader_gets_only_new_samples() {
     sim.add_reader(true, true);
     run_reliable(&mut sim, 50, 16, 100_000);
     let late = sim.add_reader(true, false);
-    sim.writer.write(sim.now, sample_payload(50, 16), None).unwrap();
+    sim.writer
+        .write(sim.now, sample_payload(50, 16), None)
+        .unwrap();
     for _ in 0..10_000 {
         sim.pump();
         if let Some(s) = sim.readers[late].poll_sample() {

@@ -16,7 +16,9 @@ use crate::wire::submessage::{
     AckNack, Data, DataFrag, Gap, Heartbeat, HeartbeatFrag, InfoTimestamp, NackFrag,
     SerializedPayload, Submessage,
 };
-use crate::wire::{EmitError, Endianness, EntityId, Guid, Locator, Reader, SequenceNumber, Time, Writer};
+use crate::wire::{
+    EmitError, Endianness, EntityId, Guid, Locator, Reader, SequenceNumber, Time, Writer,
+};
 
 /// Inline QoS a writer sends with a change (RTPS 2.5 §9.6.4): only what the change needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -166,7 +168,11 @@ pub enum OutSubmessage {
 impl OutSubmessage {
     /// Call `f` with the wire representation of this submessage, encoded in `endian` order
     /// (the inline QoS is built on the stack; payloads are borrowed, not copied).
-    pub fn with_submessage<R>(&self, endian: Endianness, f: impl FnOnce(&Submessage<'_>) -> R) -> R {
+    pub fn with_submessage<R>(
+        &self,
+        endian: Endianness,
+        f: impl FnOnce(&Submessage<'_>) -> R,
+    ) -> R {
         let mut qos_buf = [0u8; InlineQos::MAX_LEN];
         match self {
             OutSubmessage::InfoTimestamp(t) => {

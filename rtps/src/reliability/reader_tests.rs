@@ -33,7 +33,9 @@ fn drain(r: &mut StatefulReader, now: Instant) -> Vec<Vec<String>> {
 }
 
 fn samples(r: &mut StatefulReader) -> Vec<i64> {
-    std::iter::from_fn(|| r.poll_sample()).map(|s| s.sn.0).collect()
+    std::iter::from_fn(|| r.poll_sample())
+        .map(|s| s.sn.0)
+        .collect()
 }
 
 fn data(r: &mut StatefulReader, now: Instant, n: i64, bytes: &[u8]) {
@@ -114,9 +116,15 @@ fn with_sns_1_and_3_received_acknacks_base_2_with_bitmap_2() {
     data(&mut r, t, 1, b"one");
     data(&mut r, t, 3, b"three");
     hb(&mut r, t, 1, 3, 1, false);
-    assert!(drain(&mut r, t).is_empty(), "not before heartbeat_response_delay");
+    assert!(
+        drain(&mut r, t).is_empty(),
+        "not before heartbeat_response_delay"
+    );
     assert_eq!(r.poll_timeout(), Some(t + ms(5)));
-    assert_eq!(drain(&mut r, t + ms(5)), vec![vec!["ACKNACK(2;2)".to_string()]]);
+    assert_eq!(
+        drain(&mut r, t + ms(5)),
+        vec![vec!["ACKNACK(2;2)".to_string()]]
+    );
     assert_eq!(samples(&mut r), vec![1]);
     data(&mut r, t, 2, b"two");
     assert_eq!(samples(&mut r), vec![2, 3]);
@@ -216,7 +224,10 @@ fn never_acknowledges_a_sample_whose_fragments_are_still_arriving() {
     hb(&mut r, t, 1, 8, 1, false);
     assert_eq!(
         drain(&mut r, t),
-        vec![vec!["ACKNACK(8;)".to_string(), "NACKFRAG(8;2,3,4)".to_string()]]
+        vec![vec![
+            "ACKNACK(8;)".to_string(),
+            "NACKFRAG(8;2,3,4)".to_string()
+        ]]
     );
     assert_eq!(samples(&mut r), (1..=7).collect::<Vec<_>>());
     frag(&mut r, t, 8, &big, 1000, 2, 3);
@@ -242,7 +253,10 @@ fn asks_for_missing_fragments_after_a_heartbeat_frag() {
     assert_eq!(r.stats().stale_heartbeats, 1);
     assert_eq!(
         drain(&mut r, t),
-        vec![vec!["ACKNACK(1;)".to_string(), "NACKFRAG(1;1,3)".to_string()]]
+        vec![vec![
+            "ACKNACK(1;)".to_string(),
+            "NACKFRAG(1;1,3)".to_string()
+        ]]
     );
 }
 
@@ -294,7 +308,10 @@ fn reads_dispose_status_info_and_key_hash_from_inline_qos() {
     let mut buf = [0u8; 64];
     let mut w = Writer::new(&mut buf, Endianness::Big);
     emit_parameter(&mut w, ParameterId::KEY_HASH, |w| w.put(&[7; 16], "k")).unwrap();
-    emit_parameter(&mut w, ParameterId::STATUS_INFO, |w| w.put(&[0, 0, 0, 3], "s")).unwrap();
+    emit_parameter(&mut w, ParameterId::STATUS_INFO, |w| {
+        w.put(&[0, 0, 0, 3], "s")
+    })
+    .unwrap();
     emit_sentinel(&mut w).unwrap();
     let len = w.position();
     let list = ParameterList::parse(&mut Reader::new(&buf[..len], Endianness::Big)).unwrap();

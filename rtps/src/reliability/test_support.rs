@@ -7,8 +7,8 @@ use bytes::Bytes;
 use super::out::{OutSubmessage, Transmit};
 use super::reader::StatefulReader;
 use super::writer::StatefulWriter;
-use crate::wire::message::{Message, MessageBuilder};
 use crate::wire::header::Header;
+use crate::wire::message::{Message, MessageBuilder};
 use crate::wire::sets::{FragmentNumberSet, SequenceNumberSet};
 use crate::wire::submessage::{AckNack, Submessage};
 use crate::wire::{EntityId, Guid, GuidPrefix, SequenceNumber, Time};
@@ -41,7 +41,11 @@ pub(crate) fn sn(n: i64) -> SequenceNumber {
 }
 
 pub(crate) fn payload(n: usize, seed: u8) -> Bytes {
-    Bytes::from((0..n).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect::<Vec<u8>>())
+    Bytes::from(
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(31) ^ seed)
+            .collect::<Vec<u8>>(),
+    )
 }
 
 pub(crate) fn sn_set(base: i64, members: &[i64]) -> SequenceNumberSet {
@@ -90,7 +94,12 @@ pub(crate) fn describe(s: &OutSubmessage) -> String {
             if extra.is_empty() {
                 format!("GAP({}..{})", g.gap_start.0, g.gap_list.base.0)
             } else {
-                format!("GAP({}..{}+{})", g.gap_start.0, g.gap_list.base.0, extra.join(","))
+                format!(
+                    "GAP({}..{}+{})",
+                    g.gap_start.0,
+                    g.gap_list.base.0,
+                    extra.join(",")
+                )
             }
         }
         OutSubmessage::AckNack(a) => {
@@ -103,10 +112,16 @@ pub(crate) fn describe(s: &OutSubmessage) -> String {
             )
         }
         OutSubmessage::NackFrag(n) => {
-            let bits: Vec<String> = n.fragment_number_state.iter().map(|s| s.to_string()).collect();
+            let bits: Vec<String> = n
+                .fragment_number_state
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             format!("NACKFRAG({};{})", n.writer_sn.0, bits.join(","))
         }
-        OutSubmessage::HeartbeatFrag(h) => format!("HBFRAG({},{})", h.writer_sn.0, h.last_fragment_num),
+        OutSubmessage::HeartbeatFrag(h) => {
+            format!("HBFRAG({},{})", h.writer_sn.0, h.last_fragment_num)
+        }
     }
 }
 
@@ -128,11 +143,7 @@ pub(crate) fn drain_writer(w: &mut StatefulWriter, now: Instant) -> Vec<Vec<Stri
 
 /// Serialize a transmit into datagrams through the wire codec (header, INFO_DST, then as
 /// many submessages as fit in `max_datagram` bytes per datagram).
-pub(crate) fn to_datagrams(
-    from: GuidPrefix,
-    t: &Transmit,
-    max_datagram: usize,
-) -> Vec<Vec<u8>> {
+pub(crate) fn to_datagrams(from: GuidPrefix, t: &Transmit, max_datagram: usize) -> Vec<Vec<u8>> {
     use crate::wire::submessage::InfoDestination;
     let mut out = Vec::new();
     let mut buf = vec![0u8; max_datagram];

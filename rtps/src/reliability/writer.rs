@@ -25,7 +25,9 @@ use bytes::Bytes;
 use super::fragment::{fragment_count, fragment_range};
 use super::out::{Destination, InlineQos, OutData, OutDataFrag, OutSubmessage, Transmit};
 use super::reader_proxy::{NackOutcome, ReaderProxy, ReaderProxyConfig};
-use crate::history::{CacheChange, ChangeKind, HistoryCache, HistoryError, HistoryKind, ResourceLimits};
+use crate::history::{
+    CacheChange, ChangeKind, HistoryCache, HistoryError, HistoryKind, ResourceLimits,
+};
 use crate::wire::sets::SequenceNumberSet;
 use crate::wire::submessage::{AckNack, Gap, Heartbeat, NackFrag};
 use crate::wire::{Guid, GuidPrefix, SequenceNumber, Time};
@@ -336,7 +338,12 @@ impl StatefulWriter {
     }
 
     /// A NACK_FRAG from a reader (RTPS 2.5 §8.3.7.11, §8.4.14.1): resend those fragments.
-    pub fn handle_nack_frag(&mut self, now: Instant, reader_prefix: GuidPrefix, nack_frag: &NackFrag) {
+    pub fn handle_nack_frag(
+        &mut self,
+        now: Instant,
+        reader_prefix: GuidPrefix,
+        nack_frag: &NackFrag,
+    ) {
         let guid = Guid::new(reader_prefix, nack_frag.reader_id);
         let fs = usize::from(self.config.fragment_size.max(1));
         let total = self
@@ -358,7 +365,9 @@ impl StatefulWriter {
 
     /// Run expired timers (RTPS 2.5 §8.4.9.2.7: periodic HEARTBEAT). Early calls are no-ops.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let Some(at) = self.next_heartbeat else { return };
+        let Some(at) = self.next_heartbeat else {
+            return;
+        };
         if at > now {
             return;
         }
@@ -641,7 +650,11 @@ impl Batch {
             // DATA_FRAG header (36) + inline QoS + padding (<= 3) + INFO_TS if needed.
             let overhead = 36 + qos.wire_len() + 3 + self.timestamp_len(change.source_timestamp);
             let room = self.remaining().saturating_sub(overhead) / fs;
-            let count = if self.subs.is_empty() { room.max(1) } else { room };
+            let count = if self.subs.is_empty() {
+                room.max(1)
+            } else {
+                room
+            };
             let count = u32::try_from(count)
                 .unwrap_or(u32::MAX)
                 .min(to - n)
@@ -735,6 +748,10 @@ fn repair_fragments(b: &mut Batch, proxy: &mut ReaderProxy, history: &HistoryCac
         let Some(set) = proxy.requested_frags.get_mut(&sn) else {
             continue;
         };
+        // Only fragments that exist can be sent; anything else is forgotten.
+        let total = fragment_count(change.payload.len(), fs);
+        set.remove_range(i64::from(total) + 1, i64::MAX);
+        set.remove_below(1);
         let ranges: Vec<(i64, i64)> = set.ranges().collect();
         for (start, end) in ranges {
             let from = u32::try_from(start).unwrap_or(u32::MAX);

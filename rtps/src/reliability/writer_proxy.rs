@@ -131,7 +131,9 @@ impl WriterProxy {
         }
         self.highest_known = self.highest_known.max(sn);
         if let Some(r) = self.reassemblies.remove(&sn) {
-            self.reassembly_bytes = self.reassembly_bytes.saturating_sub(r.sample_size() as usize);
+            self.reassembly_bytes = self
+                .reassembly_bytes
+                .saturating_sub(r.sample_size() as usize);
         }
         if filtered {
             self.irrelevant.insert(sn.0);
@@ -148,7 +150,8 @@ impl WriterProxy {
                 match self.buffered.last_key_value() {
                     Some((&high, _)) if high > sn => {
                         if let Some(s) = self.buffered.remove(&high) {
-                            self.buffered_bytes = self.buffered_bytes.saturating_sub(s.payload.len());
+                            self.buffered_bytes =
+                                self.buffered_bytes.saturating_sub(s.payload.len());
                         }
                         stats.dropped_buffer_full += 1;
                     }
@@ -190,7 +193,9 @@ impl WriterProxy {
     fn reassemblies_retain_from(&mut self, from: SequenceNumber) {
         let keep = self.reassemblies.split_off(&from);
         for r in self.reassemblies.values() {
-            self.reassembly_bytes = self.reassembly_bytes.saturating_sub(r.sample_size() as usize);
+            self.reassembly_bytes = self
+                .reassembly_bytes
+                .saturating_sub(r.sample_size() as usize);
         }
         self.reassemblies = keep;
     }
@@ -220,7 +225,8 @@ impl WriterProxy {
         if self.reliable() {
             self.highest_known = self.highest_known.max(sn);
         }
-        if !self.reassemblies.contains_key(&sn) && !self.make_room(sn, frag.sample_size, cfg, stats) {
+        if !self.reassemblies.contains_key(&sn) && !self.make_room(sn, frag.sample_size, cfg, stats)
+        {
             stats.fragments_rejected += 1;
             return;
         }
@@ -231,19 +237,20 @@ impl WriterProxy {
                     stats.fragments_rejected += 1;
                     return;
                 };
-                self.reassembly_bytes = self.reassembly_bytes.saturating_add(r.sample_size() as usize);
+                self.reassembly_bytes = self
+                    .reassembly_bytes
+                    .saturating_add(r.sample_size() as usize);
                 e.insert(r)
             }
         };
-        if r
-            .insert(
-                frag.sample_size,
-                frag.fragment_size,
-                frag.fragment_starting_num,
-                frag.fragments_in_submessage,
-                frag.fragments,
-            )
-            .is_err()
+        if r.insert(
+            frag.sample_size,
+            frag.fragment_size,
+            frag.fragment_starting_num,
+            frag.fragments_in_submessage,
+            frag.fragments,
+        )
+        .is_err()
         {
             stats.fragments_rejected += 1;
             return;
@@ -266,8 +273,12 @@ impl WriterProxy {
         if !r.is_complete() {
             return;
         }
-        let Some(r) = self.reassemblies.remove(&sn) else { return };
-        self.reassembly_bytes = self.reassembly_bytes.saturating_sub(r.sample_size() as usize);
+        let Some(r) = self.reassemblies.remove(&sn) else {
+            return;
+        };
+        self.reassembly_bytes = self
+            .reassembly_bytes
+            .saturating_sub(r.sample_size() as usize);
         let (kind, key_hash, source_timestamp, payload_is_key) =
             (r.kind, r.key_hash, r.source_timestamp, r.is_key);
         let sample = Sample {
@@ -284,7 +295,13 @@ impl WriterProxy {
 
     /// Room for a new reassembly of `size` bytes for `sn`: evict higher-numbered ones (the
     /// lowest are needed first for in-order delivery) or refuse.
-    fn make_room(&mut self, sn: SequenceNumber, size: u32, cfg: &ReaderConfig, stats: &mut ReaderStats) -> bool {
+    fn make_room(
+        &mut self,
+        sn: SequenceNumber,
+        size: u32,
+        cfg: &ReaderConfig,
+        stats: &mut ReaderStats,
+    ) -> bool {
         let size = size as usize;
         if size > cfg.max_reassembly_bytes {
             return false;
@@ -295,8 +312,9 @@ impl WriterProxy {
             match self.reassemblies.last_key_value() {
                 Some((&high, _)) if high > sn => {
                     if let Some(r) = self.reassemblies.remove(&high) {
-                        self.reassembly_bytes =
-                            self.reassembly_bytes.saturating_sub(r.sample_size() as usize);
+                        self.reassembly_bytes = self
+                            .reassembly_bytes
+                            .saturating_sub(r.sample_size() as usize);
                     }
                     stats.reassemblies_dropped += 1;
                 }
@@ -308,7 +326,12 @@ impl WriterProxy {
 
     /// A GAP (RTPS 2.5 §8.3.7.4, §8.4.12): `[gapStart, gapList.base)` and the bitmap are
     /// irrelevant. Samples already buffered in that range are still delivered.
-    pub(crate) fn on_gap(&mut self, gap: &Gap, stats: &mut ReaderStats, out: &mut VecDeque<Sample>) {
+    pub(crate) fn on_gap(
+        &mut self,
+        gap: &Gap,
+        stats: &mut ReaderStats,
+        out: &mut VecDeque<Sample>,
+    ) {
         if !self.reliable() {
             return;
         }
@@ -332,7 +355,9 @@ impl WriterProxy {
             .collect();
         for sn in doomed {
             if let Some(r) = self.reassemblies.remove(&sn) {
-                self.reassembly_bytes = self.reassembly_bytes.saturating_sub(r.sample_size() as usize);
+                self.reassembly_bytes = self
+                    .reassembly_bytes
+                    .saturating_sub(r.sample_size() as usize);
                 stats.reassemblies_dropped += 1;
             }
         }
@@ -376,7 +401,9 @@ impl WriterProxy {
             let before = self.reassemblies.len();
             let keep = self.reassemblies.split_off(&hb.first_sn);
             for r in self.reassemblies.values() {
-                self.reassembly_bytes = self.reassembly_bytes.saturating_sub(r.sample_size() as usize);
+                self.reassembly_bytes = self
+                    .reassembly_bytes
+                    .saturating_sub(r.sample_size() as usize);
             }
             self.reassemblies = keep;
             stats.reassemblies_dropped += (before - self.reassemblies.len()) as u64;
@@ -399,7 +426,10 @@ impl WriterProxy {
         if !self.reliable() {
             return;
         }
-        if self.last_heartbeat_frag_count.is_some_and(|c| hb.count <= c) {
+        if self
+            .last_heartbeat_frag_count
+            .is_some_and(|c| hb.count <= c)
+        {
             stats.stale_heartbeats += 1;
             return;
         }

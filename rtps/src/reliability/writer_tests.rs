@@ -55,7 +55,11 @@ fn answers_a_nack_with_the_data_after_the_nack_response_delay() {
         w.write(t, payload(10, i), None).unwrap();
     }
     drain_writer(&mut w, t);
-    w.handle_acknack(t, reader_guid(1).prefix, &acknack(reader_guid(1), 2, &[2, 3], 1));
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[2, 3], 1),
+    );
     assert!(drain_writer(&mut w, t).is_empty(), "not before the delay");
     let at = w.poll_timeout().unwrap();
     assert_eq!(at, t + ms(5));
@@ -80,7 +84,11 @@ fn gaps_a_keep_last_change_that_was_overwritten() {
         w.write(t, payload(10, i), None).unwrap();
         drain_writer(&mut w, t);
     }
-    w.handle_acknack(t, reader_guid(1).prefix, &acknack(reader_guid(1), 1, &[1, 2, 4], 1));
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[1, 2, 4], 1),
+    );
     assert_eq!(
         drain_writer(&mut w, t),
         vec![s(&["GAP(1..3)", "DATA(4)", "HB(3,4)"])]
@@ -98,7 +106,10 @@ fn gaps_overwritten_changes_not_yet_sent_instead_of_sending_them() {
     for i in 0..3 {
         w.write(t, payload(10, i), None).unwrap();
     }
-    assert_eq!(drain_writer(&mut w, t), vec![s(&["GAP(1..3)", "DATA(3)", "HB(3,3)"])]);
+    assert_eq!(
+        drain_writer(&mut w, t),
+        vec![s(&["GAP(1..3)", "DATA(3)", "HB(3,3)"])]
+    );
 }
 
 #[test]
@@ -130,15 +141,29 @@ fn heartbeats_periodically_while_changes_are_unacknowledged() {
     drain_writer(&mut w, t);
     assert_eq!(w.poll_timeout(), Some(t + ms(100)));
     w.handle_timeout(t + ms(50));
-    assert!(drain_writer(&mut w, t + ms(50)).is_empty(), "early timeout is a no-op");
+    assert!(
+        drain_writer(&mut w, t + ms(50)).is_empty(),
+        "early timeout is a no-op"
+    );
     w.handle_timeout(t + ms(100));
     assert_eq!(drain_writer(&mut w, t + ms(100)), vec![s(&["HB(1,1)"])]);
     assert_eq!(w.poll_timeout(), Some(t + ms(200)));
-    w.handle_acknack(t + ms(110), reader_guid(1).prefix, &acknack(reader_guid(1), 2, &[], 1));
-    assert_eq!(w.poll_event(), Some(WriterEvent::Acknowledged { below: sn(2) }));
+    w.handle_acknack(
+        t + ms(110),
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[], 1),
+    );
+    assert_eq!(
+        w.poll_event(),
+        Some(WriterEvent::Acknowledged { below: sn(2) })
+    );
     w.handle_timeout(t + ms(200));
     assert!(drain_writer(&mut w, t + ms(200)).is_empty());
-    assert_eq!(w.poll_timeout(), None, "no heartbeats once everything is acknowledged");
+    assert_eq!(
+        w.poll_timeout(),
+        None,
+        "no heartbeats once everything is acknowledged"
+    );
 }
 
 #[test]
@@ -151,7 +176,11 @@ fn answers_a_non_final_acknack_without_nacks_with_a_heartbeat() {
     w.handle_acknack(t, reader_guid(1).prefix, &a);
     assert_eq!(drain_writer(&mut w, t), vec![s(&["HB(1,0,F)"])]);
     // Cyclone's base 1 numBits 0 with F set: nothing to answer.
-    w.handle_acknack(t, reader_guid(1).prefix, &acknack(reader_guid(1), 1, &[], 2));
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[], 2),
+    );
     assert!(drain_writer(&mut w, t).is_empty());
 }
 
@@ -169,8 +198,15 @@ fn a_late_volatile_reader_starts_after_the_last_change_and_gets_gaps_for_older_o
     }
     w.add_matched_reader(t, reader(1, true, false));
     assert_eq!(drain_writer(&mut w, t), vec![s(&["HB(4,3,F)"])]);
-    w.handle_acknack(t, reader_guid(1).prefix, &acknack(reader_guid(1), 1, &[1, 2], 1));
-    assert_eq!(drain_writer(&mut w, t), vec![s(&["GAP(1..3)", "HB(4,3,F)"])]);
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[1, 2], 1),
+    );
+    assert_eq!(
+        drain_writer(&mut w, t),
+        vec![s(&["GAP(1..3)", "HB(4,3,F)"])]
+    );
 }
 
 #[test]
@@ -183,12 +219,27 @@ fn a_late_durable_reader_of_a_transient_local_writer_gets_the_history() {
     };
     let mut w = StatefulWriter::new(writer_guid(), cfg);
     for i in 0..3 {
-        w.write(t, payload(10, i), Some(Time { seconds: 7, fraction: i.into() })).unwrap();
+        w.write(
+            t,
+            payload(10, i),
+            Some(Time {
+                seconds: 7,
+                fraction: i.into(),
+            }),
+        )
+        .unwrap();
     }
     w.add_matched_reader(t, reader(1, true, true));
     assert_eq!(
         drain_writer(&mut w, t),
-        vec![s(&["GAP(1..2)", "TS", "DATA(2)", "TS", "DATA(3)", "HB(2,3)"])]
+        vec![s(&[
+            "GAP(1..2)",
+            "TS",
+            "DATA(2)",
+            "TS",
+            "DATA(3)",
+            "HB(2,3)"
+        ])]
     );
 }
 
@@ -226,7 +277,11 @@ fn cuts_large_payloads_into_data_frag_within_the_transmit_budget() {
         vec![s(&["FRAG(1:2+2)", "FRAG(1:7+1)", "HB(1,1)"])]
     );
     // An ACKNACK of the whole sample resends every fragment.
-    w.handle_acknack(t + ms(5), reader_guid(1).prefix, &acknack(reader_guid(1), 1, &[1], 1));
+    w.handle_acknack(
+        t + ms(5),
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[1], 1),
+    );
     let all = drain_writer(&mut w, t + ms(10));
     assert_eq!(all.len(), 3);
     assert_eq!(all[0], s(&["FRAG(1:1+4)"]));
@@ -243,7 +298,10 @@ fn does_not_resend_fragments_it_has_not_sent_yet() {
     };
     let mut w = writer_with_reader(cfg, t);
     w.write(t, payload(1000, 1), None).unwrap();
-    assert_eq!(w.poll_transmit(t).map(|t| describe_all(&t)), Some(s(&["FRAG(1:1+2)"])));
+    assert_eq!(
+        w.poll_transmit(t).map(|t| describe_all(&t)),
+        Some(s(&["FRAG(1:1+2)"]))
+    );
     let nf = NackFrag {
         reader_id: reader_guid(1).entity_id,
         writer_id: writer_guid().entity_id,
@@ -279,10 +337,20 @@ fn keep_all_refuses_writes_when_full_and_frees_space_on_acknowledgment() {
     w.write(t, payload(10, 0), None).unwrap();
     w.write(t, payload(10, 1), None).unwrap();
     assert!(w.is_full());
-    assert_eq!(w.write(t, payload(10, 2), None), Err(WriteError::HistoryFull));
+    assert_eq!(
+        w.write(t, payload(10, 2), None),
+        Err(WriteError::HistoryFull)
+    );
     drain_writer(&mut w, t);
-    w.handle_acknack(t, reader_guid(1).prefix, &acknack(reader_guid(1), 2, &[2], 1));
-    assert_eq!(w.poll_event(), Some(WriterEvent::Acknowledged { below: sn(2) }));
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[2], 1),
+    );
+    assert_eq!(
+        w.poll_event(),
+        Some(WriterEvent::Acknowledged { below: sn(2) })
+    );
     assert_eq!(w.poll_event(), Some(WriterEvent::HistorySpaceAvailable));
     assert_eq!(w.history().min_sn(), Some(sn(2)));
     assert_eq!(w.write(t, payload(10, 2), None), Ok(sn(3)));
@@ -326,7 +394,11 @@ fn a_best_effort_keep_last_writer_never_blocks_and_never_heartbeats() {
     }
     assert_eq!(w.poll_timeout(), None);
     // Acknowledgments from a best-effort reader are not expected and are ignored.
-    w.handle_acknack(t, reader_guid(1).prefix, &acknack(reader_guid(1), 1, &[1], 1));
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[1], 1),
+    );
     assert_eq!(w.stats().unknown_reader, 1);
 }
 
@@ -345,11 +417,22 @@ fn serves_readers_round_robin_and_waits_for_every_reliable_reader() {
     }
     // Reader 2 was served last (its first HEARTBEAT), so reader 3 comes first.
     assert_eq!(dests, vec![reader_guid(3), reader_guid(1), reader_guid(2)]);
-    w.handle_acknack(t, reader_guid(1).prefix, &acknack(reader_guid(1), 2, &[], 1));
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[], 1),
+    );
     assert!(!w.is_acked_by_all(sn(1)));
-    w.handle_acknack(t, reader_guid(2).prefix, &acknack(reader_guid(2), 2, &[], 1));
+    w.handle_acknack(
+        t,
+        reader_guid(2).prefix,
+        &acknack(reader_guid(2), 2, &[], 1),
+    );
     assert!(w.is_acked_by_all(sn(1)));
-    assert!(w.history().is_empty(), "acknowledged by all: removed under KEEP_ALL");
+    assert!(
+        w.history().is_empty(),
+        "acknowledged by all: removed under KEEP_ALL"
+    );
     assert!(w.remove_matched_reader(reader_guid(2)));
     assert!(!w.remove_matched_reader(reader_guid(2)));
 }
@@ -358,8 +441,14 @@ fn serves_readers_round_robin_and_waits_for_every_reliable_reader() {
 fn sends_dispose_with_status_info_and_key_hash_inline() {
     let t = t0();
     let mut w = writer_with_reader(config(), t);
-    w.write_change(t, ChangeKind::NotAliveDisposed, Some([9; 16]), Bytes::new(), None)
-        .unwrap();
+    w.write_change(
+        t,
+        ChangeKind::NotAliveDisposed,
+        Some([9; 16]),
+        Bytes::new(),
+        None,
+    )
+    .unwrap();
     let tr = w.poll_transmit(t).unwrap();
     let OutSubmessage::Data(d) = &tr.submessages[0] else {
         panic!("{:?}", tr.submessages)
