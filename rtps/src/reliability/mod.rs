@@ -19,6 +19,7 @@ mod ranges;
 mod reader;
 mod reader_proxy;
 mod writer;
+mod writer_batch;
 mod writer_proxy;
 
 pub use fragment::{fragment_count, fragment_range};
