@@ -496,3 +496,56 @@ fn a_keep_last_best_effort_writer_never_blocks_or_fails() {
     assert!(got > 1000, "most samples sent should arrive: got {got}");
     eprintln!("best effort: {got} of 10000 delivered (only every third was sent)");
 }
+
+#[test]
+fn a_pull_mode_writer_delivers_everything_through_heartbeats_and_nacks() {
+    let (seed, _guard) = seed(0x5eed_0007);
+    let net = Net {
+        loss: 0.2,
+        dup: 0.1,
+        reorder: 0.2,
+    };
+    let cfg = WriterConfig {
+        history: HistoryKind::KeepAll,
+        heartbeat_period: ms(20),
+        nack_response_delay: ms(1),
+        max_transmit_size: 1400,
+        push_mode: false,
+        ..WriterConfig::default()
+    };
+    let mut sim = Sim::new(seed, net, cfg);
+    sim.add_reader(true, false);
+    sim.add_reader(true, false);
+    run_reliable(&mut sim, 500, 64, 500_000);
+}
+
+#[test]
+fn many_fragmented_samples_in_cyclone_sized_datagrams_arrive_under_loss() {
+    let (seed, _guard) = seed(0x5eed_0008);
+    let net = Net {
+        loss: 0.2,
+        dup: 0.1,
+        reorder: 0.2,
+    };
+    // Cyclone's defaults: 1344-byte fragments, up to 14720-byte datagrams.
+    let cfg = WriterConfig {
+        history: HistoryKind::KeepAll,
+        resource_limits: ResourceLimits {
+            max_samples: Some(20),
+            max_instances: None,
+        },
+        heartbeat_period: ms(20),
+        nack_response_delay: ms(1),
+        fragment_size: 1344,
+        max_transmit_size: 14_720 - 32,
+        ..WriterConfig::default()
+    };
+    let mut sim = Sim::new(seed, net, cfg);
+    sim.add_reader(true, false);
+    sim.add_reader(true, false);
+    let secs = run_reliable(&mut sim, 100, 200_000, 1_000_000);
+    eprintln!(
+        "100 x 200 KB, 2 readers, 20% loss: {secs:.2} virtual s, {} datagrams ({} lost)",
+        sim.datagrams, sim.lost
+    );
+}
