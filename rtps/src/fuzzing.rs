@@ -1,6 +1,5 @@
 //! Entry points for the `fuzz/` targets: each takes arbitrary bytes and must not panic.
 
-/// Parse an RTPS message and walk all its submessages (RTPS 2.5 §8.3.4).
 pub fn message_parse(data: &[u8]) {
     if let Ok(m) = crate::wire::Message::parse(data) {
         for s in m.submessages() {
@@ -11,9 +10,6 @@ pub fn message_parse(data: &[u8]) {
     }
 }
 
-/// Every parsed submessage re-emits byte-identically via `emit_as_received`, and emitting its
-/// representation (in its own byte order) parses back to an equal representation; panics only
-/// on a real codec bug.
 pub fn message_roundtrip(data: &[u8]) {
     use crate::wire::{EmitError, Submessage, SubmessageRef, Writer};
 
@@ -58,6 +54,35 @@ pub fn message_roundtrip(data: &[u8]) {
             (a, b) => assert_eq!(a, b, "representation changed on re-emit"),
         }
     }
+}
+
+pub fn discovery_data(data: &[u8]) {
+    use crate::discovery::data::{guid_from_key_payload, ParticipantData, ReaderData, WriterData};
+
+    macro_rules! round_trip {
+        ($ty:ty) => {
+            if let Ok(parsed) = <$ty>::from_payload(data) {
+                let again = match parsed.to_payload() {
+                    Ok(bytes) => bytes,
+                    Err(e) => panic!("{} parsed but does not re-emit: {e}", stringify!($ty)),
+                };
+                assert_eq!(
+                    <$ty>::from_payload(&again),
+                    Ok(parsed),
+                    "{}",
+                    stringify!($ty)
+                );
+            }
+        };
+    }
+    round_trip!(ParticipantData);
+    round_trip!(WriterData);
+    round_trip!(ReaderData);
+    let _ = guid_from_key_payload(data);
+}
+
+pub fn cdr_deserialize(data: &[u8]) {
+    crate::cdr::fuzz::round_trip(data);
 }
 
 /// Sequences of operations (writes, hostile ACKNACK / NACK_FRAG / HEARTBEAT / GAP / DATA /

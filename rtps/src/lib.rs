@@ -12,5 +12,8 @@ pub mod cdr;
 pub mod discovery;
 pub mod fuzzing;
 pub mod history;
+pub mod participant;
 pub mod reliability;
+pub mod simworld;
+pub mod transport;
 pub mod wire;

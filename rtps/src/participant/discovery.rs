@@ -1,0 +1,683 @@
+//! SPDP and SEDP inside the participant (RTPS 2.5 §8.5.3, §8.5.4): announcing ourselves and our
+//! endpoints, learning remote participants and endpoints, leases, and matching.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::matching;
+use super::{
+    Event, LostReason, Participant, RemoteParticipant, MAX_REMOTE_ENDPOINTS,
+    MAX_REMOTE_PARTICIPANTS,
+};
+use crate::discovery::data::qos::{Durability as QosDurability, ReliabilityKind};
+use crate::discovery::data::{
+    guid_from_key_payload, BuiltinEndpointSet, EndpointData, ParticipantData, ReaderData,
+    WriterData,
+};
+use crate::history::ChangeKind;
+use crate::reliability::{
+    InlineQos, OutData, OutSubmessage, ReaderProxyConfig, Sample, WriterProxyConfig,
+};
+use crate::wire::{EntityId, Guid, GuidPrefix, Locator};
+
+impl Participant {
+    /// Where an undirected SPDP announcement goes: the multicast group, the unicast probe
+    /// ports, and every known participant's metatraffic unicast locators.
+    fn spdp_destinations(&self) -> Vec<SocketAddr> {
+        let mut out: Vec<SocketAddr> = Vec::new();
+        out.extend(self.config.spdp_multicast);
+        out.extend(self.config.spdp_unicast_peers.iter().copied());
+        for r in self.remotes.values() {
+            out.extend(self.reachable(&r.data.metatraffic_unicast_locators));
+        }
+        // Never announce to our own unicast ports.
+        let own: Vec<SocketAddr> = self
+            .config
+            .metatraffic_unicast
+            .iter()
+            .filter_map(Locator::to_socket_addr)
+            .collect();
+        out.retain(|a| !own.contains(a));
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Send our DATA(p): to `to` (directed, with INFO_DST) or to every SPDP destination.
+    pub(super) fn announce_spdp(&mut self, to: Option<(GuidPrefix, Vec<SocketAddr>)>) {
+        let data = OutSubmessage::Data(OutData {
+            reader_id: EntityId::SPDP_PARTICIPANT_DETECTOR,
+            writer_id: EntityId::SPDP_PARTICIPANT_ANNOUNCER,
+            writer_sn: self.spdp.sn,
+            inline_qos: InlineQos::default(),
+            payload: Some(self.spdp.payload.clone()),
+            is_key: false,
+        });
+        let (dst, addrs) = match to {
+            Some((prefix, addrs)) => (Some(prefix), addrs),
+            None => (None, self.spdp_destinations()),
+        };
+        self.queue_submessages(dst, &[data], addrs);
+    }
+
+    /// DATA(p[UD]): our participant is going away (key hash + status info, no payload).
+    pub(super) fn send_spdp_disposal(&mut self) {
+        self.spdp.sn = self.spdp.sn.next();
+        let data = OutSubmessage::Data(OutData {
+            reader_id: EntityId::SPDP_PARTICIPANT_DETECTOR,
+            writer_id: EntityId::SPDP_PARTICIPANT_ANNOUNCER,
+            writer_sn: self.spdp.sn,
+            inline_qos: InlineQos::for_change(
+                ChangeKind::NotAliveDisposedUnregistered,
+                Some(Guid::new(self.prefix, EntityId::PARTICIPANT).to_bytes()),
+            ),
+            payload: None,
+            is_key: false,
+        });
+        let addrs = self.spdp_destinations();
+        self.queue_submessages(None, &[data], addrs);
+    }
+
+    /// A DATA from an SPDP announcer (RTPS 2.5 §8.5.3.1).
+    pub(super) fn handle_spdp(&mut self, now: Instant, source: GuidPrefix, sample: SpdpSample<'_>) {
+        match sample {
+            SpdpSample::Alive(payload) => {
+                let data = match ParticipantData::from_payload(payload) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        log::debug!("SPDP from {source}: {e}");
+                        self.stats.bad_discovery += 1;
+                        return;
+                    }
+                };
+                self.participant_alive(now, data);
+            }
+            SpdpSample::Disposed(guid) => {
+                if self.remotes.contains_key(&guid.prefix) {
+                    self.remove_participant(now, guid.prefix, LostReason::Disposed);
+                }
+            }
+        }
+    }
+
+    fn participant_alive(&mut self, now: Instant, data: ParticipantData) {
+        let prefix = data.guid.prefix;
+        if prefix == self.prefix || prefix == GuidPrefix::UNKNOWN {
+            return;
+        }
+        if data.domain_id.is_some_and(|d| d != self.config.domain_id) {
+            return;
+        }
+        if data.domain_tag.as_deref().is_some_and(|t| !t.is_empty()) {
+            return; // we use the default (empty) domain tag
+        }
+        let lease_expiry = data
+            .lease_duration
+            .to_std()
+            .and_then(|d| now.checked_add(d));
+        if let Some(r) = self.remotes.get_mut(&prefix) {
+            // A refresh (Fast DDS re-sends with the same sequence number): renew the lease
+            // and take locator changes.
+            r.lease_expiry = lease_expiry;
+            r.data = data;
+            return;
+        }
+        if self.remotes.len() >= MAX_REMOTE_PARTICIPANTS {
+            self.stats.table_full += 1;
+            return;
+        }
+        log::debug!("discovered participant {prefix} ({:?})", data.entity_name);
+        self.events.push_back(Event::ParticipantDiscovered {
+            guid_prefix: prefix,
+            name: data.entity_name.clone(),
+            vendor_id: data.vendor_id,
+        });
+        // Answer a newcomer at once with a directed announcement.
+        let addrs = self.reachable(&data.metatraffic_unicast_locators);
+        let bes = data.builtin_endpoint_set;
+        let meta = self.meta_locators(&data);
+        self.remotes
+            .insert(prefix, RemoteParticipant { data, lease_expiry });
+        self.announce_spdp(Some((prefix, addrs)));
+        // Match the SEDP builtin endpoints it has (RTPS 2.5 §8.5.4.1).
+        let reader = |id: EntityId| ReaderProxyConfig {
+            remote_reader_guid: Guid::new(prefix, id),
+            reliable: true,
+            durable: true,
+            expects_inline_qos: false,
+            locators: meta.clone(),
+        };
+        let writer = |id: EntityId| WriterProxyConfig {
+            remote_writer_guid: Guid::new(prefix, id),
+            reliable: true,
+            locators: meta.clone(),
+        };
+        if bes.contains(BuiltinEndpointSet::PUBLICATIONS_DETECTOR) {
+            self.sedp
+                .publications_writer
+                .add_matched_reader(now, reader(EntityId::SEDP_PUBLICATIONS_DETECTOR));
+        }
+        if bes.contains(BuiltinEndpointSet::SUBSCRIPTIONS_DETECTOR) {
+            self.sedp
+                .subscriptions_writer
+                .add_matched_reader(now, reader(EntityId::SEDP_SUBSCRIPTIONS_DETECTOR));
+        }
+        if bes.contains(BuiltinEndpointSet::PUBLICATIONS_ANNOUNCER) {
+            self.sedp
+                .publications_reader
+                .add_matched_writer(now, writer(EntityId::SEDP_PUBLICATIONS_ANNOUNCER));
+        }
+        if bes.contains(BuiltinEndpointSet::SUBSCRIPTIONS_ANNOUNCER) {
+            self.sedp
+                .subscriptions_reader
+                .add_matched_writer(now, writer(EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER));
+        }
+        self.flush_entities(now);
+    }
+
+    fn meta_locators(&self, data: &ParticipantData) -> Vec<Locator> {
+        data.metatraffic_unicast_locators
+            .iter()
+            .filter(|l| self.is_reachable(l))
+            .copied()
+            .collect()
+    }
+
+    /// Drop participants whose lease has expired.
+    pub(super) fn expire_leases(&mut self, now: Instant) {
+        let expired: Vec<GuidPrefix> = self
+            .remotes
+            .iter()
+            .filter(|(_, r)| r.lease_expiry.is_some_and(|t| t <= now))
+            .map(|(p, _)| *p)
+            .collect();
+        for p in expired {
+            self.remove_participant(now, p, LostReason::LeaseExpired);
+        }
+    }
+
+    /// Forget a participant and everything it owned.
+    pub(super) fn remove_participant(
+        &mut self,
+        now: Instant,
+        prefix: GuidPrefix,
+        reason: LostReason,
+    ) {
+        if self.remotes.remove(&prefix).is_none() {
+            return;
+        }
+        log::debug!("lost participant {prefix}: {reason:?}");
+        let writers: Vec<Guid> = self
+            .remote_writers
+            .keys()
+            .filter(|g| g.prefix == prefix)
+            .copied()
+            .collect();
+        for g in writers {
+            self.remove_remote_writer(g);
+        }
+        let readers: Vec<Guid> = self
+            .remote_readers
+            .keys()
+            .filter(|g| g.prefix == prefix)
+            .copied()
+            .collect();
+        for g in readers {
+            self.remove_remote_reader(g);
+        }
+        let g = |id| Guid::new(prefix, id);
+        self.sedp
+            .publications_writer
+            .remove_matched_reader(g(EntityId::SEDP_PUBLICATIONS_DETECTOR));
+        self.sedp
+            .subscriptions_writer
+            .remove_matched_reader(g(EntityId::SEDP_SUBSCRIPTIONS_DETECTOR));
+        self.sedp
+            .publications_reader
+            .remove_matched_writer(g(EntityId::SEDP_PUBLICATIONS_ANNOUNCER));
+        self.sedp
+            .subscriptions_reader
+            .remove_matched_writer(g(EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER));
+        self.events.push_back(Event::ParticipantLost {
+            guid_prefix: prefix,
+            reason,
+        });
+        let _ = now;
+    }
+
+    /// Announce a local writer on the SEDP publications writer.
+    pub(super) fn announce_writer(&mut self, now: Instant, data: &WriterData) {
+        let payload = Bytes::from(data.to_payload().unwrap_or_default());
+        let key = Some(data.endpoint.endpoint_guid.to_bytes());
+        let _ =
+            self.sedp
+                .publications_writer
+                .write_change(now, ChangeKind::Alive, key, payload, None);
+    }
+
+    /// Announce a local reader on the SEDP subscriptions writer.
+    pub(super) fn announce_reader(&mut self, now: Instant, data: &ReaderData) {
+        let payload = Bytes::from(data.to_payload().unwrap_or_default());
+        let key = Some(data.endpoint.endpoint_guid.to_bytes());
+        let _ =
+            self.sedp
+                .subscriptions_writer
+                .write_change(now, ChangeKind::Alive, key, payload, None);
+    }
+
+    /// Withdraw a local endpoint: DATA(w[UD]) / DATA(r[UD]) with key hash and status info.
+    pub(super) fn dispose_endpoint(&mut self, now: Instant, guid: Guid, is_writer: bool) {
+        let w = if is_writer {
+            &mut self.sedp.publications_writer
+        } else {
+            &mut self.sedp.subscriptions_writer
+        };
+        let _ = w.write_change(
+            now,
+            ChangeKind::NotAliveDisposedUnregistered,
+            Some(guid.to_bytes()),
+            Bytes::new(),
+            None,
+        );
+    }
+
+    /// Take what the SEDP readers delivered and act on it.
+    pub(super) fn process_sedp(&mut self, now: Instant) {
+        while let Some(s) = self.sedp.publications_reader.poll_sample() {
+            match sedp_key(&s) {
+                SedpChange::Alive => match WriterData::from_payload(&s.payload) {
+                    Ok(d) if d.endpoint.endpoint_guid.prefix == s.writer_guid.prefix => {
+                        self.remote_writer_alive(now, d)
+                    }
+                    Ok(_) => self.stats.bad_discovery += 1,
+                    Err(e) => {
+                        log::debug!("SEDP DATA(w) from {}: {e}", s.writer_guid);
+                        self.stats.bad_discovery += 1;
+                    }
+                },
+                SedpChange::Gone(guid) => self.remove_remote_writer(guid),
+                SedpChange::Bad => self.stats.bad_discovery += 1,
+            }
+        }
+        while let Some(s) = self.sedp.subscriptions_reader.poll_sample() {
+            match sedp_key(&s) {
+                SedpChange::Alive => match ReaderData::from_payload(&s.payload) {
+                    Ok(d) if d.endpoint.endpoint_guid.prefix == s.writer_guid.prefix => {
+                        self.remote_reader_alive(now, d)
+                    }
+                    Ok(_) => self.stats.bad_discovery += 1,
+                    Err(e) => {
+                        log::debug!("SEDP DATA(r) from {}: {e}", s.writer_guid);
+                        self.stats.bad_discovery += 1;
+                    }
+                },
+                SedpChange::Gone(guid) => self.remove_remote_reader(guid),
+                SedpChange::Bad => self.stats.bad_discovery += 1,
+            }
+        }
+    }
+
+    /// Locators to reach a remote endpoint: its own, else its participant's default ones.
+    fn endpoint_locators(&self, e: &EndpointData) -> Vec<Locator> {
+        let own: Vec<Locator> = e
+            .unicast_locators
+            .iter()
+            .filter(|l| self.is_reachable(l))
+            .copied()
+            .collect();
+        if !own.is_empty() {
+            return own;
+        }
+        self.remotes
+            .get(&e.endpoint_guid.prefix)
+            .map(|r| {
+                r.data
+                    .default_unicast_locators
+                    .iter()
+                    .filter(|l| self.is_reachable(l))
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn remote_writer_alive(&mut self, now: Instant, d: WriterData) {
+        let guid = d.endpoint.endpoint_guid;
+        if !guid.entity_id.kind.is_writer() || !self.remotes.contains_key(&guid.prefix) {
+            self.stats.bad_discovery += 1;
+            return;
+        }
+        if !self.remote_writers.contains_key(&guid)
+            && self.remote_writers.len() >= MAX_REMOTE_ENDPOINTS
+        {
+            self.stats.table_full += 1;
+            return;
+        }
+        // A changed announcement re-evaluates the match from scratch.
+        if self.remote_writers.contains_key(&guid) {
+            self.remove_remote_writer(guid);
+        }
+        let locators = self.endpoint_locators(&d.endpoint);
+        let readers: Vec<_> = self
+            .readers
+            .iter()
+            .filter(|(_, r)| r.data.endpoint.topic_name == d.endpoint.topic_name)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in readers {
+            let Some(r) = self.readers.get_mut(&id) else {
+                continue;
+            };
+            match matching::check(&d.endpoint, &r.data.endpoint) {
+                Ok(()) => {
+                    r.reader.add_matched_writer(
+                        now,
+                        WriterProxyConfig {
+                            remote_writer_guid: guid,
+                            reliable: r.data.endpoint.qos.reliability.kind
+                                == ReliabilityKind::Reliable,
+                            locators: locators.clone(),
+                        },
+                    );
+                    self.events.push_back(Event::SubscriptionMatched {
+                        reader: id,
+                        writer: guid,
+                    });
+                }
+                Err(reason) => self.events.push_back(Event::IncompatibleQos {
+                    local: id,
+                    remote: guid,
+                    reason,
+                }),
+            }
+        }
+        self.remote_writers.insert(guid, d);
+    }
+
+    fn remote_reader_alive(&mut self, now: Instant, d: ReaderData) {
+        let guid = d.endpoint.endpoint_guid;
+        if !guid.entity_id.kind.is_reader() || !self.remotes.contains_key(&guid.prefix) {
+            self.stats.bad_discovery += 1;
+            return;
+        }
+        if !self.remote_readers.contains_key(&guid)
+            && self.remote_readers.len() >= MAX_REMOTE_ENDPOINTS
+        {
+            self.stats.table_full += 1;
+            return;
+        }
+        if self.remote_readers.contains_key(&guid) {
+            self.remove_remote_reader(guid);
+        }
+        let locators = self.endpoint_locators(&d.endpoint);
+        let writers: Vec<_> = self
+            .writers
+            .iter()
+            .filter(|(_, w)| w.data.endpoint.topic_name == d.endpoint.topic_name)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in writers {
+            let Some(w) = self.writers.get_mut(&id) else {
+                continue;
+            };
+            match matching::check(&w.data.endpoint, &d.endpoint) {
+                Ok(()) => {
+                    w.writer.add_matched_reader(
+                        now,
+                        ReaderProxyConfig {
+                            remote_reader_guid: guid,
+                            reliable: d.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
+                            durable: d.endpoint.qos.durability != QosDurability::Volatile,
+                            expects_inline_qos: d.expects_inline_qos,
+                            locators: locators.clone(),
+                        },
+                    );
+                    self.events.push_back(Event::PublicationMatched {
+                        writer: id,
+                        reader: guid,
+                    });
+                }
+                Err(reason) => self.events.push_back(Event::IncompatibleQos {
+                    local: id,
+                    remote: guid,
+                    reason,
+                }),
+            }
+        }
+        self.remote_readers.insert(guid, d);
+    }
+
+    fn remove_remote_writer(&mut self, guid: Guid) {
+        if self.remote_writers.remove(&guid).is_none() {
+            return;
+        }
+        for (id, r) in self.readers.iter_mut() {
+            if r.reader.remove_matched_writer(guid) {
+                self.events.push_back(Event::SubscriptionUnmatched {
+                    reader: *id,
+                    writer: guid,
+                });
+            }
+        }
+    }
+
+    fn remove_remote_reader(&mut self, guid: Guid) {
+        if self.remote_readers.remove(&guid).is_none() {
+            return;
+        }
+        for (id, w) in self.writers.iter_mut() {
+            if w.writer.remove_matched_reader(guid) {
+                self.events.push_back(Event::PublicationUnmatched {
+                    writer: *id,
+                    reader: guid,
+                });
+            }
+        }
+    }
+
+    /// Match a new local writer against known remote readers.
+    pub(super) fn match_local_writer(&mut self, now: Instant, id: EntityId) {
+        let Some(topic) = self
+            .writers
+            .get(&id)
+            .map(|w| w.data.endpoint.topic_name.clone())
+        else {
+            return;
+        };
+        // Remote readers, and our own readers (served through our own unicast locator).
+        let mut candidates: Vec<(ReaderData, Vec<Locator>)> = self
+            .remote_readers
+            .values()
+            .filter(|r| r.endpoint.topic_name == topic)
+            .map(|r| (r.clone(), self.endpoint_locators(&r.endpoint)))
+            .collect();
+        candidates.extend(
+            self.readers
+                .values()
+                .filter(|r| r.data.endpoint.topic_name == topic)
+                .map(|r| (r.data.clone(), self.config.default_unicast.clone())),
+        );
+        for (r, locators) in candidates {
+            let guid = r.endpoint.endpoint_guid;
+            let Some(w) = self.writers.get_mut(&id) else {
+                continue;
+            };
+            match matching::check(&w.data.endpoint, &r.endpoint) {
+                Ok(()) => {
+                    w.writer.add_matched_reader(
+                        now,
+                        ReaderProxyConfig {
+                            remote_reader_guid: guid,
+                            reliable: r.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
+                            durable: r.endpoint.qos.durability != QosDurability::Volatile,
+                            expects_inline_qos: r.expects_inline_qos,
+                            locators,
+                        },
+                    );
+                    self.events.push_back(Event::PublicationMatched {
+                        writer: id,
+                        reader: guid,
+                    });
+                }
+                Err(reason) => self.events.push_back(Event::IncompatibleQos {
+                    local: id,
+                    remote: guid,
+                    reason,
+                }),
+            }
+        }
+    }
+
+    /// Match a new local reader against known remote writers.
+    pub(super) fn match_local_reader(&mut self, now: Instant, id: EntityId) {
+        let Some(topic) = self
+            .readers
+            .get(&id)
+            .map(|r| r.data.endpoint.topic_name.clone())
+        else {
+            return;
+        };
+        let mut candidates: Vec<(WriterData, Vec<Locator>)> = self
+            .remote_writers
+            .values()
+            .filter(|w| w.endpoint.topic_name == topic)
+            .map(|w| (w.clone(), self.endpoint_locators(&w.endpoint)))
+            .collect();
+        candidates.extend(
+            self.writers
+                .values()
+                .filter(|w| w.data.endpoint.topic_name == topic)
+                .map(|w| (w.data.clone(), self.config.default_unicast.clone())),
+        );
+        for (w, locators) in candidates {
+            let guid = w.endpoint.endpoint_guid;
+            let Some(r) = self.readers.get_mut(&id) else {
+                continue;
+            };
+            match matching::check(&w.endpoint, &r.data.endpoint) {
+                Ok(()) => {
+                    r.reader.add_matched_writer(
+                        now,
+                        WriterProxyConfig {
+                            remote_writer_guid: guid,
+                            reliable: r.data.endpoint.qos.reliability.kind
+                                == ReliabilityKind::Reliable,
+                            locators,
+                        },
+                    );
+                    self.events.push_back(Event::SubscriptionMatched {
+                        reader: id,
+                        writer: guid,
+                    });
+                }
+                Err(reason) => self.events.push_back(Event::IncompatibleQos {
+                    local: id,
+                    remote: guid,
+                    reason,
+                }),
+            }
+        }
+    }
+}
+
+/// What an SPDP DATA carried.
+#[derive(Debug)]
+pub(super) enum SpdpSample<'a> {
+    /// A ParticipantData payload.
+    Alive(&'a [u8]),
+    /// The participant is gone.
+    Disposed(Guid),
+}
+
+enum SedpChange {
+    Alive,
+    Gone(Guid),
+    Bad,
+}
+
+/// Classify an SEDP sample: alive, or a disposal keyed by hash (Fast DDS) or by a serialized
+/// key payload (Cyclone).
+fn sedp_key(s: &Sample) -> SedpChange {
+    if s.kind == ChangeKind::Alive && !s.payload_is_key {
+        return SedpChange::Alive;
+    }
+    if let Some(h) = s.key_hash {
+        return SedpChange::Gone(Guid::from_bytes(h));
+    }
+    match guid_from_key_payload(&s.payload) {
+        Ok(g) => SedpChange::Gone(g),
+        Err(_) => SedpChange::Bad,
+    }
+}
+
+impl Participant {
+    /// A new local writer is also a writer for our existing local readers.
+    pub(super) fn match_new_local_writer_to_local_readers(&mut self, now: Instant, id: EntityId) {
+        let Some(w) = self.writers.get(&id).map(|w| w.data.clone()) else {
+            return;
+        };
+        let readers: Vec<EntityId> = self
+            .readers
+            .iter()
+            .filter(|(_, r)| r.data.endpoint.topic_name == w.endpoint.topic_name)
+            .map(|(i, _)| *i)
+            .collect();
+        let locators = self.config.default_unicast.clone();
+        for rid in readers {
+            let Some(r) = self.readers.get_mut(&rid) else {
+                continue;
+            };
+            if matching::check(&w.endpoint, &r.data.endpoint).is_ok() {
+                r.reader.add_matched_writer(
+                    now,
+                    WriterProxyConfig {
+                        remote_writer_guid: w.endpoint.endpoint_guid,
+                        reliable: r.data.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
+                        locators: locators.clone(),
+                    },
+                );
+                self.events.push_back(Event::SubscriptionMatched {
+                    reader: rid,
+                    writer: w.endpoint.endpoint_guid,
+                });
+            }
+        }
+    }
+
+    /// A new local reader is also a reader for our existing local writers.
+    pub(super) fn match_new_local_reader_to_local_writers(&mut self, now: Instant, id: EntityId) {
+        let Some(r) = self.readers.get(&id).map(|r| r.data.clone()) else {
+            return;
+        };
+        let writers: Vec<EntityId> = self
+            .writers
+            .iter()
+            .filter(|(_, w)| w.data.endpoint.topic_name == r.endpoint.topic_name)
+            .map(|(i, _)| *i)
+            .collect();
+        let locators = self.config.default_unicast.clone();
+        for wid in writers {
+            let Some(w) = self.writers.get_mut(&wid) else {
+                continue;
+            };
+            if matching::check(&w.data.endpoint, &r.endpoint).is_ok() {
+                w.writer.add_matched_reader(
+                    now,
+                    ReaderProxyConfig {
+                        remote_reader_guid: r.endpoint.endpoint_guid,
+                        reliable: r.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
+                        durable: r.endpoint.qos.durability != QosDurability::Volatile,
+                        expects_inline_qos: false,
+                        locators: locators.clone(),
+                    },
+                );
+                self.events.push_back(Event::PublicationMatched {
+                    writer: wid,
+                    reader: r.endpoint.endpoint_guid,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Turning the state machines' transmits into datagrams (RTPS 2.5 §8.3.3, §8.3.7.7): a header,
+//! INFO_DST for directed traffic, the submessages packed up to `max_message_size`, and the
+//! destination addresses filtered to what this participant may reach.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use super::{Event, Participant};
+use crate::reliability::{OutSubmessage, Transmit, WriterEvent};
+use crate::wire::header::Header;
+use crate::wire::message::MessageBuilder;
+use crate::wire::submessage::{InfoDestination, Submessage};
+use crate::wire::{EmitError, Endianness, EntityId, GuidPrefix, Locator, LocatorKind};
+
+/// One datagram to send to every address in `destinations`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datagram {
+    /// The RTPS message.
+    pub bytes: Vec<u8>,
+    /// Where to send it.
+    pub destinations: Vec<SocketAddr>,
+}
+
+impl Participant {
+    /// True when we may send to this locator: UDPv4 with a valid port and, on a loopback
+    /// configuration, a 127.0.0.0/8 address (the network-safety rule).
+    pub(super) fn is_reachable(&self, l: &Locator) -> bool {
+        if l.kind != LocatorKind::UDP_V4 {
+            return false;
+        }
+        match l.to_socket_addr() {
+            Some(SocketAddr::V4(a)) => {
+                let ip = a.ip();
+                if self.config.loopback_only {
+                    ip.is_loopback()
+                } else {
+                    !ip.is_unspecified() && !ip.is_broadcast()
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Socket addresses of the reachable locators.
+    pub(super) fn reachable(&self, locators: &[Locator]) -> Vec<SocketAddr> {
+        let mut v: Vec<SocketAddr> = locators
+            .iter()
+            .filter(|l| self.is_reachable(l))
+            .filter_map(Locator::to_socket_addr)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    fn allowed(&self, a: &SocketAddr) -> bool {
+        match a.ip() {
+            IpAddr::V4(ip) if self.config.loopback_only => ip.is_loopback() || ip.is_multicast(),
+            IpAddr::V4(_) => true,
+            IpAddr::V6(_) => false,
+        }
+    }
+
+    /// Pack `subs` into datagrams (header, INFO_DST when `dst` is given, submessages), split
+    /// at `max_message_size`, and queue them for `addrs`.
+    pub(super) fn queue_submessages(
+        &mut self,
+        dst: Option<GuidPrefix>,
+        subs: &[OutSubmessage],
+        mut addrs: Vec<SocketAddr>,
+    ) {
+        addrs.retain(|a| self.allowed(a));
+        if addrs.is_empty() || subs.is_empty() {
+            return;
+        }
+        let header = Header::new(self.prefix);
+        let max = self.config.max_message_size.max(256);
+        let mut buf = vec![0u8; max];
+        let mut i = 0;
+        let mut last_ts: Option<&OutSubmessage> = None;
+        while i < subs.len() {
+            let Ok(mut b) = MessageBuilder::new(&mut buf, &header) else {
+                return;
+            };
+            if let Some(prefix) = dst {
+                if b.push(&Submessage::InfoDestination(InfoDestination {
+                    guid_prefix: prefix,
+                }))
+                .is_err()
+                {
+                    return;
+                }
+            }
+            // A continuation datagram repeats the INFO_TS in force (RTPS 2.5 §8.3.4.1).
+            if let (Some(ts), true) = (last_ts, i > 0) {
+                if !matches!(subs[i], OutSubmessage::InfoTimestamp(_)) {
+                    let _ = ts.with_submessage(Endianness::Little, |s| b.push(s));
+                }
+            }
+            let fixed = b.len();
+            while i < subs.len() {
+                let s = &subs[i];
+                match s.with_submessage(Endianness::Little, |m| b.push(m)) {
+                    Ok(()) => {
+                        if matches!(s, OutSubmessage::InfoTimestamp(_)) {
+                            last_ts = Some(s);
+                        }
+                        i += 1;
+                    }
+                    Err(EmitError::BufferTooSmall(_)) if b.len() > fixed => break,
+                    Err(e) => {
+                        log::warn!("dropping a submessage that cannot be emitted: {e}");
+                        i += 1;
+                    }
+                }
+            }
+            if b.len() > fixed {
+                let len = b.finish();
+                self.stats.datagrams_sent += 1;
+                self.out.push_back(Datagram {
+                    bytes: buf[..len].to_vec(),
+                    destinations: addrs.clone(),
+                });
+            }
+        }
+    }
+
+    fn queue_transmit(&mut self, t: Transmit, builtin: bool) {
+        let mut addrs = self.reachable(&t.destination.locators);
+        if addrs.is_empty() {
+            if let Some(r) = self.remotes.get(&t.destination.guid.prefix) {
+                let l = if builtin {
+                    &r.data.metatraffic_unicast_locators
+                } else {
+                    &r.data.default_unicast_locators
+                };
+                addrs = self.reachable(l);
+            }
+        }
+        self.queue_submessages(Some(t.destination.guid.prefix), &t.submessages, addrs);
+    }
+
+    /// Drain every state machine's transmits and events into datagrams and events.
+    pub(super) fn flush_entities(&mut self, now: Instant) {
+        let mut builtin: Vec<Transmit> = Vec::new();
+        while let Some(t) = self.sedp.publications_writer.poll_transmit(now) {
+            builtin.push(t);
+        }
+        while let Some(t) = self.sedp.subscriptions_writer.poll_transmit(now) {
+            builtin.push(t);
+        }
+        while let Some(t) = self.sedp.publications_reader.poll_transmit(now) {
+            builtin.push(t);
+        }
+        while let Some(t) = self.sedp.subscriptions_reader.poll_transmit(now) {
+            builtin.push(t);
+        }
+        while self.sedp.publications_writer.poll_event().is_some() {}
+        while self.sedp.subscriptions_writer.poll_event().is_some() {}
+        let mut user: Vec<Transmit> = Vec::new();
+        let mut events: Vec<Event> = Vec::new();
+        for (id, w) in self.writers.iter_mut() {
+            while let Some(t) = w.writer.poll_transmit(now) {
+                user.push(t);
+            }
+            while let Some(e) = w.writer.poll_event() {
+                events.push(match e {
+                    WriterEvent::Acknowledged { below } => {
+                        Event::Acknowledged { writer: *id, below }
+                    }
+                    WriterEvent::HistorySpaceAvailable => {
+                        Event::HistorySpaceAvailable { writer: *id }
+                    }
+                });
+            }
+        }
+        for r in self.readers.values_mut() {
+            while let Some(t) = r.reader.poll_transmit(now) {
+                user.push(t);
+            }
+        }
+        for (id, r) in self.readers.iter_mut() {
+            if !r.notified && r.reader.samples_ready() > 0 {
+                r.notified = true;
+                events.push(Event::DataAvailable { reader: *id });
+            }
+        }
+        self.events.extend(events);
+        for t in builtin {
+            self.queue_transmit(t, true);
+        }
+        for t in user {
+            self.queue_transmit(t, false);
+        }
+    }
+
+    /// The next datagram to send, if any. Call until `None` after every input.
+    pub fn poll_transmit(&mut self) -> Option<Datagram> {
+        self.out.pop_front()
+    }
+
+    /// True when a local endpoint is a builtin one (used by the receiver).
+    pub(super) fn is_builtin(id: EntityId) -> bool {
+        id.kind.is_builtin()
+    }
+}

@@ -1,0 +1,235 @@
+//! The message receiver (RTPS 2.5 §8.3.4): walks a datagram's submessages, keeps the
+//! receiver state (source prefix, destination, timestamp) and hands each entity submessage to
+//! the state machine it is for. A malformed datagram is dropped from the first bad
+//! submessage on, and counted (architecture.md rule 6).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::discovery::SpdpSample;
+use super::Participant;
+use crate::discovery::data::{disposal, guid_from_key_payload};
+use crate::wire::message::Message;
+use crate::wire::submessage::Submessage;
+use crate::wire::{EntityId, Guid, GuidPrefix, Time};
+
+/// Receiver state for one message (RTPS 2.5 §8.3.4.1).
+struct ReceiverState {
+    source: GuidPrefix,
+    for_us: bool,
+    timestamp: Option<Time>,
+}
+
+impl Participant {
+    /// Handle one received UDP payload.
+    pub fn handle_datagram(&mut self, now: Instant, source: SocketAddr, datagram: &[u8]) {
+        self.stats.datagrams_received += 1;
+        if self.shut_down {
+            return;
+        }
+        let msg = match Message::parse(datagram) {
+            Ok(m) => m,
+            Err(e) => {
+                log::trace!("dropping datagram from {source}: {e}");
+                self.stats.dropped_malformed += 1;
+                return;
+            }
+        };
+        if msg.header.guid_prefix == self.prefix {
+            // Our own SPDP looping back is ignored by discovery; user traffic between our
+            // own writers and readers goes through our own socket and is handled as usual.
+            self.stats.own_datagrams += 1;
+        }
+        let mut st = ReceiverState {
+            source: msg.header.guid_prefix,
+            for_us: true,
+            timestamp: None,
+        };
+        for item in msg.submessages() {
+            let sub = match item {
+                Ok(s) => s.submessage,
+                Err(e) => {
+                    log::trace!("dropping rest of datagram from {source}: {e}");
+                    self.stats.dropped_malformed += 1;
+                    break;
+                }
+            };
+            match sub {
+                Submessage::InfoDestination(d) => {
+                    st.for_us =
+                        d.guid_prefix == GuidPrefix::UNKNOWN || d.guid_prefix == self.prefix;
+                }
+                Submessage::InfoSource(s) => {
+                    st.source = s.guid_prefix;
+                    st.for_us = true;
+                    st.timestamp = None;
+                }
+                Submessage::InfoTimestamp(t) => st.timestamp = t.timestamp,
+                Submessage::InfoReply(_) | Submessage::InfoReplyIp4(_) | Submessage::Pad(_) => {}
+                Submessage::Unknown { .. } => self.stats.unknown_submessages += 1,
+                _ if !st.for_us => self.stats.not_for_us += 1,
+                other => self.dispatch(now, &st, &other),
+            }
+        }
+        self.process_sedp(now);
+        self.flush_entities(now);
+    }
+
+    fn dispatch(&mut self, now: Instant, st: &ReceiverState, sub: &Submessage<'_>) {
+        let src = st.source;
+        match sub {
+            Submessage::Data(d) if d.writer_id == EntityId::SPDP_PARTICIPANT_ANNOUNCER => {
+                let key = d.payload.as_ref().filter(|p| p.is_key).map(|p| p.bytes);
+                match disposal(d.inline_qos.as_ref(), key) {
+                    Ok(Some(disp)) => self.handle_spdp(now, src, SpdpSample::Disposed(disp.guid)),
+                    Ok(None) => match &d.payload {
+                        Some(p) if !p.is_key => {
+                            self.handle_spdp(now, src, SpdpSample::Alive(p.bytes))
+                        }
+                        Some(p) => {
+                            // A key-only DATA(p) without status info: Cyclone's unregister.
+                            if let Ok(g) = guid_from_key_payload(p.bytes) {
+                                self.handle_spdp(now, src, SpdpSample::Disposed(g));
+                            }
+                        }
+                        None => {}
+                    },
+                    Err(_) => self.stats.bad_discovery += 1,
+                }
+            }
+            Submessage::Data(d) => match d.writer_id {
+                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => {
+                    self.sedp
+                        .publications_reader
+                        .handle_data(now, src, d, st.timestamp)
+                }
+                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => self
+                    .sedp
+                    .subscriptions_reader
+                    .handle_data(now, src, d, st.timestamp),
+                w if Self::is_builtin(w) => {}
+                _ => {
+                    let writer = Guid::new(src, d.writer_id);
+                    for r in self.user_readers_for(writer, d.reader_id) {
+                        if let Some(l) = self.readers.get_mut(&r) {
+                            l.reader.handle_data(now, src, d, st.timestamp);
+                        }
+                    }
+                }
+            },
+            Submessage::DataFrag(d) => match d.writer_id {
+                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => self
+                    .sedp
+                    .publications_reader
+                    .handle_data_frag(now, src, d, st.timestamp),
+                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => self
+                    .sedp
+                    .subscriptions_reader
+                    .handle_data_frag(now, src, d, st.timestamp),
+                w if Self::is_builtin(w) => {}
+                _ => {
+                    let writer = Guid::new(src, d.writer_id);
+                    for r in self.user_readers_for(writer, d.reader_id) {
+                        if let Some(l) = self.readers.get_mut(&r) {
+                            l.reader.handle_data_frag(now, src, d, st.timestamp);
+                        }
+                    }
+                }
+            },
+            Submessage::Heartbeat(h) => match h.writer_id {
+                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => {
+                    self.sedp.publications_reader.handle_heartbeat(now, src, h)
+                }
+                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => {
+                    self.sedp.subscriptions_reader.handle_heartbeat(now, src, h)
+                }
+                w if Self::is_builtin(w) => {}
+                _ => {
+                    for r in self.user_readers_for(Guid::new(src, h.writer_id), h.reader_id) {
+                        if let Some(l) = self.readers.get_mut(&r) {
+                            l.reader.handle_heartbeat(now, src, h);
+                        }
+                    }
+                }
+            },
+            Submessage::Gap(g) => match g.writer_id {
+                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => {
+                    self.sedp.publications_reader.handle_gap(now, src, g)
+                }
+                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => {
+                    self.sedp.subscriptions_reader.handle_gap(now, src, g)
+                }
+                w if Self::is_builtin(w) => {}
+                _ => {
+                    for r in self.user_readers_for(Guid::new(src, g.writer_id), g.reader_id) {
+                        if let Some(l) = self.readers.get_mut(&r) {
+                            l.reader.handle_gap(now, src, g);
+                        }
+                    }
+                }
+            },
+            Submessage::HeartbeatFrag(h) => match h.writer_id {
+                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => self
+                    .sedp
+                    .publications_reader
+                    .handle_heartbeat_frag(now, src, h),
+                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => self
+                    .sedp
+                    .subscriptions_reader
+                    .handle_heartbeat_frag(now, src, h),
+                w if Self::is_builtin(w) => {}
+                _ => {
+                    for r in self.user_readers_for(Guid::new(src, h.writer_id), h.reader_id) {
+                        if let Some(l) = self.readers.get_mut(&r) {
+                            l.reader.handle_heartbeat_frag(now, src, h);
+                        }
+                    }
+                }
+            },
+            Submessage::AckNack(a) => match a.writer_id {
+                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => {
+                    self.sedp.publications_writer.handle_acknack(now, src, a)
+                }
+                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => {
+                    self.sedp.subscriptions_writer.handle_acknack(now, src, a)
+                }
+                id => {
+                    if let Some(w) = self.writers.get_mut(&id) {
+                        w.writer.handle_acknack(now, src, a);
+                    }
+                }
+            },
+            Submessage::NackFrag(n) => match n.writer_id {
+                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => {
+                    self.sedp.publications_writer.handle_nack_frag(now, src, n)
+                }
+                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => {
+                    self.sedp.subscriptions_writer.handle_nack_frag(now, src, n)
+                }
+                id => {
+                    if let Some(w) = self.writers.get_mut(&id) {
+                        w.writer.handle_nack_frag(now, src, n);
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+
+    /// The local readers a submessage from `writer` addressed to `reader_id` is for: that
+    /// reader, or with ENTITYID_UNKNOWN every reader matched with the writer.
+    fn user_readers_for(&self, writer: Guid, reader_id: EntityId) -> Vec<EntityId> {
+        if reader_id != EntityId::UNKNOWN {
+            return if self.readers.contains_key(&reader_id) {
+                vec![reader_id]
+            } else {
+                Vec::new()
+            };
+        }
+        self.readers
+            .iter()
+            .filter(|(_, r)| r.reader.matched_writers().any(|g| g == writer))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}

@@ -1,0 +1,354 @@
+//! The sans-IO MultiService client (MainNode side, AML-IP spec §4.4, §4.6, improved per §11).
+//!
+//! Unlike AML-IP's clients (one handshake at a time) this one pipelines: every submitted task
+//! publishes its request at once, replies are matched to tasks by task id, the first reply for a
+//! task wins and is published unchanged as its target, followed by the job to that server only.
+//! Exactly one solution per task reaches the user; late or duplicate replies and solutions are
+//! dropped and counted.
+//!
+//! # Driving it
+//! Feed samples read from `amlip/<base>_reply_available_<own>` to
+//! [`Client::handle_reply_available`] and from `amlip/<base>_task_solution_<own>` to
+//! [`Client::handle_solution`]; after every input drain [`Client::poll_outgoing`] (publish each
+//! sample on [`Outgoing::topic_name`], in order) and [`Client::poll_event`].
+//!
+//! # Failure handling (spec §11.1, §11.2)
+//! AML-IP has no failure detection: a task whose chosen server dies is never solved. When the
+//! node layer learns that a server's participant is gone it calls [`Client::server_lost`]: every
+//! task assigned to that server is re-requested under a **new** wire task id (C++ servers skip a
+//! reused (client, task) pair), keeping the task id the user was given; a late solution for the
+//! superseded wire id is ignored, and later replies from the lost server are never chosen.
+//! [`Client::cancel`] abandons a task; if no server was chosen yet it publishes a target naming
+//! the undefined id, which releases every server that replied.
+//!
+//! # What the node layer may forget (spec §11.3)
+//! A request may leave the durable request history once its target was published (after every
+//! matched reader acknowledged it), a target once its request is gone, and a job payload once
+//! its task is solved, cancelled or re-issued.
+
+use core::fmt;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::id::{AmlipId, TaskId};
+use super::outgoing::Outgoing;
+use super::types::{GenericData, MsData, MsReference, MsRequest};
+
+/// How many lost servers a client remembers (to never choose their late replies).
+pub const MAX_LOST_SERVERS: usize = 1024;
+
+/// Something the client tells its user (drained with [`Client::poll_event`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// A task's one and only solution arrived.
+    Solved {
+        /// The task id returned by [`Client::submit`].
+        task: TaskId,
+        /// The server that solved it (from the solution header).
+        server: AmlipId,
+        /// The solution bytes.
+        solution: GenericData,
+        /// Time from submission (or re-issue) to the solution, from the `now` values given.
+        latency: Duration,
+    },
+    /// A task assigned to a lost server was requested again (spec §11.1).
+    Reissued {
+        /// The task id returned by [`Client::submit`].
+        task: TaskId,
+        /// The server that was lost.
+        lost_server: AmlipId,
+    },
+    /// A task could not be re-issued because this client ran out of task ids.
+    Abandoned {
+        /// The task id returned by [`Client::submit`].
+        task: TaskId,
+    },
+}
+
+/// Why a job could not be submitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitError {
+    /// All 2^32 task ids of this client id were used; a new node id is needed (spec §3.4).
+    TaskIdsExhausted,
+}
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubmitError::TaskIdsExhausted => {
+                f.write_str("all 2^32 task ids of this client were used; restart with a new id")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SubmitError {}
+
+/// Counters of inputs the client dropped, for diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientStats {
+    /// Tasks submitted.
+    pub submitted: u64,
+    /// Tasks solved (events delivered).
+    pub solved: u64,
+    /// Replies or solutions addressed to another client id.
+    pub foreign: u64,
+    /// Replies for tasks already assigned, finished or unknown (losers, duplicates, replays).
+    pub stale_replies: u64,
+    /// Replies from servers reported lost, or naming no server.
+    pub refused_replies: u64,
+    /// Solutions for tasks not awaiting one (duplicates, superseded or cancelled tasks).
+    pub stale_solutions: u64,
+    /// Tasks re-requested after their server was lost.
+    pub reissued: u64,
+}
+
+#[derive(Debug, Clone)]
+enum Phase {
+    /// Request published, waiting for the first reply.
+    Requested,
+    /// Target and job published to this server, waiting for the solution.
+    Assigned(AmlipId),
+}
+
+#[derive(Debug, Clone)]
+struct InFlight {
+    /// The id the user holds.
+    handle: TaskId,
+    job: GenericData,
+    since: Instant,
+    phase: Phase,
+}
+
+/// The MultiService client state machine (see the module doc).
+#[derive(Debug)]
+pub struct Client {
+    id: AmlipId,
+    /// Next wire task id; `None` once all were used.
+    next_task: Option<u32>,
+    /// In-flight tasks by wire task id.
+    tasks: BTreeMap<TaskId, InFlight>,
+    /// User handle → current wire task id.
+    handles: BTreeMap<TaskId, TaskId>,
+    lost: BTreeSet<AmlipId>,
+    lost_order: VecDeque<AmlipId>,
+    outgoing: VecDeque<Outgoing>,
+    events: VecDeque<ClientEvent>,
+    stats: ClientStats,
+}
+
+impl Client {
+    /// A client with node id `id`; its first task id is 0 (spec §3.4).
+    pub fn new(id: AmlipId) -> Self {
+        Client {
+            id,
+            next_task: Some(0),
+            tasks: BTreeMap::new(),
+            handles: BTreeMap::new(),
+            lost: BTreeSet::new(),
+            lost_order: VecDeque::new(),
+            outgoing: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: ClientStats::default(),
+        }
+    }
+
+    /// This client's node id.
+    pub fn id(&self) -> AmlipId {
+        self.id
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> ClientStats {
+        self.stats
+    }
+
+    /// Tasks submitted and not yet solved, cancelled or abandoned.
+    pub fn in_flight(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// True while `task` (an id from [`Client::submit`]) awaits its solution.
+    pub fn is_pending(&self, task: TaskId) -> bool {
+        self.handles.contains_key(&task)
+    }
+
+    /// The server `task` is assigned to, if one was chosen.
+    pub fn assigned_server(&self, task: TaskId) -> Option<AmlipId> {
+        let wire = self.handles.get(&task)?;
+        match self.tasks.get(wire)?.phase {
+            Phase::Assigned(s) => Some(s),
+            Phase::Requested => None,
+        }
+    }
+
+    fn allocate(&mut self) -> Result<TaskId, SubmitError> {
+        let t = self.next_task.ok_or(SubmitError::TaskIdsExhausted)?;
+        self.next_task = t.checked_add(1);
+        Ok(TaskId(t))
+    }
+
+    fn request(&mut self, now: Instant, wire: TaskId, handle: TaskId, job: GenericData) {
+        self.tasks.insert(
+            wire,
+            InFlight {
+                handle,
+                job,
+                since: now,
+                phase: Phase::Requested,
+            },
+        );
+        self.handles.insert(handle, wire);
+        self.outgoing.push_back(Outgoing::Request(MsRequest {
+            client_id: self.id,
+            task_id: wire,
+        }));
+    }
+
+    /// Submit a job: publishes its request and returns its task id (spec §4.4).
+    pub fn submit(&mut self, now: Instant, job: GenericData) -> Result<TaskId, SubmitError> {
+        let task = self.allocate()?;
+        self.request(now, task, task, job);
+        self.stats.submitted = self.stats.submitted.saturating_add(1);
+        Ok(task)
+    }
+
+    /// A sample from `_reply_available_<own>`: the first reply for a waiting task chooses its
+    /// server; the reply is published unchanged as the target, then the job goes to that server
+    /// (spec §4.4, §12 "acting as client").
+    pub fn handle_reply_available(&mut self, _now: Instant, reply: MsReference) {
+        if reply.client_id != self.id {
+            self.stats.foreign = self.stats.foreign.saturating_add(1);
+            return;
+        }
+        if !reply.server_id.is_defined() || self.lost.contains(&reply.server_id) {
+            self.stats.refused_replies = self.stats.refused_replies.saturating_add(1);
+            return;
+        }
+        let Some(task) = self.tasks.get_mut(&reply.task_id) else {
+            self.stats.stale_replies = self.stats.stale_replies.saturating_add(1);
+            return;
+        };
+        if !matches!(task.phase, Phase::Requested) {
+            self.stats.stale_replies = self.stats.stale_replies.saturating_add(1);
+            return;
+        }
+        task.phase = Phase::Assigned(reply.server_id);
+        let data = MsData::new(reply, task.job.clone());
+        self.outgoing.push_back(Outgoing::Target(reply));
+        self.outgoing.push_back(Outgoing::TaskData {
+            to_server: reply.server_id,
+            data,
+        });
+    }
+
+    /// A sample from `_task_solution_<own>`: the solution of an assigned task, matched by
+    /// (client, task) only (spec §12); delivered once, later copies dropped.
+    pub fn handle_solution(&mut self, now: Instant, solution: MsData) {
+        if solution.client_id != self.id {
+            self.stats.foreign = self.stats.foreign.saturating_add(1);
+            return;
+        }
+        let assigned = self
+            .tasks
+            .get(&solution.task_id)
+            .is_some_and(|t| matches!(t.phase, Phase::Assigned(_)));
+        if !assigned {
+            self.stats.stale_solutions = self.stats.stale_solutions.saturating_add(1);
+            return;
+        }
+        let Some(task) = self.tasks.remove(&solution.task_id) else {
+            return;
+        };
+        self.handles.remove(&task.handle);
+        self.stats.solved = self.stats.solved.saturating_add(1);
+        self.events.push_back(ClientEvent::Solved {
+            task: task.handle,
+            server: solution.server_id,
+            solution: solution.data,
+            latency: now.saturating_duration_since(task.since),
+        });
+    }
+
+    /// Abandon `task`. If no server was chosen yet, a target naming the undefined id is published
+    /// so every server that replied is released (spec §11.2). Returns false if `task` was not
+    /// pending.
+    pub fn cancel(&mut self, _now: Instant, task: TaskId) -> bool {
+        let Some(wire) = self.handles.remove(&task) else {
+            return false;
+        };
+        if let Some(t) = self.tasks.remove(&wire) {
+            if matches!(t.phase, Phase::Requested) {
+                self.outgoing.push_back(Outgoing::Target(MsReference {
+                    client_id: self.id,
+                    task_id: wire,
+                    server_id: AmlipId::undefined(),
+                }));
+            }
+        }
+        true
+    }
+
+    /// Cancel every pending task (before the node goes away), releasing the servers that
+    /// replied to tasks not yet assigned; returns how many tasks were pending.
+    pub fn cancel_all(&mut self, now: Instant) -> usize {
+        let handles: Vec<TaskId> = self.handles.keys().copied().collect();
+        for t in &handles {
+            self.cancel(now, *t);
+        }
+        handles.len()
+    }
+
+    /// The participant of `server` is gone (lease expired, or it published `dropped`): re-request
+    /// every task assigned to it under a new task id, and never choose its replies again.
+    pub fn server_lost(&mut self, now: Instant, server: AmlipId) {
+        if self.lost.insert(server) {
+            self.lost_order.push_back(server);
+            if self.lost_order.len() > MAX_LOST_SERVERS {
+                if let Some(old) = self.lost_order.pop_front() {
+                    self.lost.remove(&old);
+                }
+            }
+        }
+        let orphaned: Vec<TaskId> = self
+            .tasks
+            .iter()
+            .filter(|(_, t)| matches!(t.phase, Phase::Assigned(s) if s == server))
+            .map(|(wire, _)| *wire)
+            .collect();
+        for wire in orphaned {
+            let Some(t) = self.tasks.remove(&wire) else {
+                continue;
+            };
+            match self.allocate() {
+                Ok(new_wire) => {
+                    self.request(now, new_wire, t.handle, t.job);
+                    self.stats.reissued = self.stats.reissued.saturating_add(1);
+                    self.events.push_back(ClientEvent::Reissued {
+                        task: t.handle,
+                        lost_server: server,
+                    });
+                }
+                Err(SubmitError::TaskIdsExhausted) => {
+                    self.handles.remove(&t.handle);
+                    self.events
+                        .push_back(ClientEvent::Abandoned { task: t.handle });
+                }
+            }
+        }
+    }
+
+    /// The next sample to publish.
+    pub fn poll_outgoing(&mut self) -> Option<Outgoing> {
+        self.outgoing.pop_front()
+    }
+
+    /// The next event for the user.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+}
+
+#[cfg(test)]
+#[path = "client_tests.rs"]
+mod tests;

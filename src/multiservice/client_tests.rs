@@ -1,0 +1,251 @@
+use super::*;
+use crate::multiservice::strategies::{epoch, node};
+
+fn drain(c: &mut Client) -> Vec<Outgoing> {
+    std::iter::from_fn(|| c.poll_outgoing()).collect()
+}
+
+fn reply(c: &Client, task: u32, server: AmlipId) -> MsReference {
+    MsReference {
+        client_id: c.id(),
+        task_id: TaskId(task),
+        server_id: server,
+    }
+}
+
+fn solution(r: MsReference, s: &str) -> MsData {
+    MsData::new(r, GenericData::from(s))
+}
+
+#[test]
+fn submissions_publish_requests_with_task_ids_from_zero() {
+    let now = epoch();
+    let mut c = Client::new(node("main", 1));
+    assert_eq!(c.submit(now, "a".into()), Ok(TaskId(0)));
+    assert_eq!(c.submit(now, "b".into()), Ok(TaskId(1)));
+    let out = drain(&mut c);
+    assert_eq!(
+        out,
+        [0, 1].map(|t| Outgoing::Request(MsRequest {
+            client_id: c.id(),
+            task_id: TaskId(t)
+        }))
+    );
+    assert_eq!(c.in_flight(), 2);
+}
+
+#[test]
+fn the_first_reply_becomes_the_target_and_the_job_goes_only_to_that_server() {
+    let now = epoch();
+    let (s1, s2) = (node("s", 1), node("s", 2));
+    let mut c = Client::new(node("main", 1));
+    c.submit(now, "job".into()).unwrap();
+    drain(&mut c);
+    let r1 = reply(&c, 0, s1);
+    c.handle_reply_available(now, r1);
+    c.handle_reply_available(now, reply(&c, 0, s2));
+    assert_eq!(
+        drain(&mut c),
+        [
+            Outgoing::Target(r1),
+            Outgoing::TaskData {
+                to_server: s1,
+                data: MsData::new(r1, "job".into())
+            }
+        ]
+    );
+    assert_eq!(c.stats().stale_replies, 1);
+    assert_eq!(c.assigned_server(TaskId(0)), Some(s1));
+}
+
+#[test]
+fn replies_are_matched_by_task_id_with_many_tasks_in_flight() {
+    let now = epoch();
+    let s = node("s", 1);
+    let mut c = Client::new(node("main", 1));
+    for j in ["a", "b", "c"] {
+        c.submit(now, j.into()).unwrap();
+    }
+    drain(&mut c);
+    c.handle_reply_available(now, reply(&c, 2, s));
+    c.handle_reply_available(now, reply(&c, 0, s));
+    let out = drain(&mut c);
+    let jobs: Vec<_> = out
+        .iter()
+        .filter_map(|o| match o {
+            Outgoing::TaskData { data, .. } => Some((data.task_id.0, data.data.bytes.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(jobs, [(2, b"c".to_vec()), (0, b"a".to_vec())]);
+}
+
+#[test]
+fn one_solution_per_task_reaches_the_user() {
+    let now = epoch();
+    let s = node("s", 1);
+    let mut c = Client::new(node("main", 1));
+    let t = c.submit(now, "job".into()).unwrap();
+    let r = reply(&c, 0, s);
+    c.handle_reply_available(now, r);
+    c.handle_solution(now + Duration::from_millis(5), solution(r, "JOB"));
+    c.handle_solution(now, solution(r, "JOB"));
+    assert_eq!(
+        c.poll_event(),
+        Some(ClientEvent::Solved {
+            task: t,
+            server: s,
+            solution: "JOB".into(),
+            latency: Duration::from_millis(5)
+        })
+    );
+    assert_eq!(c.poll_event(), None);
+    assert_eq!(c.stats().stale_solutions, 1);
+    assert!(!c.is_pending(t));
+    assert_eq!(c.in_flight(), 0);
+}
+
+#[test]
+fn samples_for_another_client_are_ignored() {
+    let now = epoch();
+    let s = node("s", 1);
+    let mut c = Client::new(node("main", 1));
+    c.submit(now, "job".into()).unwrap();
+    drain(&mut c);
+    let other = MsReference {
+        client_id: node("main", 2),
+        task_id: TaskId(0),
+        server_id: s,
+    };
+    c.handle_reply_available(now, other);
+    c.handle_solution(now, solution(other, "X"));
+    assert!(drain(&mut c).is_empty());
+    assert_eq!(c.poll_event(), None);
+    assert_eq!(c.stats().foreign, 2);
+}
+
+#[test]
+fn a_solution_before_the_task_was_assigned_is_not_accepted() {
+    let now = epoch();
+    let mut c = Client::new(node("main", 1));
+    c.submit(now, "job".into()).unwrap();
+    c.handle_solution(now, solution(reply(&c, 0, node("s", 1)), "X"));
+    assert_eq!(c.poll_event(), None);
+    assert!(c.is_pending(TaskId(0)));
+}
+
+#[test]
+fn cancelling_a_waiting_task_publishes_a_target_naming_the_undefined_id() {
+    let now = epoch();
+    let mut c = Client::new(node("main", 1));
+    let t = c.submit(now, "job".into()).unwrap();
+    drain(&mut c);
+    assert!(c.cancel(now, t));
+    assert!(!c.cancel(now, t));
+    assert_eq!(
+        drain(&mut c),
+        [Outgoing::Target(reply(&c, 0, AmlipId::undefined()))]
+    );
+    c.handle_reply_available(now, reply(&c, 0, node("s", 1)));
+    assert!(drain(&mut c).is_empty());
+}
+
+#[test]
+fn cancelling_an_assigned_task_drops_its_late_solution() {
+    let now = epoch();
+    let mut c = Client::new(node("main", 1));
+    let t = c.submit(now, "job".into()).unwrap();
+    let r = reply(&c, 0, node("s", 1));
+    c.handle_reply_available(now, r);
+    drain(&mut c);
+    assert!(c.cancel(now, t));
+    assert!(drain(&mut c).is_empty(), "the target was already published");
+    c.handle_solution(now, solution(r, "late"));
+    assert_eq!(c.poll_event(), None);
+}
+
+#[test]
+fn a_lost_server_s_tasks_are_requested_again_under_new_ids() {
+    let now = epoch();
+    let (dead, alive) = (node("s", 1), node("s", 2));
+    let mut c = Client::new(node("main", 1));
+    let t0 = c.submit(now, "a".into()).unwrap();
+    let t1 = c.submit(now, "b".into()).unwrap();
+    let r0 = reply(&c, 0, dead);
+    c.handle_reply_available(now, r0);
+    c.handle_reply_available(now, reply(&c, 1, alive));
+    drain(&mut c);
+    c.server_lost(now, dead);
+    assert_eq!(
+        drain(&mut c),
+        [Outgoing::Request(MsRequest {
+            client_id: c.id(),
+            task_id: TaskId(2)
+        })]
+    );
+    assert_eq!(
+        c.poll_event(),
+        Some(ClientEvent::Reissued {
+            task: t0,
+            lost_server: dead
+        })
+    );
+    // Late replies from the dead server are never chosen; its late solution is ignored.
+    c.handle_reply_available(now, reply(&c, 2, dead));
+    assert!(drain(&mut c).is_empty());
+    c.handle_solution(now, solution(r0, "A"));
+    assert_eq!(c.poll_event(), None);
+    // The new wire id is served by a live server and solves the user's original task.
+    let r2 = reply(&c, 2, alive);
+    c.handle_reply_available(now, r2);
+    c.handle_solution(now, solution(r2, "A"));
+    assert!(matches!(c.poll_event(), Some(ClientEvent::Solved { task, .. }) if task == t0));
+    assert!(c.is_pending(t1));
+    assert_eq!(c.stats().reissued, 1);
+}
+
+#[test]
+fn task_ids_run_out_with_an_error_not_a_wrap() {
+    let now = epoch();
+    let mut c = Client::new(node("main", 1));
+    c.next_task = Some(u32::MAX);
+    assert_eq!(c.submit(now, "a".into()), Ok(TaskId(u32::MAX)));
+    assert_eq!(
+        c.submit(now, "b".into()),
+        Err(SubmitError::TaskIdsExhausted)
+    );
+    let s = node("s", 1);
+    c.handle_reply_available(now, reply(&c, u32::MAX, s));
+    c.server_lost(now, s);
+    assert_eq!(
+        c.poll_event(),
+        Some(ClientEvent::Abandoned {
+            task: TaskId(u32::MAX)
+        })
+    );
+    assert_eq!(c.in_flight(), 0);
+}
+
+#[test]
+fn cancel_all_releases_every_unassigned_task() {
+    let now = epoch();
+    let mut c = Client::new(node("main", 1));
+    for j in ["a", "b", "c"] {
+        c.submit(now, j.into()).unwrap();
+    }
+    c.handle_reply_available(now, reply(&c, 1, node("s", 1)));
+    drain(&mut c);
+    assert_eq!(c.cancel_all(now), 3);
+    let targets: Vec<u32> = drain(&mut c)
+        .into_iter()
+        .map(|o| match o {
+            Outgoing::Target(r) => {
+                assert!(!r.server_id.is_defined());
+                r.task_id.0
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(targets, [0, 2]);
+    assert_eq!(c.in_flight(), 0);
+}

@@ -1,0 +1,392 @@
+//! The sans-IO MultiService server (ComputingNode side, AML-IP spec §4.5, §4.7, improved per
+//! §11).
+//!
+//! The server has `max_concurrent` slots. It answers "available" to a request only while a slot
+//! is free (so C++ clients, which take the first reply, never give it more than it can run),
+//! and each answer holds its slot until the request's target arrives: a target naming another
+//! server (or the undefined id: a cancel) frees the slot, one naming this server keeps it until
+//! the job has been processed and its solution published. Requests that find no free slot wait
+//! in a bounded FIFO, like the C++ server's DDS reader queue; a request whose target is seen
+//! while it waits is dropped from the queue.
+//!
+//! Task data is matched to its task by header (spec §11.5): it is accepted only for a task this
+//! server answered, and only if the header names this server. Data that arrives before the
+//! target is proof enough of the choice (the client only sends it after choosing), so the job
+//! starts at once. Every target seen is recorded in a bounded [`SeenTasks`] so that replayed
+//! requests (TRANSIENT_LOCAL history for a late joiner, duplicates) are not answered again.
+//!
+//! # Driving it
+//! Feed `_request_availability` samples to [`Server::handle_request`], `_task_target` to
+//! [`Server::handle_target`] and `_task_data_<own>` to [`Server::handle_task_data`]; after every
+//! input drain [`Server::poll_outgoing`] and [`Server::poll_event`]; each
+//! [`ServerEvent::Task`] must eventually be answered with [`Server::complete`] (spec §11.6: a
+//! server never abandons a task it won).
+
+use core::fmt;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Instant;
+
+use super::id::AmlipId;
+use super::outgoing::Outgoing;
+use super::seen::SeenTasks;
+use super::types::{GenericData, MsData, MsReference, MsRequest};
+
+/// Default cap on requests waiting for a free slot (Fast DDS's KEEP_ALL `max_samples`).
+pub const DEFAULT_MAX_QUEUED: usize = 5000;
+
+/// Something the server asks its user to do (drained with [`Server::poll_event`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// Process `job` and call [`Server::complete`] with `key` and the solution.
+    Task {
+        /// The task: (client, task id).
+        key: MsRequest,
+        /// The job bytes.
+        job: GenericData,
+    },
+}
+
+/// Why [`Server::complete`] refused a solution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompleteError {
+    /// No task with that key is being processed here (never given, or already completed).
+    UnknownTask,
+}
+
+impl fmt::Display for CompleteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompleteError::UnknownTask => f.write_str("no such task is being processed"),
+        }
+    }
+}
+
+impl std::error::Error for CompleteError {}
+
+/// Counters of what the server did and dropped, for diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ServerStats {
+    /// "Available" replies published.
+    pub replies: u64,
+    /// Tasks won (job handed to the user).
+    pub tasks: u64,
+    /// Solutions published.
+    pub completed: u64,
+    /// Replies that lost (target named another server) or were cancelled.
+    pub lost: u64,
+    /// Requests skipped because their target had already been seen (replays).
+    pub skipped_seen: u64,
+    /// Requests already queued or answered (duplicates).
+    pub duplicate_requests: u64,
+    /// Requests dropped because the queue was full.
+    pub dropped_requests: u64,
+    /// Task data not naming this server, for no task it answered, or duplicated.
+    pub unmatched_data: u64,
+    /// Samples naming the undefined client.
+    pub invalid: u64,
+}
+
+/// The state of one slot, as shown by [`Server::slots`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotState {
+    /// Replied "available", waiting for the target.
+    Offered,
+    /// Chosen by the target, waiting for the task data.
+    Won,
+    /// Job handed to the user, waiting for [`Server::complete`].
+    Working,
+}
+
+#[derive(Debug, Clone)]
+struct Slot {
+    state: SlotState,
+    /// The target (for Won / Working); the reply we sent while Offered.
+    reference: MsReference,
+    since: Instant,
+}
+
+/// The MultiService server state machine (see the module doc).
+#[derive(Debug)]
+pub struct Server {
+    id: AmlipId,
+    max_concurrent: usize,
+    max_queued: usize,
+    accepting: bool,
+    /// Tasks this server may still accept; `None` = unlimited.
+    budget: Option<u64>,
+    slots: BTreeMap<MsRequest, Slot>,
+    queue: VecDeque<MsRequest>,
+    queued: BTreeSet<MsRequest>,
+    seen: SeenTasks,
+    outgoing: VecDeque<Outgoing>,
+    events: VecDeque<ServerEvent>,
+    stats: ServerStats,
+}
+
+impl Server {
+    /// A server with node id `id` running at most `max_concurrent` tasks at once (at least 1);
+    /// it accepts requests at once, with no task limit.
+    pub fn new(id: AmlipId, max_concurrent: usize) -> Self {
+        Server {
+            id,
+            max_concurrent: max_concurrent.max(1),
+            max_queued: DEFAULT_MAX_QUEUED,
+            accepting: true,
+            budget: None,
+            slots: BTreeMap::new(),
+            queue: VecDeque::new(),
+            queued: BTreeSet::new(),
+            seen: SeenTasks::default(),
+            outgoing: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: ServerStats::default(),
+        }
+    }
+
+    /// Set the cap on requests waiting for a slot (at least 1).
+    pub fn with_max_queued(mut self, max_queued: usize) -> Self {
+        self.max_queued = max_queued.max(1);
+        self
+    }
+
+    /// This server's node id.
+    pub fn id(&self) -> AmlipId {
+        self.id
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> ServerStats {
+        self.stats
+    }
+
+    /// Start or stop answering requests. Stopping never abandons a reply already sent: those
+    /// slots still wait for their targets and run the task if chosen (spec §11.6).
+    pub fn set_accepting(&mut self, now: Instant, accepting: bool) {
+        self.accepting = accepting;
+        self.offer(now);
+    }
+
+    /// Accept at most `limit` more tasks (`None`: unlimited). Outstanding replies count against
+    /// it, so a server told to run N jobs never wins more than N (ComputingNode `process_job`).
+    pub fn set_task_limit(&mut self, now: Instant, limit: Option<u64>) {
+        self.budget = limit;
+        self.offer(now);
+    }
+
+    /// Tasks this server may still accept (`None`: unlimited).
+    pub fn task_limit(&self) -> Option<u64> {
+        self.budget
+    }
+
+    /// True when no reply, task or pending solution is outstanding.
+    pub fn is_idle(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Requests waiting for a free slot.
+    pub fn queued(&self) -> usize {
+        self.queued.len()
+    }
+
+    /// The occupied slots: task, state, and since when (the `now` of the last transition).
+    pub fn slots(&self) -> impl Iterator<Item = (MsRequest, SlotState, Instant)> + '_ {
+        self.slots.iter().map(|(k, s)| (*k, s.state, s.since))
+    }
+
+    fn offered(&self) -> usize {
+        self.slots
+            .values()
+            .filter(|s| s.state == SlotState::Offered)
+            .count()
+    }
+
+    /// How many more "available" replies may go out now.
+    fn capacity(&self) -> usize {
+        if !self.accepting {
+            return 0;
+        }
+        let free = self.max_concurrent.saturating_sub(self.slots.len());
+        match self.budget {
+            None => free,
+            Some(b) => {
+                let left = usize::try_from(b).unwrap_or(usize::MAX);
+                free.min(left.saturating_sub(self.offered()))
+            }
+        }
+    }
+
+    /// Answer queued requests while slots are free.
+    fn offer(&mut self, now: Instant) {
+        while self.capacity() > 0 {
+            let Some(req) = self.queue.pop_front() else {
+                break;
+            };
+            if !self.queued.remove(&req) || self.seen.contains(&req) {
+                continue;
+            }
+            let reference = MsReference::new(req, self.id);
+            self.slots.insert(
+                req,
+                Slot {
+                    state: SlotState::Offered,
+                    reference,
+                    since: now,
+                },
+            );
+            self.stats.replies = self.stats.replies.saturating_add(1);
+            self.outgoing.push_back(Outgoing::ReplyAvailable {
+                to_client: req.client_id,
+                reference,
+            });
+        }
+    }
+
+    /// A sample from `_request_availability`: answered now if a slot is free, else queued;
+    /// skipped if its target was already seen or it is a duplicate (spec §4.5, §4.9).
+    pub fn handle_request(&mut self, now: Instant, req: MsRequest) {
+        if !req.client_id.is_defined() {
+            self.stats.invalid = self.stats.invalid.saturating_add(1);
+            return;
+        }
+        if self.seen.contains(&req) {
+            self.stats.skipped_seen = self.stats.skipped_seen.saturating_add(1);
+            return;
+        }
+        if self.slots.contains_key(&req) || self.queued.contains(&req) {
+            self.stats.duplicate_requests = self.stats.duplicate_requests.saturating_add(1);
+            return;
+        }
+        if self.queued.len() >= self.max_queued {
+            self.stats.dropped_requests = self.stats.dropped_requests.saturating_add(1);
+            return;
+        }
+        self.queued.insert(req);
+        self.queue.push_back(req);
+        self.offer(now);
+    }
+
+    fn consume_budget(&mut self) {
+        if let Some(b) = self.budget.as_mut() {
+            *b = b.saturating_sub(1);
+        }
+        self.stats.tasks = self.stats.tasks.saturating_add(1);
+    }
+
+    /// A sample from `_task_target`: recorded; frees the slot of a reply that lost, or marks the
+    /// task won (spec §4.5).
+    pub fn handle_target(&mut self, now: Instant, target: MsReference) {
+        if !target.client_id.is_defined() {
+            self.stats.invalid = self.stats.invalid.saturating_add(1);
+            return;
+        }
+        let req = target.request();
+        self.seen.insert(&req);
+        if self.queued.remove(&req)
+            && self.queue.len() > self.queued.len().saturating_mul(2).saturating_add(16)
+        {
+            let queued = &self.queued;
+            self.queue.retain(|r| queued.contains(r));
+        }
+        let Some(slot) = self.slots.get_mut(&req) else {
+            return;
+        };
+        if slot.state != SlotState::Offered {
+            return;
+        }
+        if target.server_id == self.id {
+            slot.state = SlotState::Won;
+            slot.reference = target;
+            slot.since = now;
+            self.consume_budget();
+        } else {
+            self.slots.remove(&req);
+            self.stats.lost = self.stats.lost.saturating_add(1);
+            self.offer(now);
+        }
+    }
+
+    /// A sample from `_task_data_<own>`: the job of a task this server answered, matched by its
+    /// header (spec §11.5); anything else is dropped and counted.
+    pub fn handle_task_data(&mut self, now: Instant, data: MsData) {
+        let req = data.request();
+        let state = self.slots.get(&req).map(|s| s.state);
+        if data.server_id != self.id || !matches!(state, Some(SlotState::Offered | SlotState::Won))
+        {
+            self.stats.unmatched_data = self.stats.unmatched_data.saturating_add(1);
+            return;
+        }
+        if state == Some(SlotState::Offered) {
+            // The client chose us (it only sends data to the server it targets).
+            self.seen.insert(&req);
+            self.consume_budget();
+        }
+        if let Some(slot) = self.slots.get_mut(&req) {
+            slot.state = SlotState::Working;
+            slot.reference = data.reference();
+            slot.since = now;
+        }
+        self.events.push_back(ServerEvent::Task {
+            key: req,
+            job: data.data,
+        });
+    }
+
+    /// The solution of a task given by [`ServerEvent::Task`]: published to its client headed by
+    /// the target (spec §4.5), freeing the slot.
+    pub fn complete(
+        &mut self,
+        now: Instant,
+        key: MsRequest,
+        solution: GenericData,
+    ) -> Result<(), CompleteError> {
+        match self.slots.get(&key) {
+            Some(s) if s.state == SlotState::Working => {}
+            _ => return Err(CompleteError::UnknownTask),
+        }
+        let Some(slot) = self.slots.remove(&key) else {
+            return Err(CompleteError::UnknownTask);
+        };
+        self.stats.completed = self.stats.completed.saturating_add(1);
+        self.outgoing.push_back(Outgoing::Solution {
+            to_client: slot.reference.client_id,
+            data: MsData::new(slot.reference, solution),
+        });
+        self.offer(now);
+        Ok(())
+    }
+
+    /// The participant of `client` is gone: forget its queued requests, free slots still
+    /// waiting for its target or data, and forget its targets. Tasks already handed to the
+    /// user stay until completed (the solution then goes nowhere).
+    pub fn client_lost(&mut self, now: Instant, client: AmlipId) {
+        let mut unstarted = 0u64;
+        self.slots.retain(|k, s| {
+            let keep = k.client_id != client || s.state == SlotState::Working;
+            if !keep && s.state == SlotState::Won {
+                unstarted = unstarted.saturating_add(1);
+            }
+            keep
+        });
+        if let Some(b) = self.budget.as_mut() {
+            *b = b.saturating_add(unstarted);
+        }
+        self.queued.retain(|k| k.client_id != client);
+        self.queue.retain(|k| k.client_id != client);
+        self.seen.forget_client(&client);
+        self.offer(now);
+    }
+
+    /// The next sample to publish.
+    pub fn poll_outgoing(&mut self) -> Option<Outgoing> {
+        self.outgoing.pop_front()
+    }
+
+    /// The next event for the user.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+}
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;

@@ -1,0 +1,267 @@
+use super::*;
+use crate::multiservice::strategies::{epoch, node};
+use crate::multiservice::TaskId;
+
+fn drain(s: &mut Server) -> Vec<Outgoing> {
+    std::iter::from_fn(|| s.poll_outgoing()).collect()
+}
+
+fn req(c: u8, t: u32) -> MsRequest {
+    MsRequest {
+        client_id: node("main", c),
+        task_id: TaskId(t),
+    }
+}
+
+fn reply_of(s: &Server, r: MsRequest) -> Outgoing {
+    Outgoing::ReplyAvailable {
+        to_client: r.client_id,
+        reference: MsReference::new(r, s.id()),
+    }
+}
+
+fn data(r: MsRequest, server: AmlipId, job: &str) -> MsData {
+    MsData::new(MsReference::new(r, server), job.into())
+}
+
+#[test]
+fn an_idle_server_answers_available_with_its_own_id() {
+    let now = epoch();
+    let mut s = Server::new(node("comp", 1), 1);
+    s.handle_request(now, req(1, 0));
+    assert_eq!(drain(&mut s), [reply_of(&s, req(1, 0))]);
+    assert_eq!(s.slots().next().map(|x| x.1), Some(SlotState::Offered));
+}
+
+#[test]
+fn a_busy_server_queues_requests_until_its_reply_loses() {
+    let now = epoch();
+    let mut s = Server::new(node("comp", 1), 1);
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(2, 0));
+    assert_eq!(drain(&mut s), [reply_of(&s, req(1, 0))]);
+    assert_eq!(s.queued(), 1);
+    s.handle_target(now, MsReference::new(req(1, 0), node("comp", 9)));
+    assert_eq!(drain(&mut s), [reply_of(&s, req(2, 0))]);
+    assert_eq!(s.stats().lost, 1);
+}
+
+#[test]
+fn a_won_task_runs_once_and_its_solution_is_headed_by_the_target() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1);
+    s.handle_request(now, req(1, 0));
+    drain(&mut s);
+    let target = MsReference::new(req(1, 0), me);
+    s.handle_target(now, target);
+    assert_eq!(s.poll_event(), None, "no job before its data");
+    s.handle_task_data(now, data(req(1, 0), me, "job"));
+    s.handle_task_data(now, data(req(1, 0), me, "job"));
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Task {
+            key: req(1, 0),
+            job: "job".into()
+        })
+    );
+    assert_eq!(s.poll_event(), None);
+    assert_eq!(s.stats().unmatched_data, 1);
+    s.complete(now, req(1, 0), "JOB".into()).unwrap();
+    assert_eq!(
+        drain(&mut s),
+        [Outgoing::Solution {
+            to_client: req(1, 0).client_id,
+            data: MsData::new(target, "JOB".into())
+        }]
+    );
+    assert_eq!(
+        s.complete(now, req(1, 0), "again".into()),
+        Err(CompleteError::UnknownTask)
+    );
+    assert!(s.is_idle());
+}
+
+#[test]
+fn data_before_the_target_starts_the_task_and_the_target_is_then_a_no_op() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1);
+    s.handle_request(now, req(1, 0));
+    s.handle_task_data(now, data(req(1, 0), me, "job"));
+    assert!(matches!(s.poll_event(), Some(ServerEvent::Task { .. })));
+    s.handle_target(now, MsReference::new(req(1, 0), me));
+    assert_eq!(s.poll_event(), None);
+    s.complete(now, req(1, 0), "x".into()).unwrap();
+}
+
+#[test]
+fn data_for_a_task_never_answered_or_naming_another_server_is_dropped() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1);
+    s.handle_task_data(now, data(req(1, 0), me, "stale"));
+    s.handle_request(now, req(1, 1));
+    s.handle_task_data(now, data(req(1, 1), node("comp", 2), "misdirected"));
+    assert_eq!(s.poll_event(), None);
+    assert_eq!(s.stats().unmatched_data, 2);
+}
+
+#[test]
+fn requests_whose_target_was_seen_are_not_answered() {
+    let now = epoch();
+    let mut s = Server::new(node("comp", 1), 1);
+    for t in 0..3 {
+        s.handle_target(now, MsReference::new(req(1, t), node("comp", 2)));
+    }
+    for t in 0..3 {
+        s.handle_request(now, req(1, t));
+    }
+    assert!(drain(&mut s).is_empty());
+    assert_eq!(s.stats().skipped_seen, 3);
+    s.handle_request(now, req(1, 3));
+    assert_eq!(drain(&mut s), [reply_of(&s, req(1, 3))]);
+}
+
+#[test]
+fn a_queued_request_whose_target_arrives_is_never_answered() {
+    let now = epoch();
+    let mut s = Server::new(node("comp", 1), 1);
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(2, 0));
+    drain(&mut s);
+    s.handle_target(now, MsReference::new(req(2, 0), node("comp", 2)));
+    assert_eq!(s.queued(), 0);
+    s.handle_target(now, MsReference::new(req(1, 0), node("comp", 2)));
+    assert!(drain(&mut s).is_empty());
+    assert!(s.is_idle());
+}
+
+#[test]
+fn a_cancel_target_naming_the_undefined_id_releases_the_slot() {
+    let now = epoch();
+    let mut s = Server::new(node("comp", 1), 1);
+    s.handle_request(now, req(1, 0));
+    s.handle_target(now, MsReference::new(req(1, 0), AmlipId::undefined()));
+    assert!(s.is_idle());
+}
+
+#[test]
+fn duplicate_requests_are_answered_once() {
+    let now = epoch();
+    let mut s = Server::new(node("comp", 1), 1);
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(1, 1));
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(1, 1));
+    assert_eq!(drain(&mut s).len(), 1);
+    assert_eq!(s.stats().duplicate_requests, 2);
+}
+
+#[test]
+fn several_slots_answer_several_requests_at_once() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 3);
+    for t in 0..5 {
+        s.handle_request(now, req(1, t));
+    }
+    assert_eq!(drain(&mut s).len(), 3);
+    for t in 0..3 {
+        s.handle_task_data(now, data(req(1, t), me, "j"));
+    }
+    assert_eq!(std::iter::from_fn(|| s.poll_event()).count(), 3);
+    s.complete(now, req(1, 1), "s".into()).unwrap();
+    let out = drain(&mut s);
+    assert!(matches!(out[0], Outgoing::Solution { .. }));
+    assert_eq!(out[1], reply_of(&s, req(1, 3)));
+}
+
+#[test]
+fn a_stopped_server_queues_requests_and_answers_them_when_started() {
+    let now = epoch();
+    let mut s = Server::new(node("comp", 1), 1);
+    s.set_accepting(now, false);
+    s.handle_request(now, req(1, 0));
+    assert!(drain(&mut s).is_empty());
+    s.set_accepting(now, true);
+    assert_eq!(drain(&mut s), [reply_of(&s, req(1, 0))]);
+}
+
+#[test]
+fn stopping_keeps_replies_already_sent() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1);
+    s.handle_request(now, req(1, 0));
+    s.set_accepting(now, false);
+    s.handle_target(now, MsReference::new(req(1, 0), me));
+    s.handle_task_data(now, data(req(1, 0), me, "j"));
+    assert!(s.poll_event().is_some());
+}
+
+#[test]
+fn a_task_limit_counts_outstanding_replies() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 4);
+    s.set_task_limit(now, Some(1));
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(2, 0));
+    assert_eq!(drain(&mut s).len(), 1, "one job allowed, so one reply");
+    s.handle_target(now, MsReference::new(req(1, 0), node("comp", 2)));
+    assert_eq!(drain(&mut s), [reply_of(&s, req(2, 0))]);
+    s.handle_task_data(now, data(req(2, 0), me, "j"));
+    s.complete(now, req(2, 0), "s".into()).unwrap();
+    assert_eq!(s.task_limit(), Some(0));
+    s.handle_request(now, req(3, 0));
+    assert_eq!(drain(&mut s).len(), 1, "only the solution");
+}
+
+#[test]
+fn the_request_queue_is_bounded() {
+    let now = epoch();
+    let mut s = Server::new(node("comp", 1), 1).with_max_queued(2);
+    s.set_accepting(now, false);
+    for t in 0..5 {
+        s.handle_request(now, req(1, t));
+    }
+    assert_eq!(s.queued(), 2);
+    assert_eq!(s.stats().dropped_requests, 3);
+}
+
+#[test]
+fn a_lost_client_frees_the_slots_waiting_for_it() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 2);
+    s.set_task_limit(now, Some(5));
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(1, 1));
+    s.handle_request(now, req(1, 2));
+    s.handle_request(now, req(2, 0));
+    s.handle_target(now, MsReference::new(req(1, 1), me));
+    drain(&mut s);
+    s.client_lost(now, req(1, 0).client_id);
+    assert_eq!(
+        s.task_limit(),
+        Some(5),
+        "the won-but-unstarted task is given back"
+    );
+    assert_eq!(drain(&mut s), [reply_of(&s, req(2, 0))]);
+    assert_eq!(s.queued(), 0);
+}
+
+#[test]
+fn samples_naming_the_undefined_client_are_ignored() {
+    let now = epoch();
+    let mut s = Server::new(node("comp", 1), 1);
+    let bogus = MsRequest {
+        client_id: AmlipId::undefined(),
+        task_id: TaskId(0),
+    };
+    s.handle_request(now, bogus);
+    s.handle_target(now, MsReference::new(bogus, s.id()));
+    assert!(drain(&mut s).is_empty());
+    assert_eq!(s.stats().invalid, 2);
+}

@@ -1,0 +1,299 @@
+//! The MultiService sample types and their XCDR1 layouts (AML-IP spec §3.5-§3.8).
+//!
+//! ```text
+//! ms_request      = id client, u32 task
+//! ms_reference    = id client, u32 task, id server
+//! ms_data_GENERIC = id client, u32 task, id server, u32 size, bool owned, octet[size]
+//! ```
+//! Every `u32` is aligned to 4 relative to the body start; ids are a CDR string + 4 raw octets.
+
+use rtps::wire::{EmitError, Reader, Writer};
+
+use super::codec::{align4, read_bool, DecodeError, Payload};
+use super::id::{AmlipId, TaskId};
+
+fn emit_task(w: &mut Writer<'_>, task: TaskId) -> Result<(), EmitError> {
+    w.align(4, "task id")?;
+    w.u32(task.0, "task id")
+}
+
+fn parse_task(r: &mut Reader<'_>) -> Result<TaskId, DecodeError> {
+    r.align(4, "task id")?;
+    Ok(TaskId(r.u32("task id")?))
+}
+
+fn task_end(pos: usize) -> usize {
+    align4(pos).saturating_add(4)
+}
+
+/// `amlip::ms_request`: a client asks which servers are available for one task (spec §3.5).
+///
+/// The (client, task) pair is also the key that names a task everywhere in the protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MsRequest {
+    /// The requesting client (MainNode).
+    pub client_id: AmlipId,
+    /// The client's task id.
+    pub task_id: TaskId,
+}
+
+impl Payload for MsRequest {
+    const TYPE_NAME: &'static str = "amlip::ms_request";
+
+    fn body_end(&self, pos: usize) -> usize {
+        task_end(self.client_id.cdr_end(pos))
+    }
+
+    fn emit_body(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        self.client_id.emit(w)?;
+        emit_task(w, self.task_id)
+    }
+
+    fn parse_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(MsRequest {
+            client_id: AmlipId::parse(r)?,
+            task_id: parse_task(r)?,
+        })
+    }
+}
+
+/// `amlip::ms_reference`: a server's "available" reply, or the client's choice (target)
+/// (spec §3.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MsReference {
+    /// The client that owns the task.
+    pub client_id: AmlipId,
+    /// The client's task id.
+    pub task_id: TaskId,
+    /// The server that replied (in a reply) or was chosen (in a target; undefined = cancelled).
+    pub server_id: AmlipId,
+}
+
+impl MsReference {
+    /// The (client, task) pair this reference is about (`request()`, spec §3.6).
+    pub fn request(&self) -> MsRequest {
+        MsRequest {
+            client_id: self.client_id,
+            task_id: self.task_id,
+        }
+    }
+
+    /// The reference `request` + `server`.
+    pub fn new(request: MsRequest, server_id: AmlipId) -> Self {
+        MsReference {
+            client_id: request.client_id,
+            task_id: request.task_id,
+            server_id,
+        }
+    }
+}
+
+impl Payload for MsReference {
+    const TYPE_NAME: &'static str = "amlip::ms_reference";
+
+    fn body_end(&self, pos: usize) -> usize {
+        self.server_id
+            .cdr_end(task_end(self.client_id.cdr_end(pos)))
+    }
+
+    fn emit_body(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        self.client_id.emit(w)?;
+        emit_task(w, self.task_id)?;
+        self.server_id.emit(w)
+    }
+
+    fn parse_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(MsReference {
+            client_id: AmlipId::parse(r)?,
+            task_id: parse_task(r)?,
+            server_id: AmlipId::parse(r)?,
+        })
+    }
+}
+
+/// `GENERIC`: opaque job or solution bytes (`GenericDataType`, spec §3.7).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GenericData {
+    /// `has_been_allocated`: a C++ ownership flag leaked onto the wire; AML-IP sends 1 for data
+    /// built from a string or vector, 0 for borrowed buffers and for the empty default.
+    pub owned_flag: bool,
+    /// The job or solution bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl GenericData {
+    /// Data as AML-IP's string/vector constructors build it: flag 1, or 0 when empty (spec §3.7).
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        let bytes = bytes.into();
+        GenericData {
+            owned_flag: !bytes.is_empty(),
+            bytes,
+        }
+    }
+
+    /// Body position after this block when it starts at `pos`.
+    pub fn cdr_end(&self, pos: usize) -> usize {
+        align4(pos)
+            .saturating_add(5)
+            .saturating_add(self.bytes.len())
+    }
+
+    /// Emit `u32 size, bool owned, raw bytes` (spec §3.7).
+    pub fn emit(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        let size = u32::try_from(self.bytes.len())
+            .map_err(|_| EmitError::Unrepresentable("generic data size"))?;
+        w.align(4, "generic data size")?;
+        w.u32(size, "generic data size")?;
+        w.u8(u8::from(self.owned_flag), "generic data owned flag")?;
+        w.put(&self.bytes, "generic data bytes")
+    }
+
+    /// Parse `u32 size, bool owned, raw bytes`; the size is checked against the remaining input
+    /// before anything is allocated.
+    pub fn parse(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.align(4, "generic data size")?;
+        let size = r.u32("generic data size")?;
+        let owned_flag = read_bool(r, "generic data owned flag")?;
+        let size = usize::try_from(size).map_err(|_| DecodeError::Truncated("generic data"))?;
+        let bytes = r.take(size, "generic data bytes")?.to_vec();
+        Ok(GenericData { owned_flag, bytes })
+    }
+}
+
+impl From<&str> for GenericData {
+    fn from(s: &str) -> Self {
+        GenericData::new(s.as_bytes())
+    }
+}
+
+impl From<Vec<u8>> for GenericData {
+    fn from(v: Vec<u8>) -> Self {
+        GenericData::new(v)
+    }
+}
+
+/// `amlip::ms_data_GENERIC`: task data (client → chosen server) or its solution (server →
+/// client), headed by the target reference (spec §3.8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MsData {
+    /// The client that owns the task.
+    pub client_id: AmlipId,
+    /// The client's task id.
+    pub task_id: TaskId,
+    /// The chosen server.
+    pub server_id: AmlipId,
+    /// The job (task data) or the solution.
+    pub data: GenericData,
+}
+
+impl MsData {
+    /// `data` headed by `reference`.
+    pub fn new(reference: MsReference, data: GenericData) -> Self {
+        MsData {
+            client_id: reference.client_id,
+            task_id: reference.task_id,
+            server_id: reference.server_id,
+            data,
+        }
+    }
+
+    /// The header as a reference.
+    pub fn reference(&self) -> MsReference {
+        MsReference {
+            client_id: self.client_id,
+            task_id: self.task_id,
+            server_id: self.server_id,
+        }
+    }
+
+    /// The (client, task) pair.
+    pub fn request(&self) -> MsRequest {
+        self.reference().request()
+    }
+}
+
+impl Payload for MsData {
+    const TYPE_NAME: &'static str = "amlip::ms_data_GENERIC";
+
+    fn body_end(&self, pos: usize) -> usize {
+        self.data.cdr_end(self.reference().body_end(pos))
+    }
+
+    fn emit_body(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        self.reference().emit_body(w)?;
+        self.data.emit(w)
+    }
+
+    fn parse_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let reference = MsReference::parse_body(r)?;
+        Ok(MsData::new(reference, GenericData::parse(r)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::multiservice::strategies::{arb_data, arb_reference, arb_request};
+    use proptest::prelude::*;
+    use rtps::wire::Endianness;
+
+    #[test]
+    fn generic_data_flag_follows_aml_ip_constructors() {
+        assert!(GenericData::from("x").owned_flag);
+        assert!(!GenericData::new(Vec::new()).owned_flag);
+        assert_eq!(GenericData::default().bytes, Vec::<u8>::new());
+    }
+
+    #[test]
+    fn generic_data_size_larger_than_the_input_fails_before_allocating() {
+        let body = [0xff, 0xff, 0xff, 0x7f, 1, b'a'];
+        assert_eq!(
+            GenericData::parse(&mut Reader::new(&body, Endianness::Little)),
+            Err(DecodeError::Truncated("generic data bytes"))
+        );
+    }
+
+    #[test]
+    fn generic_data_owned_flag_must_be_a_bool() {
+        let body = [1, 0, 0, 0, 2, b'a'];
+        assert_eq!(
+            GenericData::parse(&mut Reader::new(&body, Endianness::Little)),
+            Err(DecodeError::Invalid("generic data owned flag"))
+        );
+    }
+
+    fn round_trip<T: Payload + PartialEq + Clone + core::fmt::Debug>(
+        v: &T,
+    ) -> Result<(), TestCaseError> {
+        let le = v.to_payload().unwrap();
+        prop_assert_eq!(le.len(), v.payload_len());
+        prop_assert_eq!(T::from_payload(&le), Ok(v.clone()));
+        let mut be = vec![0u8; v.payload_len()];
+        prop_assert_eq!(v.emit_payload(&mut be, Endianness::Big), Ok(be.len()));
+        prop_assert_eq!(T::from_payload(&be), Ok(v.clone()));
+        let mut padded = le.clone();
+        padded.extend_from_slice(&[0xee; 3]);
+        prop_assert_eq!(T::from_payload(&padded), Ok(v.clone()));
+        for n in 0..le.len() {
+            prop_assert!(T::from_payload(&le[..n]).is_err());
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn requests_round_trip_in_both_byte_orders(v in arb_request()) {
+            round_trip(&v)?;
+        }
+
+        #[test]
+        fn references_round_trip_in_both_byte_orders(v in arb_reference()) {
+            round_trip(&v)?;
+        }
+
+        #[test]
+        fn ms_data_round_trips_in_both_byte_orders(v in arb_data()) {
+            round_trip(&v)?;
+        }
+    }
+}
