@@ -16,7 +16,7 @@
 //! # Ok::<(), rtps::dds::DdsError>(())
 //! ```
 //!
-//! Everything runs on the sans-IO [`crate::participant::Participant`]; the driver
+//! Every operation runs on the sans-IO [`crate::participant::Participant`]; the driver
 //! ([`crate::transport::driver`]) owns the sockets, the clock and the threads.
 
 mod endpoint;
