@@ -85,7 +85,10 @@ impl ComputingNode {
 
     /// Answer exactly one job with `f`; returns the main node that sent it. Blocks until a job
     /// comes (as AML-IP's `process_job`).
-    pub fn process_job(&self, f: impl FnOnce(&[u8]) -> Vec<u8>) -> Result<AmlipId, NodeError> {
+    pub fn process_job(
+        &self,
+        f: impl FnOnce(&[u8]) -> Vec<u8> + Send,
+    ) -> Result<AmlipId, NodeError> {
         let f = Mutex::new(Some(f));
         let never = AtomicBool::new(false);
         let done = self.serve(&never, 1, Some(1), &|job: &[u8]| {
