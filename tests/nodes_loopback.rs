@@ -220,7 +220,10 @@ fn jobs_sent_before_any_computing_node_exists_are_served_when_one_appears() {
     stop_b.store(true, Ordering::Release);
     let answered_by_b = wb.join().unwrap();
     assert_eq!(answered_by_a + answered_by_b, 40);
-    assert_eq!(got.keys().map(|t| t.0).collect::<Vec<_>>(), (0..40).collect::<Vec<_>>());
+    assert_eq!(
+        got.keys().map(|t| t.0).collect::<Vec<_>>(),
+        (0..40).collect::<Vec<_>>()
+    );
 }
 
 /// A status node sees the nodes' states, and `dropped` when they go.

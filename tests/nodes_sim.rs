@@ -88,7 +88,11 @@ fn assert_all_solved_once(c: &SimCluster, jobs: &Jobs, solve: fn(&[u8]) -> Vec<u
     }
     for (key, job) in jobs {
         let sols = got.get(key).map(Vec::as_slice).unwrap_or(&[]);
-        assert_eq!(sols.len(), 1, "seed {seed}: task {key:?} solutions {sols:?}");
+        assert_eq!(
+            sols.len(),
+            1,
+            "seed {seed}: task {key:?} solutions {sols:?}"
+        );
         assert_eq!(sols[0].1, solve(job), "seed {seed}: task {key:?}");
     }
     assert_eq!(got.len(), jobs.len(), "seed {seed}: unexpected solutions");
@@ -259,9 +263,7 @@ fn requests_sent_before_any_server_exists_are_served_when_one_appears() {
 fn requests_to_a_computing_node_that_is_not_running_wait_for_it() {
     for_seeds("not_running", SEEDS, |seed| {
         let mut c = cluster(seed);
-        let comp = c
-            .add_computing("server", 1, None, engine(lower))
-            .unwrap();
+        let comp = c.add_computing("server", 1, None, engine(lower)).unwrap();
         c.with_core(comp, |core, now| core.set_accepting(now, false))
             .unwrap();
         let main = c.add_main("client").unwrap();
@@ -301,7 +303,10 @@ fn a_computing_node_crashed_mid_run_has_its_tasks_reissued() {
             work_time: Duration::from_millis(300),
         };
         let servers: Vec<usize> = (0..3)
-            .map(|i| c.add_computing(&format!("server_{i}"), 2, None, slow).unwrap())
+            .map(|i| {
+                c.add_computing(&format!("server_{i}"), 2, None, slow)
+                    .unwrap()
+            })
             .collect();
         let mains: Vec<usize> = (0..2)
             .map(|i| c.add_main(&format!("client_{i}")).unwrap())
@@ -318,10 +323,7 @@ fn a_computing_node_crashed_mid_run_has_its_tasks_reissued() {
             "seed {}",
             c.seed()
         );
-        let victim = *servers
-            .iter()
-            .find(|s| c.nodes[**s].working() > 0)
-            .unwrap();
+        let victim = *servers.iter().find(|s| c.nodes[**s].working() > 0).unwrap();
         let victim_id = c.id(victim);
         let before: BTreeSet<(usize, TaskId)> = mains
             .iter()
@@ -358,9 +360,7 @@ fn a_status_node_reports_states_and_crashed_nodes_as_dropped() {
     for_seeds("status", SEEDS, |seed| {
         let mut c = cluster(seed);
         let st = c.add_status("StatusNode").unwrap();
-        let comp = c
-            .add_computing("Comp", 1, None, engine(upper))
-            .unwrap();
+        let comp = c.add_computing("Comp", 1, None, engine(upper)).unwrap();
         let main = c.add_main("Main").unwrap();
         let mut jobs = Jobs::new();
         submit(&mut c, &mut jobs, main, "x".into());
@@ -387,10 +387,7 @@ fn a_status_node_reports_states_and_crashed_nodes_as_dropped() {
             })
             .collect();
         let of = |id: AmlipId| -> Vec<StateKind> {
-            seen.iter()
-                .filter(|s| s.0 == id)
-                .map(|s| s.2)
-                .collect()
+            seen.iter().filter(|s| s.0 == id).map(|s| s.2).collect()
         };
         assert_eq!(of(comp_id), [StateKind::STOPPED, StateKind::DROPPED]);
         // KEEP_LAST 1: a state replaced before it was delivered may be skipped, never reordered.

@@ -140,8 +140,7 @@ impl ComputingNode {
         let done = Mutex::new(Vec::new());
         let finishing = AtomicBool::new(false);
         let failed: Mutex<Option<NodeError>> = Mutex::new(None);
-        let target_reached =
-            || max_jobs.is_some_and(|m| completed.load(Ordering::Acquire) >= m);
+        let target_reached = || max_jobs.is_some_and(|m| completed.load(Ordering::Acquire) >= m);
         std::thread::scope(|scope| {
             for _ in 0..concurrency {
                 scope.spawn(|| {
@@ -161,8 +160,7 @@ impl ComputingNode {
                                     }
                                     Ok(Err(e)) => log::warn!("job of {key:?} not answered: {e}"),
                                     Err(e) => {
-                                        *failed.lock().unwrap_or_else(|p| p.into_inner()) =
-                                            Some(e);
+                                        *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                                         return;
                                     }
                                 }

@@ -215,7 +215,10 @@ fn a_main_and_a_computing_core_solve_a_job_and_learn_each_others_participant() {
     let comp = r.add(NodeCore::computing(id("C", 2), 1, r.now));
     let now = r.now;
     r.nodes[comp].core.set_accepting(now, true).unwrap();
-    let t = r.nodes[main].core.submit(now, b"test_data".to_vec()).unwrap();
+    let t = r.nodes[main]
+        .core
+        .submit(now, b"test_data".to_vec())
+        .unwrap();
     r.run();
     assert_eq!(r.solutions(main), [(t, id("C", 2), b"TEST_DATA".to_vec())]);
     let task_data = "amlip/job_task_data_C.02.00.00.02".to_owned();
@@ -354,10 +357,9 @@ fn losing_the_chosen_server_reissues_its_task_to_another_one() {
     // The reissued request reaches C2 (a new request on the shared topic).
     r.run();
     assert_eq!(r.solutions(main), [(t, id("C", 2), b"JOB".to_vec())]);
-    assert!(r.nodes[main]
-        .events
-        .iter()
-        .any(|e| matches!(e, NodeEvent::Reissued { lost_server, .. } if *lost_server == id("C", 1))));
+    assert!(r.nodes[main].events.iter().any(
+        |e| matches!(e, NodeEvent::Reissued { lost_server, .. } if *lost_server == id("C", 1))
+    ));
     assert_eq!(r.nodes[main].deleted, ["amlip/job_task_data_C.01.00.00.01"]);
 }
 
@@ -368,7 +370,12 @@ fn malformed_and_foreign_samples_are_counted_and_dropped() {
     let mut core = NodeCore::main(me, now);
     let _ = outputs(&mut core);
     let p = prefix(7);
-    core.handle_sample(now, "amlip/job_task_solution_M.01.00.00.01", p, b"\0\x01\0\0xx");
+    core.handle_sample(
+        now,
+        "amlip/job_task_solution_M.01.00.00.01",
+        p,
+        b"\0\x01\0\0xx",
+    );
     core.handle_sample(now, "amlip/job_task_solution_X.01.00.00.01", p, b"");
     core.handle_sample(now, "some/other", p, b"");
     let req = MsRequest {

@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use rtps::discovery::data::qos::{
-    self as rq, EndpointQos as RtpsQos, Reliability, ResourceLimits,
-};
+use rtps::discovery::data::qos::{self as rq, EndpointQos as RtpsQos, Reliability, ResourceLimits};
 use rtps::simworld::SimWorld;
 use rtps::transport::sim::LinkConfig;
 use rtps::wire::EntityId;
@@ -161,7 +159,9 @@ impl SimCluster {
 
     fn add(&mut self, name: &str, make: impl FnOnce(AmlipId, Instant) -> NodeCore) -> usize {
         let lease = self.lease;
-        let participant = self.world.add_participant(name, |c| c.lease_duration = lease);
+        let participant = self
+            .world
+            .add_participant(name, |c| c.lease_duration = lease);
         let core = make(
             AmlipId::new_random(name, &mut self.rng).unwrap_or_else(|_| AmlipId::undefined()),
             self.world.now,
@@ -309,9 +309,10 @@ impl SimCluster {
                         topic_name,
                         payload,
                     } => {
-                        let written = node.writers.get(&topic_name).map(|id| {
-                            part.write(now, *id, Bytes::from(payload), None).is_ok()
-                        });
+                        let written = node
+                            .writers
+                            .get(&topic_name)
+                            .map(|id| part.write(now, *id, Bytes::from(payload), None).is_ok());
                         if written != Some(true) {
                             node.write_errors = node.write_errors.saturating_add(1);
                         }
