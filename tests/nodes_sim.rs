@@ -77,10 +77,13 @@ fn solved(c: &SimCluster, mains: &[usize]) -> usize {
     mains.iter().map(|m| c.nodes[*m].solutions().len()).sum()
 }
 
+/// A solution: the server and its bytes.
+type Answer = (AmlipId, Vec<u8>);
+
 /// Every job solved exactly once with `solve(job)`; no wire task handed to two servers.
 fn assert_all_solved_once(c: &SimCluster, jobs: &Jobs, solve: fn(&[u8]) -> Vec<u8>) {
     let seed = c.seed();
-    let mut got: BTreeMap<(usize, TaskId), Vec<(AmlipId, Vec<u8>)>> = BTreeMap::new();
+    let mut got: BTreeMap<(usize, TaskId), Vec<Answer>> = BTreeMap::new();
     for m in jobs.keys().map(|(m, _)| *m).collect::<BTreeSet<_>>() {
         for (t, server, sol) in c.nodes[m].solutions() {
             got.entry((m, t)).or_default().push((server, sol));

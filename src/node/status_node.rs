@@ -13,7 +13,7 @@
 //! Besides the statuses nodes publish, a node whose participant disappears (its lease expired
 //! after a crash) is reported `dropped`, once; AML-IP itself never notices a crash.
 
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -72,9 +72,6 @@ impl StatusNode {
     /// The next status if one is ready.
     pub fn try_recv(&self) -> Option<Status> {
         let rx = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
-        match rx.try_recv() {
-            Ok(s) => Some(s),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        rx.try_recv().ok()
     }
 }
