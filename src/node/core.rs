@@ -4,7 +4,7 @@
 //! A [`NodeCore`] knows nothing of RTPS entities: it asks its driver to create endpoints
 //! ([`NodeOutput::CreateEndpoint`], the per-recipient writers lazily, just before their first
 //! sample, as AML-IP does) and to publish samples ([`NodeOutput::Publish`]). Two drivers run it:
-//! the blocking nodes over `rtps::dds` ([`super::driver`]) and the deterministic simulated
+//! the blocking nodes over `rtps::dds` (`super::runtime`) and the deterministic simulated
 //! network ([`super::sim`]), so the same node logic is tested with loss and reordering.
 //!
 //! # Driving it
