@@ -321,6 +321,8 @@ pub struct Participant {
     events: VecDeque<Event>,
     stats: Stats,
     shut_down: bool,
+    /// Reused datagram-building buffer.
+    scratch: Vec<u8>,
 }
 
 /// The QoS of a local endpoint as the reliability layer wants it.
@@ -418,6 +420,7 @@ impl Participant {
             events: VecDeque::new(),
             stats: Stats::default(),
             shut_down: false,
+            scratch: Vec::new(),
         };
         p.handle_timeout(now);
         p

@@ -75,20 +75,26 @@ impl Participant {
         }
         let header = Header::new(self.prefix);
         let max = self.config.max_message_size.max(256);
-        let mut buf = vec![0u8; max];
+        // One reusable scratch buffer: no per-datagram allocation and zeroing of 64 KiB.
+        let mut buf = std::mem::take(&mut self.scratch);
+        if buf.len() < max {
+            buf.resize(max, 0);
+        }
         let mut i = 0;
         let mut last_ts: Option<&OutSubmessage> = None;
         while i < subs.len() {
-            let Ok(mut b) = MessageBuilder::new(&mut buf, &header) else {
-                return;
+            let Some(slice) = buf.get_mut(..max) else {
+                break;
+            };
+            let Ok(mut b) = MessageBuilder::new(slice, &header) else {
+                break;
             };
             if let Some(prefix) = dst {
-                if b.push(&Submessage::InfoDestination(InfoDestination {
+                let info_dst = Submessage::InfoDestination(InfoDestination {
                     guid_prefix: prefix,
-                }))
-                .is_err()
-                {
-                    return;
+                });
+                if b.push(&info_dst).is_err() {
+                    break;
                 }
             }
             // A continuation datagram repeats the INFO_TS in force (RTPS 2.5 §8.3.4.1).
@@ -117,12 +123,14 @@ impl Participant {
             if b.len() > fixed {
                 let len = b.finish();
                 self.stats.datagrams_sent += 1;
+                let bytes = buf.get(..len).map(<[u8]>::to_vec).unwrap_or_default();
                 self.out.push_back(Datagram {
-                    bytes: buf[..len].to_vec(),
+                    bytes,
                     destinations: addrs.clone(),
                 });
             }
         }
+        self.scratch = buf;
     }
 
     fn queue_transmit(&mut self, t: Transmit, builtin: bool) {
@@ -194,8 +202,13 @@ impl Participant {
         }
     }
 
-    /// The next datagram to send, if any. Call until `None` after every input.
-    pub fn poll_transmit(&mut self) -> Option<Datagram> {
+    /// The next datagram to send, if any. Call until `None` after every input and operation:
+    /// changes written since the last call are packed together (several DATA per datagram),
+    /// so a caller that writes a burst before polling gets fewer, fuller datagrams.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
+        if self.out.is_empty() && !self.shut_down {
+            self.flush_entities(now);
+        }
         self.out.pop_front()
     }
 

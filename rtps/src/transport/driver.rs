@@ -79,7 +79,7 @@ impl Shared {
                 Err(_) => st.send_errors += 1,
             }
         }
-        while let Some(d) = st.participant.poll_transmit() {
+        while let Some(d) = st.participant.poll_transmit(now()) {
             for to in &d.destinations {
                 if !st.retry.is_empty() {
                     if st.retry.len() < MAX_RETRY {
