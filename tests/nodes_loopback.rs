@@ -236,6 +236,12 @@ fn a_status_node_sees_nodes_come_work_and_go() {
     let comp = ComputingNode::new("Comp", opts(105)).unwrap();
     let main = MainNode::new("Main", opts(105)).unwrap();
     let (main_id, comp_id) = (main.id(), comp.id());
+    let mut seen: BTreeMap<AmlipId, Vec<(NodeKind, StateKind)>> = BTreeMap::new();
+    // A node the status node never heard of cannot be reported dropped: wait for both first.
+    while !(seen.contains_key(&main_id) && seen.contains_key(&comp_id)) {
+        let s = status.recv_timeout(WAIT).expect("first statuses");
+        seen.entry(s.id).or_default().push((s.node_kind, s.state));
+    }
     let worker = thread::spawn(move || {
         comp.process_job(upper).unwrap();
         drop(comp);
@@ -243,7 +249,6 @@ fn a_status_node_sees_nodes_come_work_and_go() {
     main.request_job_solution_timeout("x", WAIT).unwrap();
     worker.join().unwrap();
     drop(main);
-    let mut seen: BTreeMap<AmlipId, Vec<(NodeKind, StateKind)>> = BTreeMap::new();
     let done = |seen: &BTreeMap<AmlipId, Vec<(NodeKind, StateKind)>>| {
         [main_id, comp_id].iter().all(|id| {
             seen.get(id)

@@ -367,8 +367,17 @@ fn a_status_node_reports_states_and_crashed_nodes_as_dropped() {
         let main = c.add_main("Main").unwrap();
         let mut jobs = Jobs::new();
         submit(&mut c, &mut jobs, main, "x".into());
-        assert!(c.run_until(LIMIT, |c| solved(c, &[main]) == 1));
         let (main_id, comp_id) = (c.id(main), c.id(comp));
+        // A node the status node never heard of cannot be reported: wait until it knows both.
+        let seen = |c: &SimCluster, id: AmlipId| {
+            c.nodes[st]
+                .events
+                .iter()
+                .any(|e| matches!(e, NodeEvent::Status(s) if s.id == id))
+        };
+        assert!(c.run_until(LIMIT, |c| solved(c, &[main]) == 1
+            && seen(c, main_id)
+            && seen(c, comp_id)));
         c.shutdown(main);
         c.crash(comp);
         let dropped = |c: &SimCluster, id: AmlipId| {
@@ -378,8 +387,9 @@ fn a_status_node_reports_states_and_crashed_nodes_as_dropped() {
         };
         assert!(
             c.run_until(LIMIT, |c| dropped(c, main_id) && dropped(c, comp_id)),
-            "seed {}",
-            c.seed()
+            "seed {}: status node saw {:?}",
+            c.seed(),
+            c.nodes[st].events
         );
         let seen: Vec<(AmlipId, NodeKind, StateKind)> = c.nodes[st]
             .events
