@@ -673,9 +673,10 @@ impl NodeCore {
         Ok(())
     }
 
-    /// The node is going away: cancel pending jobs (releasing the servers that answered them),
-    /// stop answering requests, and publish `dropped` (spec §5). Later inputs are ignored.
-    pub fn shutdown(&mut self, now: Instant) {
+    /// The node is stopping, the first half of [`NodeCore::shutdown`]: cancel pending jobs
+    /// (releasing the servers that answered them), stop answering requests, and publish
+    /// `stopped` if it was running (as AML-IP's asynchronous nodes do, spec §5).
+    pub fn stop(&mut self, now: Instant) {
         if self.shut_down {
             return;
         }
@@ -687,6 +688,18 @@ impl NodeCore {
             Role::Status => {}
         }
         self.pump(now);
+        if self.state == StateKind::RUNNING {
+            self.set_state(now, StateKind::STOPPED);
+        }
+    }
+
+    /// The node is going away: [`NodeCore::stop`], then publish `dropped` (spec §5). Later
+    /// inputs are ignored.
+    pub fn shutdown(&mut self, now: Instant) {
+        if self.shut_down {
+            return;
+        }
+        self.stop(now);
         self.set_state(now, StateKind::DROPPED);
         self.shut_down = true;
     }
