@@ -79,6 +79,7 @@ fn ping_pong(g: &mut Group<'_>) {
     // CDR encapsulation header + 12 bytes.
     let payload = [0u8, 1, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
     std::thread::scope(|s| {
+        let _stop = StopOnDrop(&stop);
         s.spawn(|| {
             while !stop.load(Ordering::Acquire) {
                 if let Ok(x) = ping_r.recv_timeout(Duration::from_millis(50)) {
@@ -104,7 +105,6 @@ fn ping_pong(g: &mut Group<'_>) {
                 t
             })
         });
-        stop.store(true, Ordering::Release);
     });
 }
 
@@ -119,10 +119,19 @@ fn with_computing<R>(domain: u32, n: usize, f: impl FnOnce() -> R) -> R {
             let stop = &stop;
             s.spawn(move || c.run(stop, 1, echo));
         }
-        let r = f();
-        stop.store(true, Ordering::Release);
-        r
+        // Stops the computing threads even if `f` panics (else the scope would never end).
+        let _stop = StopOnDrop(&stop);
+        f()
     })
+}
+
+/// Sets its flag when dropped.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 /// A main node on `domain` that has solved a first job (so every computing node is matched).
@@ -190,8 +199,14 @@ fn pipelined(c: &mut Criterion) {
                     for _ in 0..n {
                         main.submit(job.clone()).expect("submit");
                     }
-                    for _ in 0..n {
-                        solutions.recv_timeout(WAIT).expect("solution");
+                    for i in 0..n {
+                        if let Err(e) = solutions.recv_timeout(WAIT) {
+                            panic!(
+                                "solution {i} of {n}: {e}; in flight {}, write errors {}",
+                                main.in_flight(),
+                                main.write_errors()
+                            );
+                        }
                     }
                 }
                 let t = start.elapsed();
