@@ -13,6 +13,7 @@ struct Figure {
     what: &'static str,
     unit: Unit,
     samples: Vec<f64>,
+    ops: u64,
 }
 
 /// How a figure is shown.
@@ -47,12 +48,16 @@ pub fn record(key: &'static str, what: &'static str, unit: Unit, elapsed: Durati
     };
     let mut f = FIGURES.lock().unwrap_or_else(|p| p.into_inner());
     match f.iter_mut().find(|x| x.key == key) {
-        Some(x) => x.samples.push(value),
+        Some(x) => {
+            x.samples.push(value);
+            x.ops = x.ops.saturating_add(ops);
+        }
         None => f.push(Figure {
             key,
             what,
             unit,
             samples: vec![value],
+            ops,
         }),
     }
 }
@@ -69,14 +74,14 @@ pub fn median(key: &str) -> Option<f64> {
 /// Print every figure (median of its samples) and the ratios asked for, as
 /// `FIGURE<TAB>key<TAB>value<TAB>unit<TAB>description` lines.
 pub fn print_figures(ratios: &[(&'static str, &'static str, &'static str, f64)]) {
-    let rows: Vec<(&'static str, &'static str, Unit, usize)> = {
+    let rows: Vec<(&'static str, &'static str, Unit, usize, u64)> = {
         let f = FIGURES.lock().unwrap_or_else(|p| p.into_inner());
         f.iter()
-            .map(|x| (x.key, x.what, x.unit, x.samples.len()))
+            .map(|x| (x.key, x.what, x.unit, x.samples.len(), x.ops))
             .collect()
     };
     println!();
-    for (key, what, unit, n) in rows {
+    for (key, what, unit, n, ops) in rows {
         let Some(m) = median(key) else {
             continue;
         };
@@ -85,7 +90,7 @@ pub fn print_figures(ratios: &[(&'static str, &'static str, &'static str, f64)])
             Unit::Millis => (m * 1e3, "ms"),
             Unit::PerSecond => (m, "/s"),
         };
-        println!("FIGURE\t{key}\t{v:.1}\t{u}\t{what} (median of {n} samples)");
+        println!("FIGURE\t{key}\t{v:.1}\t{u}\t{what} (median of {n} samples, {ops} ops)");
     }
     // (key, numerator, denominator, scale): numerator / (scale x denominator).
     for (key, num, den, scale) in ratios {

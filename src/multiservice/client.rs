@@ -2,7 +2,9 @@
 //!
 //! Unlike AML-IP's clients (one handshake at a time) this one pipelines: every submitted task
 //! publishes its request at once, replies are matched to tasks by task id, the first reply for a
-//! task wins and is published unchanged as its target, followed by the job to that server only.
+//! task wins and is published unchanged as its target, with the job to that server only (the
+//! job first: it is what the chosen server waits for, and the order does not matter to any
+//! server, spec §12 "acting as client").
 //! Exactly one solution per task reaches the user; late or duplicate replies and solutions are
 //! dropped and counted.
 //!
@@ -287,7 +289,7 @@ impl Client {
     }
 
     /// A sample from `_reply_available_<own>`: the first reply for a waiting task chooses its
-    /// server; the reply is published unchanged as the target, then the job goes to that server
+    /// server; the job goes to that server and the reply is published unchanged as the target
     /// (spec §4.4, §12 "acting as client").
     pub fn handle_reply_available(&mut self, _now: Instant, reply: MsReference) {
         if reply.client_id != self.id {
@@ -308,11 +310,11 @@ impl Client {
         }
         task.phase = Phase::Assigned(reply.server_id);
         let data = MsData::new(reply, task.job.clone());
-        self.outgoing.push_back(Outgoing::Target(reply));
         self.outgoing.push_back(Outgoing::TaskData {
             to_server: reply.server_id,
             data,
         });
+        self.outgoing.push_back(Outgoing::Target(reply));
         self.closed_request();
     }
 

@@ -47,11 +47,11 @@ fn the_first_reply_becomes_the_target_and_the_job_goes_only_to_that_server() {
     assert_eq!(
         drain(&mut c),
         [
-            Outgoing::Target(r1),
             Outgoing::TaskData {
                 to_server: s1,
                 data: MsData::new(r1, "job".into())
-            }
+            },
+            Outgoing::Target(r1),
         ]
     );
     assert_eq!(c.stats().stale_replies, 1);
@@ -269,12 +269,12 @@ fn requests_beyond_the_window_wait_until_earlier_tasks_get_a_server() {
     };
     assert_eq!(requested(&drain(&mut c)), [0, 1]);
     assert_eq!((c.in_flight(), c.open_requests()), (4, 2));
-    // A reply assigns task 1: task 2's request goes out after its target and data.
+    // A reply assigns task 1: task 2's request goes out after its data and target.
     c.handle_reply_available(now, reply(&c, 1, s));
     let out = drain(&mut c);
     assert_eq!(out.len(), 3, "{out:?}");
     assert_eq!(requested(&out), [2]);
-    assert!(matches!(out[0], Outgoing::Target(_)));
+    assert!(matches!(out[1], Outgoing::Target(_)));
     // Cancelling an open task releases the window too; a held one publishes nothing.
     assert!(c.cancel(now, TaskId(3)));
     assert!(drain(&mut c).is_empty());
