@@ -25,6 +25,8 @@ pub enum Unit {
     Millis,
     /// Operations per second.
     PerSecond,
+    /// A plain ratio (recorded with [`record_value`]).
+    Ratio,
 }
 
 static FIGURES: Mutex<Vec<Figure>> = Mutex::new(Vec::new());
@@ -44,8 +46,17 @@ pub fn record(key: &'static str, what: &'static str, unit: Unit, elapsed: Durati
     let value = match unit {
         Unit::PerSecond if per_op > 0.0 => 1.0 / per_op,
         Unit::PerSecond => 0.0,
-        Unit::Micros | Unit::Millis => per_op,
+        Unit::Micros | Unit::Millis | Unit::Ratio => per_op,
     };
+    push(key, what, unit, value, ops);
+}
+
+/// Record one sample of a figure measured directly (a ratio).
+pub fn record_value(key: &'static str, what: &'static str, unit: Unit, value: f64) {
+    push(key, what, unit, value, 1);
+}
+
+fn push(key: &'static str, what: &'static str, unit: Unit, value: f64, ops: u64) {
     let mut f = FIGURES.lock().unwrap_or_else(|p| p.into_inner());
     match f.iter_mut().find(|x| x.key == key) {
         Some(x) => {
@@ -71,7 +82,7 @@ pub fn median(key: &str) -> Option<f64> {
     s.get(s.len() / 2).copied()
 }
 
-/// Print every figure (median of its samples) and the ratios asked for, as
+/// Print every figure (median of its samples) and the ratios of medians asked for, as
 /// `FIGURE<TAB>key<TAB>value<TAB>unit<TAB>description` lines.
 pub fn print_figures(ratios: &[(&'static str, &'static str, &'static str, f64)]) {
     let rows: Vec<(&'static str, &'static str, Unit, usize, u64)> = {
@@ -89,8 +100,10 @@ pub fn print_figures(ratios: &[(&'static str, &'static str, &'static str, f64)])
             Unit::Micros => (m * 1e6, "us"),
             Unit::Millis => (m * 1e3, "ms"),
             Unit::PerSecond => (m, "/s"),
+            Unit::Ratio => (m, "x"),
         };
-        println!("FIGURE\t{key}\t{v:.1}\t{u}\t{what} (median of {n} samples, {ops} ops)");
+        let digits = if unit == Unit::Ratio { 2 } else { 1 };
+        println!("FIGURE\t{key}\t{v:.digits$}\t{u}\t{what} (median of {n} samples, {ops} ops)");
     }
     // (key, numerator, denominator, scale): numerator / (scale x denominator).
     for (key, num, den, scale) in ratios {
