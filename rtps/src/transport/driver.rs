@@ -104,7 +104,16 @@ impl Shared {
         let mut any = false;
         while let Some(e) = st.participant.poll_event() {
             any = true;
-            st.subscribers.retain(|s| s.send(e.clone()).is_ok());
+            // Per-sample events only wake the endpoint waiters (`changed`): the one subscriber,
+            // DDS `events()`, drops them, and sending them woke its thread for every sample.
+            if !matches!(
+                e,
+                Event::DataAvailable { .. }
+                    | Event::Acknowledged { .. }
+                    | Event::HistorySpaceAvailable { .. }
+            ) {
+                st.subscribers.retain(|s| s.send(e.clone()).is_ok());
+            }
         }
         if any {
             self.changed.notify_all();
