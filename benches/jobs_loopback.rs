@@ -92,10 +92,18 @@ fn with_ping_pong<R>(f: impl FnOnce(&PingPong) -> R) -> R {
         .expect("participant")
     };
     let (a, b) = (part(), part());
-    let ping = a.create_raw_writer("bench/ping", "bench::Bytes", &qos).unwrap();
-    let pong = a.create_raw_reader("bench/pong", "bench::Bytes", &qos).unwrap();
-    let ping_r = b.create_raw_reader("bench/ping", "bench::Bytes", &qos).unwrap();
-    let pong_w = b.create_raw_writer("bench/pong", "bench::Bytes", &qos).unwrap();
+    let ping = a
+        .create_raw_writer("bench/ping", "bench::Bytes", &qos)
+        .unwrap();
+    let pong = a
+        .create_raw_reader("bench/pong", "bench::Bytes", &qos)
+        .unwrap();
+    let ping_r = b
+        .create_raw_reader("bench/ping", "bench::Bytes", &qos)
+        .unwrap();
+    let pong_w = b
+        .create_raw_writer("bench/pong", "bench::Bytes", &qos)
+        .unwrap();
     ping.wait_for_matched(1, WAIT).expect("ping matched");
     pong_w.wait_for_matched(1, WAIT).expect("pong matched");
     let stop = AtomicBool::new(false);
@@ -252,7 +260,11 @@ fn pipelined(c: &mut Criterion) {
                 t
             })
         });
-        assert_eq!(main.write_errors(), 0, "samples the main node could not write");
+        assert_eq!(
+            main.write_errors(),
+            0,
+            "samples the main node could not write"
+        );
     });
     g.finish();
 }
