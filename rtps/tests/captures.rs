@@ -4,6 +4,14 @@
 
 mod support;
 
+use std::collections::BTreeMap;
+
+use rtps::discovery::{guid_from_key_payload, ParticipantData, ReaderData, WriterData};
+use rtps::wire::encapsulation::split_payload;
+use rtps::wire::parameter::ParameterId;
+use rtps::wire::{
+    Data, EmitError, Endianness, EntityId, Header, Message, Submessage, Writer,
+};
 use support::pcap::{self, Transport};
 
 // ---- the capture reader itself ----
@@ -129,4 +137,285 @@ fn pcapng_captures_are_read_frame_by_frame() {
         total += scan.rtps.len();
     }
     assert!(total > 0);
+}
+
+// ---- the codec over every capture ----
+
+/// Per-kind and total counts for a capture (or all of them).
+#[derive(Debug, Default)]
+struct Tally {
+    messages: usize,
+    submessages: usize,
+    reemitted: usize,
+    modeled_roundtrips: usize,
+    kinds: BTreeMap<String, usize>,
+    discovery: BTreeMap<&'static str, usize>,
+}
+
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.messages += other.messages;
+        self.submessages += other.submessages;
+        self.reemitted += other.reemitted;
+        self.modeled_roundtrips += other.modeled_roundtrips;
+        for (k, n) in &other.kinds {
+            *self.kinds.entry(k.clone()).or_default() += n;
+        }
+        for (k, n) in &other.discovery {
+            *self.discovery.entry(k).or_default() += n;
+        }
+    }
+
+    fn print(&self, name: &str) {
+        println!(
+            "{name}: {} messages, {} submessages ({} re-emitted byte-identically, {} modeled emit+re-parse)",
+            self.messages, self.submessages, self.reemitted, self.modeled_roundtrips
+        );
+        let kinds: Vec<String> = self.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!("    kinds: {}", kinds.join(", "));
+        if !self.discovery.is_empty() {
+            let disc: Vec<String> = self.discovery.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            println!("    discovery: {}", disc.join(", "));
+        }
+    }
+}
+
+fn kind_name(s: &Submessage<'_>) -> String {
+    match s {
+        Submessage::Pad(_) => "PAD".into(),
+        Submessage::AckNack(_) => "ACKNACK".into(),
+        Submessage::Heartbeat(_) => "HEARTBEAT".into(),
+        Submessage::Gap(_) => "GAP".into(),
+        Submessage::InfoTimestamp(_) => "INFO_TS".into(),
+        Submessage::InfoSource(_) => "INFO_SRC".into(),
+        Submessage::InfoReplyIp4(_) => "INFO_REPLY_IP4".into(),
+        Submessage::InfoDestination(_) => "INFO_DST".into(),
+        Submessage::InfoReply(_) => "INFO_REPLY".into(),
+        Submessage::NackFrag(_) => "NACK_FRAG".into(),
+        Submessage::HeartbeatFrag(_) => "HEARTBEAT_FRAG".into(),
+        Submessage::Data(_) => "DATA".into(),
+        Submessage::DataFrag(_) => "DATA_FRAG".into(),
+        Submessage::Unknown { kind, .. } => format!("Unknown[{:02x}]", kind.0),
+    }
+}
+
+/// Emit into a buffer pre-filled with 0xa5 that is 8 bytes longer than needed; return the
+/// written bytes after checking the tail was not touched.
+fn emit_checked(
+    len: usize,
+    endian: Endianness,
+    emit: impl FnOnce(&mut Writer<'_>) -> Result<(), EmitError>,
+) -> Result<Vec<u8>, String> {
+    let mut buf = vec![0xa5u8; len + 8];
+    let mut w = Writer::new(&mut buf, endian);
+    emit(&mut w).map_err(|e| format!("emit failed: {e}"))?;
+    let n = w.position();
+    if buf[n..].iter().any(|&b| b != 0xa5) {
+        return Err(format!("emit wrote past its {n} bytes"));
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// All the checks of one RTPS datagram.
+fn check_message(bytes: &[u8], tally: &mut Tally) -> Result<(), String> {
+    let message = Message::parse(bytes).map_err(|e| format!("Message::parse: {e}"))?;
+    tally.messages += 1;
+    let header = bytes.get(..Header::LEN).ok_or("no header")?;
+    for (i, sub) in message.submessages().enumerate() {
+        let sub = sub.map_err(|e| format!("submessage #{i}: {e}"))?;
+        tally.submessages += 1;
+        let name = kind_name(&sub.submessage);
+        *tally.kinds.entry(name.clone()).or_default() += 1;
+        let again = emit_checked(sub.raw.len(), sub.endian, |w| sub.emit_as_received(w))
+            .map_err(|e| format!("submessage #{i} {name}: emit_as_received: {e}"))?;
+        if again != sub.raw {
+            return Err(format!(
+                "submessage #{i} {name}: emit_as_received differs from the {} bytes received",
+                sub.raw.len()
+            ));
+        }
+        tally.reemitted += 1;
+        if !matches!(sub.submessage, Submessage::Unknown { .. }) {
+            let len = sub.submessage.wire_len();
+            let emitted = emit_checked(len, sub.endian, |w| sub.submessage.emit(w))
+                .map_err(|e| format!("submessage #{i} {name}: Submessage::emit: {e}"))?;
+            if emitted.len() != len {
+                return Err(format!(
+                    "submessage #{i} {name}: wire_len {len} but emit wrote {}",
+                    emitted.len()
+                ));
+            }
+            let mut datagram = header.to_vec();
+            datagram.extend_from_slice(&emitted);
+            let reparsed = Message::parse(&datagram)
+                .map_err(|e| format!("submessage #{i} {name}: re-parse header: {e}"))?
+                .submessages()
+                .next()
+                .ok_or_else(|| format!("submessage #{i} {name}: re-parse found nothing"))?
+                .map_err(|e| format!("submessage #{i} {name}: re-parse: {e}"))?;
+            if reparsed.submessage != sub.submessage {
+                return Err(format!(
+                    "submessage #{i} {name}: emit + re-parse differs:\n  received {:?}\n  re-parsed {:?}",
+                    sub.submessage, reparsed.submessage
+                ));
+            }
+            tally.modeled_roundtrips += 1;
+        }
+        if let Submessage::Data(data) = &sub.submessage {
+            check_discovery(data, tally)
+                .map_err(|e| format!("submessage #{i} DATA from {:?}: {e}", data.writer_id))?;
+        }
+    }
+    Ok(())
+}
+
+/// True when the inline QoS carries PID_STATUS_INFO with the disposed or unregistered bit
+/// (RTPS 2.5 §9.6.3.9: four octets, flags in the last).
+fn is_disposal(data: &Data<'_>) -> bool {
+    data.inline_qos
+        .and_then(|q| q.get(ParameterId::STATUS_INFO))
+        .and_then(|p| p.value.get(3).copied())
+        .is_some_and(|flags| flags & 0x03 != 0)
+}
+
+/// SPDP/SEDP DATA with a PL_CDR payload parse into discovery data that re-emits losslessly.
+fn check_discovery(data: &Data<'_>, tally: &mut Tally) -> Result<(), String> {
+    let builtin = [
+        EntityId::SPDP_PARTICIPANT_ANNOUNCER,
+        EntityId::SEDP_PUBLICATIONS_ANNOUNCER,
+        EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER,
+    ];
+    if !builtin.contains(&data.writer_id) {
+        return Ok(());
+    }
+    let mut count = |what: &'static str| *tally.discovery.entry(what).or_default() += 1;
+    let disposal = is_disposal(data);
+    let Some(payload) = &data.payload else {
+        count(if disposal {
+            "disposal (no payload)"
+        } else {
+            "no payload"
+        });
+        return Ok(());
+    };
+    let (encapsulation, body) =
+        split_payload(payload.bytes).map_err(|e| format!("encapsulation: {e}"))?;
+    if !encapsulation.kind.is_parameter_list() {
+        count("not PL_CDR");
+        return Ok(());
+    }
+    if payload.is_key || disposal {
+        guid_from_key_payload(body).map_err(|e| format!("disposal key payload: {e}"))?;
+        count("disposal (key payload)");
+        return Ok(());
+    }
+    if data.writer_id == EntityId::SPDP_PARTICIPANT_ANNOUNCER {
+        let p = ParticipantData::from_payload(payload.bytes)
+            .map_err(|e| format!("ParticipantData: {e}"))?;
+        let again = ParticipantData::from_payload(&p.to_payload())
+            .map_err(|e| format!("ParticipantData re-parse: {e}"))?;
+        if again != p {
+            return Err(format!("ParticipantData emit + re-parse differs: {p:?} vs {again:?}"));
+        }
+        count("ParticipantData");
+    } else if data.writer_id == EntityId::SEDP_PUBLICATIONS_ANNOUNCER {
+        let p = WriterData::from_payload(payload.bytes).map_err(|e| format!("WriterData: {e}"))?;
+        let again = WriterData::from_payload(&p.to_payload())
+            .map_err(|e| format!("WriterData re-parse: {e}"))?;
+        if again != p {
+            return Err(format!("WriterData emit + re-parse differs: {p:?} vs {again:?}"));
+        }
+        count("WriterData");
+    } else {
+        let p = ReaderData::from_payload(payload.bytes).map_err(|e| format!("ReaderData: {e}"))?;
+        let again = ReaderData::from_payload(&p.to_payload())
+            .map_err(|e| format!("ReaderData re-parse: {e}"))?;
+        if again != p {
+            return Err(format!("ReaderData emit + re-parse differs: {p:?} vs {again:?}"));
+        }
+        count("ReaderData");
+    }
+    Ok(())
+}
+
+#[test]
+fn every_rtps_message_of_every_capture_parses_and_reemits_exactly() {
+    let Some(shared) = support::shared_dir() else {
+        return;
+    };
+    let mut total = Tally::default();
+    let mut failures = Vec::new();
+    let scans = support::scan_all_captures(&shared);
+    assert!(!scans.is_empty(), "no capture in {}", shared.display());
+    for scan in &scans {
+        let mut tally = Tally::default();
+        for d in &scan.rtps {
+            if let Err(e) = check_message(&d.bytes, &mut tally) {
+                failures.push(format!("{} frame {}: {e}", scan.name, d.frame));
+            }
+        }
+        tally.print(&scan.name);
+        println!(
+            "    frames {}, non-RTPS UDP {}, not UDP {}, IP fragments {}",
+            scan.frames, scan.non_rtps_udp, scan.not_udp, scan.ip_fragments
+        );
+        if scan.ip_fragments > 0 {
+            println!("    WARNING: {} IP fragments not reassembled", scan.ip_fragments);
+        }
+        total.add(&tally);
+    }
+    total.print(&format!("TOTAL over {} captures", scans.len()));
+    for f in failures.iter().take(20) {
+        println!("FAILED: {f}");
+    }
+    assert!(failures.is_empty(), "{} message(s) failed, first: {}", failures.len(), failures[0]);
+}
+
+/// Hex name for a seed file (content hash, so duplicates collapse).
+fn seed_name(bytes: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    format!("capture-{:016x}", h.finish())
+}
+
+#[test]
+#[ignore = "writes fuzz seed corpora; run by fuzz/seed.sh"]
+fn writes_fuzz_seed_corpora() {
+    let Some(dir) = std::env::var_os("AMLIP_FUZZ_SEED_DIR") else {
+        println!("skipped: AMLIP_FUZZ_SEED_DIR not set");
+        return;
+    };
+    let Some(shared) = support::shared_dir() else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let write = |target: &str, bytes: &[u8]| {
+        let d = dir.join(target);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(seed_name(bytes)), bytes).unwrap();
+    };
+    for scan in support::scan_all_captures(&shared) {
+        for d in &scan.rtps {
+            write("message_parse", &d.bytes);
+            write("message_roundtrip", &d.bytes);
+            let Ok(message) = Message::parse(&d.bytes) else {
+                continue;
+            };
+            for sub in message.submessages().flatten() {
+                let Submessage::Data(data) = &sub.submessage else {
+                    continue;
+                };
+                let Some(payload) = &data.payload else {
+                    continue;
+                };
+                if data.writer_id.kind.is_builtin() {
+                    write("discovery_data", payload.bytes);
+                } else if let Some(body) = payload.bytes.get(4..) {
+                    write("cdr_deserialize", body);
+                }
+            }
+        }
+    }
 }
