@@ -12,11 +12,19 @@
 
 pub mod cursor;
 pub mod error;
+pub mod header;
+pub mod message;
 pub mod parameter;
+pub mod sets;
+pub mod submessage;
 pub mod types;
 
 pub use cursor::{Endianness, Reader, Writer};
 pub use error::{EmitError, ParseError};
+pub use header::Header;
+pub use message::{Message, MessageBuilder, SubmessageIter, SubmessageRef};
+pub use sets::{FragmentNumberSet, SequenceNumberSet};
+pub use submessage::{Submessage, SubmessageKind};
 pub use types::{
     Duration, EntityId, EntityKind, Guid, GuidPrefix, Locator, LocatorKind, ProtocolVersion,
     SequenceNumber, Time, VendorId,
