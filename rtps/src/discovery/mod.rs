@@ -1,1 +1,3 @@
 //! SPDP/SEDP discovery data.
+
+pub mod data;

@@ -11,6 +11,7 @@
 //! so that a receive path copies at most once.
 
 pub mod cursor;
+pub mod encapsulation;
 pub mod error;
 pub mod header;
 pub mod message;

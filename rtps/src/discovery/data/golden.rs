@@ -1,0 +1,1 @@
+//! Golden tests from real captures (filled in below).
