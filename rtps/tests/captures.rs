@@ -6,12 +6,10 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use rtps::discovery::{guid_from_key_payload, ParticipantData, ReaderData, WriterData};
+use rtps::discovery::data::{disposal, ParticipantData, ReaderData, WriterData};
 use rtps::wire::encapsulation::split_payload;
-use rtps::wire::parameter::ParameterId;
-use rtps::wire::{
-    Data, EmitError, Endianness, EntityId, Header, Message, Submessage, Writer,
-};
+use rtps::wire::submessage::Data;
+use rtps::wire::{EmitError, Endianness, EntityId, GuidPrefix, Header, Message, Submessage, Writer};
 use support::pcap::{self, Transport};
 
 // ---- the capture reader itself ----
@@ -270,16 +268,8 @@ fn check_message(bytes: &[u8], tally: &mut Tally) -> Result<(), String> {
     Ok(())
 }
 
-/// True when the inline QoS carries PID_STATUS_INFO with the disposed or unregistered bit
-/// (RTPS 2.5 §9.6.3.9: four octets, flags in the last).
-fn is_disposal(data: &Data<'_>) -> bool {
-    data.inline_qos
-        .and_then(|q| q.get(ParameterId::STATUS_INFO))
-        .and_then(|p| p.value.get(3).copied())
-        .is_some_and(|flags| flags & 0x03 != 0)
-}
-
-/// SPDP/SEDP DATA with a PL_CDR payload parse into discovery data that re-emits losslessly.
+/// SPDP/SEDP DATA with a PL_CDR payload parse into discovery data that re-emits losslessly, or
+/// are recognised disposals.
 fn check_discovery(data: &Data<'_>, tally: &mut Tally) -> Result<(), String> {
     let builtin = [
         EntityId::SPDP_PARTICIPANT_ANNOUNCER,
@@ -290,51 +280,52 @@ fn check_discovery(data: &Data<'_>, tally: &mut Tally) -> Result<(), String> {
         return Ok(());
     }
     let mut count = |what: &'static str| *tally.discovery.entry(what).or_default() += 1;
-    let disposal = is_disposal(data);
-    let Some(payload) = &data.payload else {
-        count(if disposal {
-            "disposal (no payload)"
+    let key = data.payload.filter(|p| p.is_key).map(|p| p.bytes);
+    if let Some(d) = disposal(data.inline_qos.as_ref(), key).map_err(|e| format!("disposal: {e}"))? {
+        if d.guid.prefix == GuidPrefix::UNKNOWN {
+            return Err(format!("disposal of an unknown GUID: {d:?}"));
+        }
+        count(if key.is_some() {
+            "disposal (key payload)"
         } else {
-            "no payload"
+            "disposal (inline QoS)"
         });
         return Ok(());
+    }
+    let Some(payload) = &data.payload else {
+        count("no payload");
+        return Ok(());
     };
-    let (encapsulation, body) =
+    let (encapsulation, _) =
         split_payload(payload.bytes).map_err(|e| format!("encapsulation: {e}"))?;
-    if !encapsulation.kind.is_parameter_list() {
-        count("not PL_CDR");
+    if !encapsulation.kind.is_parameter_list() || payload.is_key {
+        count("not a PL_CDR sample");
         return Ok(());
     }
-    if payload.is_key || disposal {
-        guid_from_key_payload(body).map_err(|e| format!("disposal key payload: {e}"))?;
-        count("disposal (key payload)");
-        return Ok(());
+    macro_rules! round_trip {
+        ($ty:ident) => {{
+            let p = $ty::from_payload(payload.bytes)
+                .map_err(|e| format!("{}: {e}", stringify!($ty)))?;
+            let emitted = p
+                .to_payload()
+                .map_err(|e| format!("{} emit: {e}", stringify!($ty)))?;
+            let again = $ty::from_payload(&emitted)
+                .map_err(|e| format!("{} re-parse: {e}", stringify!($ty)))?;
+            if again != p {
+                return Err(format!(
+                    "{} emit + re-parse differs:\n  {p:?}\n  {again:?}",
+                    stringify!($ty)
+                ));
+            }
+            count(stringify!($ty));
+        }};
     }
     if data.writer_id == EntityId::SPDP_PARTICIPANT_ANNOUNCER {
-        let p = ParticipantData::from_payload(payload.bytes)
-            .map_err(|e| format!("ParticipantData: {e}"))?;
-        let again = ParticipantData::from_payload(&p.to_payload())
-            .map_err(|e| format!("ParticipantData re-parse: {e}"))?;
-        if again != p {
-            return Err(format!("ParticipantData emit + re-parse differs: {p:?} vs {again:?}"));
-        }
-        count("ParticipantData");
+        round_trip!(ParticipantData);
     } else if data.writer_id == EntityId::SEDP_PUBLICATIONS_ANNOUNCER {
-        let p = WriterData::from_payload(payload.bytes).map_err(|e| format!("WriterData: {e}"))?;
-        let again = WriterData::from_payload(&p.to_payload())
-            .map_err(|e| format!("WriterData re-parse: {e}"))?;
-        if again != p {
-            return Err(format!("WriterData emit + re-parse differs: {p:?} vs {again:?}"));
-        }
-        count("WriterData");
+        round_trip!(WriterData);
     } else {
-        let p = ReaderData::from_payload(payload.bytes).map_err(|e| format!("ReaderData: {e}"))?;
-        let again = ReaderData::from_payload(&p.to_payload())
-            .map_err(|e| format!("ReaderData re-parse: {e}"))?;
-        if again != p {
-            return Err(format!("ReaderData emit + re-parse differs: {p:?} vs {again:?}"));
-        }
-        count("ReaderData");
+        round_trip!(ReaderData);
     }
     Ok(())
 }
