@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use rtps::discovery::data::{disposal, ParticipantData, ReaderData, WriterData};
 use rtps::wire::encapsulation::split_payload;
 use rtps::wire::submessage::Data;
-use rtps::wire::{EmitError, Endianness, EntityId, GuidPrefix, Header, Message, Submessage, Writer};
+use rtps::wire::{
+    EmitError, Endianness, EntityId, GuidPrefix, Header, Message, Submessage, Writer,
+};
 use support::pcap::{self, Transport};
 
 // ---- the capture reader itself ----
@@ -172,7 +174,11 @@ impl Tally {
         let kinds: Vec<String> = self.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
         println!("    kinds: {}", kinds.join(", "));
         if !self.discovery.is_empty() {
-            let disc: Vec<String> = self.discovery.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let disc: Vec<String> = self
+                .discovery
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
             println!("    discovery: {}", disc.join(", "));
         }
     }
@@ -281,7 +287,9 @@ fn check_discovery(data: &Data<'_>, tally: &mut Tally) -> Result<(), String> {
     }
     let mut count = |what: &'static str| *tally.discovery.entry(what).or_default() += 1;
     let key = data.payload.filter(|p| p.is_key).map(|p| p.bytes);
-    if let Some(d) = disposal(data.inline_qos.as_ref(), key).map_err(|e| format!("disposal: {e}"))? {
+    if let Some(d) =
+        disposal(data.inline_qos.as_ref(), key).map_err(|e| format!("disposal: {e}"))?
+    {
         if d.guid.prefix == GuidPrefix::UNKNOWN {
             return Err(format!("disposal of an unknown GUID: {d:?}"));
         }
@@ -352,7 +360,10 @@ fn every_rtps_message_of_every_capture_parses_and_reemits_exactly() {
             scan.frames, scan.non_rtps_udp, scan.not_udp, scan.ip_fragments
         );
         if scan.ip_fragments > 0 {
-            println!("    WARNING: {} IP fragments not reassembled", scan.ip_fragments);
+            println!(
+                "    WARNING: {} IP fragments not reassembled",
+                scan.ip_fragments
+            );
         }
         total.add(&tally);
     }
@@ -360,7 +371,12 @@ fn every_rtps_message_of_every_capture_parses_and_reemits_exactly() {
     for f in failures.iter().take(20) {
         println!("FAILED: {f}");
     }
-    assert!(failures.is_empty(), "{} message(s) failed, first: {}", failures.len(), failures[0]);
+    assert!(
+        failures.is_empty(),
+        "{} message(s) failed, first: {}",
+        failures.len(),
+        failures[0]
+    );
 }
 
 /// Hex name for a seed file (content hash, so duplicates collapse).

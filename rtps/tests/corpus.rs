@@ -143,7 +143,8 @@ fn handle(datagram: &[u8]) -> Outcome {
         if let Ok((encapsulation, body)) = split_payload(payload.bytes) {
             if encapsulation.kind.is_parameter_list() {
                 out.pl_cdr_payloads += 1;
-                out.discovery_ok += usize::from(ParticipantData::from_payload(payload.bytes).is_ok());
+                out.discovery_ok +=
+                    usize::from(ParticipantData::from_payload(payload.bytes).is_ok());
                 out.discovery_ok += usize::from(WriterData::from_payload(payload.bytes).is_ok());
                 out.discovery_ok += usize::from(ReaderData::from_payload(payload.bytes).is_ok());
             } else {
@@ -212,7 +213,11 @@ fn every_hostile_datagram_is_handled_without_panic_and_with_bounded_allocation()
         println!("  {n:4}  {reason}");
     }
     assert_eq!(parsed + rejected, files.len());
-    assert!(over_budget.is_empty(), "allocation over 64 x len + 64 KiB:\n{}", over_budget.join("\n"));
+    assert!(
+        over_budget.is_empty(),
+        "allocation over 64 x len + 64 KiB:\n{}",
+        over_budget.join("\n")
+    );
 }
 
 #[test]
@@ -239,7 +244,9 @@ fn every_capture_message_cut_at_every_length_is_handled_without_panic() {
             }
         }
     }
-    println!("{messages} distinct capture messages, {cuts} truncations, {cut_ok} still parse fully");
+    println!(
+        "{messages} distinct capture messages, {cuts} truncations, {cut_ok} still parse fully"
+    );
 }
 
 #[test]
