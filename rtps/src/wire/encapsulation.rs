@@ -158,7 +158,10 @@ impl Encapsulation {
     /// Emit the four octets (kind big-endian).
     pub fn emit(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
         let [k0, k1] = self.kind.0.to_be_bytes();
-        w.put(&[k0, k1, self.options[0], self.options[1]], "encapsulation header")
+        w.put(
+            &[k0, k1, self.options[0], self.options[1]],
+            "encapsulation header",
+        )
     }
 }
 

@@ -71,39 +71,45 @@ fn resource_limits() -> impl Strategy<Value = ResourceLimits> {
 }
 
 pub(crate) fn endpoint_qos() -> impl Strategy<Value = EndpointQos> {
-    let reliability = (prop::bool::ANY, duration()).prop_map(|(r, max_blocking_time)| Reliability {
-        kind: if r {
-            ReliabilityKind::Reliable
-        } else {
-            ReliabilityKind::BestEffort
-        },
-        max_blocking_time,
-    });
+    let reliability =
+        (prop::bool::ANY, duration()).prop_map(|(r, max_blocking_time)| Reliability {
+            kind: if r {
+                ReliabilityKind::Reliable
+            } else {
+                ReliabilityKind::BestEffort
+            },
+            max_blocking_time,
+        });
     let durability = prop_oneof![
         Just(Durability::Volatile),
         Just(Durability::TransientLocal),
         Just(Durability::Transient),
         Just(Durability::Persistent),
     ];
-    let durability_service = (duration(), history(), resource_limits()).prop_map(|(d, h, l)| {
-        DurabilityService {
+    let durability_service =
+        (duration(), history(), resource_limits()).prop_map(|(d, h, l)| DurabilityService {
             service_cleanup_delay: d,
             history: h,
             resource_limits: l,
-        }
-    });
+        });
     let liveliness = (0u32..3, duration()).prop_map(|(k, lease_duration)| Liveliness {
         kind: LivelinessKind::from_wire(k).unwrap_or_default(),
         lease_duration,
     });
-    let presentation = (0u32..3, prop::bool::ANY, prop::bool::ANY).prop_map(|(s, c, o)| {
-        Presentation {
+    let presentation =
+        (0u32..3, prop::bool::ANY, prop::bool::ANY).prop_map(|(s, c, o)| Presentation {
             access_scope: PresentationAccessScope::from_wire(s).unwrap_or_default(),
             coherent_access: c,
             ordered_access: o,
-        }
-    });
-    let a = (reliability, durability, durability_service, duration(), duration(), liveliness);
+        });
+    let a = (
+        reliability,
+        durability,
+        durability_service,
+        duration(),
+        duration(),
+        liveliness,
+    );
     let b = (
         prop::bool::ANY,
         history(),
@@ -165,7 +171,14 @@ pub(crate) fn participant_data() -> impl Strategy<Value = ParticipantData> {
         option::of(name()),
         prop::bool::ANY,
     );
-    let b = (locators(), locators(), locators(), locators(), duration(), any::<u32>());
+    let b = (
+        locators(),
+        locators(),
+        locators(),
+        locators(),
+        duration(),
+        any::<u32>(),
+    );
     let c = (
         option::of(any::<i32>()),
         option::of(name()),

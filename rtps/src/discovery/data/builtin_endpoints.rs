@@ -173,7 +173,10 @@ mod tests {
             assert_eq!(&buf[..4], &bytes);
             assert_eq!(buf[4], 0xa5);
             let mut r = Reader::new(&bytes, endian);
-            assert_eq!(BuiltinEndpointSet::parse(&mut r), Ok(BuiltinEndpointSet(0x0c3f)));
+            assert_eq!(
+                BuiltinEndpointSet::parse(&mut r),
+                Ok(BuiltinEndpointSet(0x0c3f))
+            );
             for n in 0..4 {
                 assert!(BuiltinEndpointSet::parse(&mut Reader::new(&bytes[..n], endian)).is_err());
             }

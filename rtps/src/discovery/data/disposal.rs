@@ -1,5 +1,5 @@
-//! Disposal and unregistration of discovery instances, the "DATA(p[UD])", "DATA(w[UD])" and
-//! "DATA(r[UD])" samples (RTPS 2.5 §8.5.3.2, §9.6.3.9 `StatusInfo_t`, §9.6.4.8 key hash).
+//! Disposal and unregistration of discovery instances, the `DATA(p[UD])`, `DATA(w[UD])` and
+//! `DATA(r[UD])` samples (RTPS 2.5 §8.5.3.2, §9.6.3.9 `StatusInfo_t`, §9.6.4.8 key hash).
 //!
 //! Two forms are seen in the captures:
 //! - Fast DDS: inline QoS `PID_KEY_HASH` (the GUID) + `PID_STATUS_INFO`, no payload (DATA flags
@@ -48,7 +48,9 @@ impl StatusInfo {
 
     /// Parse four octets (big-endian flags).
     pub fn parse(r: &mut Reader<'_>) -> Result<Self, ParseError> {
-        Ok(StatusInfo(u32::from_be_bytes(r.take_array::<4>("status info")?)))
+        Ok(StatusInfo(u32::from_be_bytes(
+            r.take_array::<4>("status info")?,
+        )))
     }
 
     /// Emit four octets (big-endian flags).
@@ -94,7 +96,9 @@ pub fn guid_from_key_payload(payload: &[u8]) -> Result<Guid, DiscoveryError> {
     });
     match key {
         Some(p) => Ok(Guid::parse(&mut Reader::new(p.value, list.endian()))?),
-        None => Err(DiscoveryError::Missing("PID_PARTICIPANT_GUID or PID_ENDPOINT_GUID")),
+        None => Err(DiscoveryError::Missing(
+            "PID_PARTICIPANT_GUID or PID_ENDPOINT_GUID",
+        )),
     }
 }
 
@@ -155,8 +159,10 @@ mod tests {
     use super::*;
     use crate::wire::types::{EntityId, GuidPrefix};
 
-    const FASTDDS_P_UD_INLINE_QOS: &[u8] = include_bytes!("../testdata/fastdds29_p_ud_inline_qos.bin");
-    const CYCLONE_P_UD_INLINE_QOS: &[u8] = include_bytes!("../testdata/cyclone010_p_ud_inline_qos.bin");
+    const FASTDDS_P_UD_INLINE_QOS: &[u8] =
+        include_bytes!("../testdata/fastdds29_p_ud_inline_qos.bin");
+    const CYCLONE_P_UD_INLINE_QOS: &[u8] =
+        include_bytes!("../testdata/cyclone010_p_ud_inline_qos.bin");
     const CYCLONE_P_UD_KEY: &[u8] = include_bytes!("../testdata/cyclone010_p_ud_key.bin");
     const CYCLONE_R_UD_KEY: &[u8] = include_bytes!("../testdata/cyclone010_r_ud_key.bin");
 
@@ -187,7 +193,9 @@ mod tests {
     #[test]
     fn recognises_the_cyclone_form_with_a_serialized_key() {
         let qos = list(CYCLONE_P_UD_INLINE_QOS);
-        let d = disposal(Some(&qos), Some(CYCLONE_P_UD_KEY)).unwrap().unwrap();
+        let d = disposal(Some(&qos), Some(CYCLONE_P_UD_KEY))
+            .unwrap()
+            .unwrap();
         assert_eq!(d.guid, guid("01108a20ed4e6d54ee7ec52c000001c1"));
         assert!(d.status_info.contains(StatusInfo::DISPOSED));
         assert!(d.status_info.contains(StatusInfo::UNREGISTERED));
@@ -208,7 +216,10 @@ mod tests {
         assert_eq!(disposal(Some(&empty), None), Ok(None));
         let mut buf = [0u8; 16];
         let mut w = Writer::new(&mut buf, Endianness::Little);
-        emit_parameter(&mut w, ParameterId::STATUS_INFO, |w| StatusInfo::FILTERED.emit(w)).unwrap();
+        emit_parameter(&mut w, ParameterId::STATUS_INFO, |w| {
+            StatusInfo::FILTERED.emit(w)
+        })
+        .unwrap();
         emit_sentinel(&mut w).unwrap();
         let n = w.position();
         assert_eq!(disposal(Some(&list(&buf[..n])), None), Ok(None));
@@ -216,7 +227,10 @@ mod tests {
 
     #[test]
     fn emits_golden_disposal_inline_qos_and_key_payload() {
-        let g = Guid::new(GuidPrefix([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), EntityId::PARTICIPANT);
+        let g = Guid::new(
+            GuidPrefix([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
+            EntityId::PARTICIPANT,
+        );
         let mut buf = [0xa5u8; 40];
         let mut w = Writer::new(&mut buf, Endianness::Little);
         emit_disposal_inline_qos(&mut w, g, StatusInfo::DISPOSED_UNREGISTERED).unwrap();
@@ -224,7 +238,8 @@ mod tests {
         assert_eq!(
             buf,
             [
-                0x70, 0x00, 0x10, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 0, 1, 0xc1, //
+                0x70, 0x00, 0x10, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 0, 1,
+                0xc1, //
                 0x71, 0x00, 0x04, 0x00, 0, 0, 0, 3, //
                 0x01, 0x00, 0x00, 0x00, //
                 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, 0xa5,
@@ -241,7 +256,8 @@ mod tests {
             buf,
             [
                 0x00, 0x02, 0x00, 0x00, //
-                0x00, 0x50, 0x00, 0x10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 0, 1, 0xc1, //
+                0x00, 0x50, 0x00, 0x10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 0, 1,
+                0xc1, //
                 0x00, 0x01, 0x00, 0x00, //
                 0xa5, 0xa5, 0xa5, 0xa5,
             ]
@@ -267,7 +283,9 @@ mod tests {
         );
         assert_eq!(
             guid_from_key_payload(&[0, 3, 0, 0, 1, 0, 0, 0]),
-            Err(DiscoveryError::Missing("PID_PARTICIPANT_GUID or PID_ENDPOINT_GUID"))
+            Err(DiscoveryError::Missing(
+                "PID_PARTICIPANT_GUID or PID_ENDPOINT_GUID"
+            ))
         );
     }
 

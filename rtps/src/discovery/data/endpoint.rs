@@ -173,7 +173,9 @@ impl EndpointData {
         extra_ids: &[ParameterId],
         extra: impl FnOnce(&mut Writer<'_>) -> Result<(), EmitError>,
     ) -> Result<(), EmitError> {
-        emit_parameter(w, ParameterId::ENDPOINT_GUID, |w| self.endpoint_guid.emit(w))?;
+        emit_parameter(w, ParameterId::ENDPOINT_GUID, |w| {
+            self.endpoint_guid.emit(w)
+        })?;
         if let Some(guid) = &self.participant_guid {
             emit_parameter(w, ParameterId::PARTICIPANT_GUID, |w| guid.emit(w))?;
         }
@@ -393,7 +395,7 @@ mod tests {
 
     fn golden_writer() -> Vec<u8> {
         let mut b = vec![0x00, 0x03, 0x00, 0x00];
-        let mut guid_param = |b: &mut Vec<u8>, pid: u8, entity: [u8; 4]| {
+        let guid_param = |b: &mut Vec<u8>, pid: u8, entity: [u8; 4]| {
             b.extend_from_slice(&[pid, 0, 16, 0]);
             b.extend_from_slice(&PREFIX);
             b.extend_from_slice(&entity);
@@ -408,7 +410,9 @@ mod tests {
         b.extend_from_slice(&[0x15, 0, 4, 0, 2, 4, 0, 0]);
         b.extend_from_slice(&[0x16, 0, 4, 0, 0x01, 0xa7, 0, 0]);
         b.extend_from_slice(&[0x60, 0, 4, 0, 144, 0, 0, 0]);
-        b.extend_from_slice(&[0x1a, 0, 12, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0x9a, 0x99, 0x99, 0x19]);
+        b.extend_from_slice(&[
+            0x1a, 0, 12, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0x9a, 0x99, 0x99, 0x19,
+        ]);
         b.extend_from_slice(&[0x1d, 0, 4, 0, 1, 0, 0, 0]);
         b.extend_from_slice(&[0x40, 0, 8, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
         b.extend_from_slice(&[0x01, 0, 0, 0]);
@@ -442,7 +446,9 @@ mod tests {
         b.extend_from_slice(&[0, 0x70, 0, 16]);
         b.extend_from_slice(&PREFIX);
         b.extend_from_slice(&[0, 0, 3, 0x04]);
-        b.extend_from_slice(&[0, 0x1a, 0, 12, 0, 0, 0, 2, 0, 0, 0, 0, 0x19, 0x99, 0x99, 0x9a]);
+        b.extend_from_slice(&[
+            0, 0x1a, 0, 12, 0, 0, 0, 2, 0, 0, 0, 0, 0x19, 0x99, 0x99, 0x9a,
+        ]);
         b.extend_from_slice(&[0, 0x1d, 0, 4, 0, 0, 0, 0]);
         b.extend_from_slice(&[0, 0x40, 0, 8, 0, 0, 0, 1, 0, 0, 0, 1]);
         b.extend_from_slice(&[0, 0x01, 0, 0]);
@@ -506,7 +512,9 @@ mod tests {
             let list = pl_cdr_list(&payload).unwrap();
             let mut buf = vec![0u8; 1024];
             let mut wr = Writer::new(&mut buf, Endianness::Little);
-            Encapsulation::new(EncapsulationKind::PL_CDR_LE).emit(&mut wr).unwrap();
+            Encapsulation::new(EncapsulationKind::PL_CDR_LE)
+                .emit(&mut wr)
+                .unwrap();
             for p in list.iter().filter(|p| p.id != id) {
                 emit_parameter(&mut wr, p.id, |wr| wr.put(p.value, "v")).unwrap();
             }

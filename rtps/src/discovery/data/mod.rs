@@ -1,11 +1,11 @@
 //! Discovery data as PL_CDR (RTPS 2.5 §8.5.3.2, §9.6.2.2; DDS 1.4 §2.2.3): the SPDP
 //! `ParticipantData` and SEDP `WriterData` / `ReaderData` samples, the QoS policies they carry,
-//! and the disposal ("[UD]") forms.
+//! and the disposal (`[UD]`) forms.
 //!
 //! Each representation parses from a validated [`ParameterList`] (`parse_pl`) or from a whole
-//! serialized payload with its encapsulation header (`from_payload`, PL_CDR_LE or PL_CDR_BE), and
-//! emits an encapsulation header, the list and `PID_SENTINEL` through a [`Writer`]
-//! (`emit_payload`, in the writer's byte order).
+//! serialized payload with its encapsulation header (`from_payload`, PL_CDR_LE or PL_CDR_BE),
+//! and emits an encapsulation header, the list and `PID_SENTINEL` through a
+//! [`Writer`](crate::wire::Writer) (`emit_payload`, in the writer's byte order).
 //!
 //! # No-panic contract
 //! Parsing never panics and never allocates more than a small multiple of its input: every
@@ -100,7 +100,11 @@ pub fn pl_cdr_list(payload: &[u8]) -> Result<ParameterList<'_>, DiscoveryError> 
     let endian = match header.kind {
         EncapsulationKind::PL_CDR_LE | EncapsulationKind::PL_CDR_BE => header.kind.endianness(),
         k if k.is_xcdr2() => return Err(DiscoveryError::Unsupported("XCDR2 encapsulation")),
-        _ => return Err(DiscoveryError::Unsupported("discovery data that is not PL_CDR")),
+        _ => {
+            return Err(DiscoveryError::Unsupported(
+                "discovery data that is not PL_CDR",
+            ))
+        }
     };
     let endian = endian.ok_or(DiscoveryError::Unsupported("encapsulation kind"))?;
     let mut r = Reader::new(body, endian);
@@ -121,7 +125,9 @@ mod tests {
         let cdr = [0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00];
         assert_eq!(
             pl_cdr_list(&cdr),
-            Err(DiscoveryError::Unsupported("discovery data that is not PL_CDR"))
+            Err(DiscoveryError::Unsupported(
+                "discovery data that is not PL_CDR"
+            ))
         );
         let x2 = [0x00, 0x0b, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00];
         assert_eq!(

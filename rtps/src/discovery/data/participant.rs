@@ -11,7 +11,9 @@ use crate::wire::cursor::{Reader, Writer};
 use crate::wire::encapsulation::{Encapsulation, EncapsulationKind};
 use crate::wire::error::EmitError;
 use crate::wire::parameter::{emit_parameter, emit_sentinel, ParameterId, ParameterList};
-use crate::wire::types::{Duration, EntityId, Guid, GuidPrefix, Locator, ProtocolVersion, VendorId};
+use crate::wire::types::{
+    Duration, EntityId, Guid, GuidPrefix, Locator, ProtocolVersion, VendorId,
+};
 
 use super::builtin_endpoints::BuiltinEndpointSet;
 use super::qos::{QosPolicy, UserData};
@@ -357,7 +359,9 @@ mod tests {
     fn payload_with(params: &[(u16, &[u8])]) -> Vec<u8> {
         let mut buf = vec![0u8; 1024];
         let mut w = Writer::new(&mut buf, Endianness::Little);
-        Encapsulation::new(EncapsulationKind::PL_CDR_LE).emit(&mut w).unwrap();
+        Encapsulation::new(EncapsulationKind::PL_CDR_LE)
+            .emit(&mut w)
+            .unwrap();
         for (id, value) in params {
             emit_parameter(&mut w, ParameterId(*id), |w| w.put(value, "v")).unwrap();
         }
@@ -420,7 +424,10 @@ mod tests {
         list.push((0x4014, &[2, 0, 0, 0, b't', 0, 0, 0]));
         let d = ParticipantData::from_payload(&payload_with(&list)).unwrap();
         assert_eq!(d.domain_tag.as_deref(), Some("t"));
-        assert_eq!(d.other_parameters, vec![(ParameterId(0xc777), vec![9, 9, 9, 9])]);
+        assert_eq!(
+            d.other_parameters,
+            vec![(ParameterId(0xc777), vec![9, 9, 9, 9])]
+        );
     }
 
     #[test]
@@ -443,7 +450,11 @@ mod tests {
         ];
         let d = ParticipantData::from_payload(&payload_with(&list)).unwrap();
         assert_eq!(d.domain_id, Some(7));
-        let ports: Vec<_> = d.metatraffic_unicast_locators.iter().map(|l| l.port).collect();
+        let ports: Vec<_> = d
+            .metatraffic_unicast_locators
+            .iter()
+            .map(|l| l.port)
+            .collect();
         assert_eq!(ports, [1, 2]);
     }
 
@@ -478,7 +489,10 @@ mod tests {
         ];
         let back = ParticipantData::from_payload(&d.to_payload().unwrap()).unwrap();
         assert_eq!(back.domain_id, Some(166));
-        assert_eq!(back.other_parameters, vec![(ParameterId(0x8007), vec![1, 0, 0, 0])]);
+        assert_eq!(
+            back.other_parameters,
+            vec![(ParameterId(0x8007), vec![1, 0, 0, 0])]
+        );
     }
 
     proptest! {

@@ -78,7 +78,11 @@ pub(crate) fn read_string(
 }
 
 /// Write zero padding so that the next element is 4-aligned relative to `start`.
-pub(crate) fn pad_from(w: &mut Writer<'_>, start: usize, what: &'static str) -> Result<(), EmitError> {
+pub(crate) fn pad_from(
+    w: &mut Writer<'_>,
+    start: usize,
+    what: &'static str,
+) -> Result<(), EmitError> {
     w.zeros(padding(w.position().saturating_sub(start), 4), what)
 }
 
@@ -263,7 +267,10 @@ pub(crate) fn padded(value: &[u8], what: &'static str) -> Result<Vec<u8>, ParseE
 
 /// Keep a parameter the representation does not model: `PID_PAD` is dropped, an unknown
 /// must-understand id is `Incompatible`, anything else is kept raw (capped).
-pub(crate) fn keep_other(other: &mut RawParameters, p: Parameter<'_>) -> Result<(), DiscoveryError> {
+pub(crate) fn keep_other(
+    other: &mut RawParameters,
+    p: Parameter<'_>,
+) -> Result<(), DiscoveryError> {
     if p.id == ParameterId::PAD {
         return Ok(());
     }
@@ -343,7 +350,10 @@ mod tests {
 
     #[test]
     fn reads_strings_strictly() {
-        assert_eq!(read_string(&mut le(b"\x03\0\0\0ab\0"), 8, "s"), Ok("ab".into()));
+        assert_eq!(
+            read_string(&mut le(b"\x03\0\0\0ab\0"), 8, "s"),
+            Ok("ab".into())
+        );
         assert_eq!(read_string(&mut le(b"\0\0\0\0"), 8, "s"), Ok(String::new()));
         assert_eq!(
             read_string(&mut le(b"\x03\0\0\0abc"), 8, "s"),
