@@ -146,7 +146,9 @@ mod tests {
             EncapsulationKind::CDR_BE.plain_cdr_endianness(),
             Ok(Endianness::Big)
         );
-        for k in [0x0002, 0x0003, 0x0004, 0x0006, 0x0007, 0x0008, 0x0009, 0x000a, 0x000b, 0x1234] {
+        for k in [
+            0x0002, 0x0003, 0x0004, 0x0006, 0x0007, 0x0008, 0x0009, 0x000a, 0x000b, 0x1234,
+        ] {
             assert!(matches!(
                 EncapsulationKind(k).plain_cdr_endianness(),
                 Err(CdrError::Unsupported(_))

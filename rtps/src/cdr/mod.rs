@@ -38,7 +38,6 @@ pub mod bytes;
 pub mod de;
 pub mod encapsulation;
 pub mod error;
-#[doc(hidden)]
 pub(crate) mod fuzz;
 pub mod raw;
 pub mod ser;

@@ -172,7 +172,9 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
 
     fn serialize_char(self, v: char) -> Result<(), CdrError> {
         if !v.is_ascii() {
-            return Err(CdrError::Invalid("char (CDR char is one octet: ASCII only)"));
+            return Err(CdrError::Invalid(
+                "char (CDR char is one octet: ASCII only)",
+            ));
         }
         self.out.push(v as u8);
         Ok(())

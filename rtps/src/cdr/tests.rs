@@ -91,7 +91,10 @@ fn nested_struct_golden_bytes_little_endian_with_padding() {
 fn nested_struct_golden_bytes_big_endian_with_padding() {
     let body = emit_after_prefix(&outer(), Endianness::Big);
     assert_eq!(body, hex(OUTER_BE));
-    assert_eq!(from_bytes::<Outer>(&body, Endianness::Big).unwrap(), outer());
+    assert_eq!(
+        from_bytes::<Outer>(&body, Endianness::Big).unwrap(),
+        outer()
+    );
 }
 
 #[test]
@@ -155,7 +158,10 @@ fn enums_are_a_u32_variant_index_then_the_content() {
     for (shape, bytes) in cases {
         let body = emit_after_prefix(&shape, Endianness::Little);
         assert_eq!(body, hex(bytes), "{shape:?}");
-        assert_eq!(from_bytes::<Shape>(&body, Endianness::Little).unwrap(), shape);
+        assert_eq!(
+            from_bytes::<Shape>(&body, Endianness::Little).unwrap(),
+            shape
+        );
     }
     assert_eq!(
         to_vec(&Shape::Circle(5), Endianness::Big).unwrap(),
@@ -214,10 +220,7 @@ fn floats_and_signed_integers_use_their_bit_patterns() {
 
 #[test]
 fn strings_have_a_length_with_the_nul_and_the_nul() {
-    assert_eq!(
-        to_vec("", Endianness::Little).unwrap(),
-        hex("01000000 00")
-    );
+    assert_eq!(to_vec("", Endianness::Little).unwrap(), hex("01000000 00"));
     assert_eq!(
         to_vec("ab", Endianness::Big).unwrap(),
         hex("00000003 616200")
@@ -236,9 +239,18 @@ fn strings_have_a_length_with_the_nul_and_the_nul() {
 #[test]
 fn malformed_strings_are_refused() {
     let cases = [
-        ("03000000 616262", CdrError::Invalid("string (no NUL terminator)")),
-        ("03000000 610062", CdrError::Invalid("string (no NUL terminator)")),
-        ("03000000 610000", CdrError::Invalid("string (embedded NUL)")),
+        (
+            "03000000 616262",
+            CdrError::Invalid("string (no NUL terminator)"),
+        ),
+        (
+            "03000000 610062",
+            CdrError::Invalid("string (no NUL terminator)"),
+        ),
+        (
+            "03000000 610000",
+            CdrError::Invalid("string (embedded NUL)"),
+        ),
         ("03000000 ff6100", CdrError::Invalid("string (not UTF-8)")),
         ("05000000 616200", CdrError::Truncated("string")),
         ("0500", CdrError::Truncated("string length")),
@@ -264,10 +276,7 @@ fn booleans_accept_only_zero_and_one() {
         from_bytes::<bool>(&[2], Endianness::Little),
         Err(CdrError::Invalid("bool (octet not 0 or 1)"))
     );
-    assert_eq!(
-        to_vec(&(true, false), Endianness::Big).unwrap(),
-        vec![1, 0]
-    );
+    assert_eq!(to_vec(&(true, false), Endianness::Big).unwrap(), vec![1, 0]);
 }
 
 #[test]
@@ -380,7 +389,10 @@ fn octet_sequences_and_the_bytes_helper_share_one_wire_form() {
     assert_eq!(back.data, vec![1, 2, 3]);
     let b: Borrowed<'_> = from_bytes(&fast, Endianness::Little).unwrap();
     assert_eq!(b.data, &[1, 2, 3]);
-    assert!(core::ptr::eq(b.data.as_ptr(), fast[8..].as_ptr()), "zero copy");
+    assert!(
+        core::ptr::eq(b.data.as_ptr(), fast[8..].as_ptr()),
+        "zero copy"
+    );
 }
 
 #[test]
@@ -489,7 +501,10 @@ fn chain(depth: usize) -> Vec<u8> {
 fn nesting_deeper_than_the_cap_is_refused_without_recursing_further() {
     // Each level is a struct and a sequence: two levels of nesting.
     let ok = from_bytes::<Node>(&chain(MAX_DEPTH / 2 - 1), Endianness::Little).unwrap();
-    assert_eq!(to_vec(&ok, Endianness::Little).unwrap(), chain(MAX_DEPTH / 2 - 1));
+    assert_eq!(
+        to_vec(&ok, Endianness::Little).unwrap(),
+        chain(MAX_DEPTH / 2 - 1)
+    );
     assert_eq!(
         from_bytes::<Node>(&chain(MAX_DEPTH / 2), Endianness::Little),
         Err(CdrError::TooLarge("nesting depth"))
@@ -502,13 +517,18 @@ fn nesting_deeper_than_the_cap_is_refused_without_recursing_further() {
 
 #[test]
 fn payloads_that_are_not_plain_cdr_are_unsupported() {
-    for kind in [[0, 2], [0, 3], [0, 6], [0, 7], [0, 9], [0, 0x0b], [0x12, 0x34]] {
+    for kind in [
+        [0, 2],
+        [0, 3],
+        [0, 6],
+        [0, 7],
+        [0, 9],
+        [0, 0x0b],
+        [0x12, 0x34],
+    ] {
         let payload = [kind[0], kind[1], 0, 0, 1, 0, 0, 0];
         assert!(
-            matches!(
-                from_payload::<u32>(&payload),
-                Err(CdrError::Unsupported(_))
-            ),
+            matches!(from_payload::<u32>(&payload), Err(CdrError::Unsupported(_))),
             "{kind:?}"
         );
     }
