@@ -115,8 +115,8 @@ struct Outcome {
 /// CDR decoders; also run the fuzz entry points, which add the re-emit checks.
 fn handle(datagram: &[u8]) -> Outcome {
     let mut out = Outcome::default();
-    // FUZZ-MERGE rtps::fuzzing::message_parse(datagram);
-    // FUZZ-MERGE rtps::fuzzing::message_roundtrip(datagram);
+    rtps::fuzzing::message_parse(datagram);
+    rtps::fuzzing::message_roundtrip(datagram);
     let message = match Message::parse(datagram) {
         Ok(m) => m,
         Err(e) => {
@@ -139,7 +139,7 @@ fn handle(datagram: &[u8]) -> Outcome {
         let Some(payload) = &data.payload else {
             continue;
         };
-        // FUZZ-MERGE rtps::fuzzing::discovery_data(payload.bytes);
+        rtps::fuzzing::discovery_data(payload.bytes);
         if let Ok((encapsulation, body)) = split_payload(payload.bytes) {
             if encapsulation.kind.is_parameter_list() {
                 out.pl_cdr_payloads += 1;
