@@ -28,7 +28,7 @@ for set in "$shared"/corpus/*/; do
 done
 cd "$root"
 AMLIP_SHARED="$shared" AMLIP_FUZZ_SEED_DIR="$here/corpus" \
-  cargo test -q -p rtps --test captures ${CARGO_OFFLINE:+--offline} -- \
+  cargo test -q --workspace --test captures ${CARGO_OFFLINE:+--offline} -- \
   --ignored --exact writes_fuzz_seed_corpora --nocapture
 for t in message_parse message_roundtrip discovery_data cdr_deserialize; do
   echo "seed corpus $t: $(find "$here/corpus/$t" -type f | wc -l) files"
