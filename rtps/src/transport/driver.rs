@@ -25,6 +25,14 @@ use crate::participant::{Event, Participant};
 const RECV_POLL: Duration = Duration::from_millis(200);
 /// Most datagrams kept for retry after the kernel refused them (bounded memory).
 const MAX_RETRY: usize = 8192;
+/// A write that comes less than this after the previous send is part of a burst: it is held
+/// back (at most `BATCH_DELAY`, at most `BATCH_MAX` writes) so that the burst packs several
+/// DATA submessages per datagram. An isolated write is sent at once.
+const BATCH_WINDOW: Duration = Duration::from_micros(20);
+/// Longest a held-back write waits for the rest of its burst.
+const BATCH_DELAY: Duration = Duration::from_micros(200);
+/// Most writes held back at once.
+const BATCH_MAX: u32 = 256;
 
 /// The current time (the driver is the only caller of the clock).
 #[allow(clippy::disallowed_methods)]
@@ -41,6 +49,11 @@ pub struct State {
     subscribers: Vec<Sender<Event>>,
     /// When the sleeping timer thread will wake (None while it is not sleeping).
     timer_deadline: Option<Instant>,
+    /// When datagrams were last sent.
+    last_send: Option<Instant>,
+    /// Writes held back for batching, and since when.
+    held: u32,
+    held_since: Option<Instant>,
     /// Datagrams we could not send at all (not retryable: e.g. too large).
     pub send_errors: u64,
 }
@@ -67,8 +80,38 @@ impl Shared {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// After a write: send at once, unless the write is part of a burst (the previous send was
+    /// less than `BATCH_WINDOW` ago), in which case it is held back for at most `BATCH_DELAY`
+    /// or `BATCH_MAX` writes so the burst goes out in fuller datagrams.
+    pub fn flush_write(&self, st: &mut State) {
+        let t = now();
+        let in_burst = st
+            .last_send
+            .is_some_and(|l| t.saturating_duration_since(l) < BATCH_WINDOW);
+        if in_burst && st.held < BATCH_MAX {
+            st.held += 1;
+            if st.held_since.is_none() {
+                st.held_since = Some(t);
+                let due = t + BATCH_DELAY;
+                if st.timer_deadline.is_some_and(|d| d > due) {
+                    st.timer_deadline = None;
+                    self.timer.notify_one();
+                }
+            }
+            return;
+        }
+        self.flush(st);
+    }
+
+    /// When held-back writes must go out.
+    fn held_due(st: &State) -> Option<Instant> {
+        st.held_since.map(|t| t + BATCH_DELAY)
+    }
+
     /// Drain transmits and events after an input, wake waiters and the timer.
     pub fn flush(&self, st: &mut State) {
+        st.held = 0;
+        st.held_since = None;
         while let Some((bytes, to)) = st.retry.pop_front() {
             match self.sender.send_to(&bytes, to) {
                 Ok(()) => {}
@@ -79,7 +122,9 @@ impl Shared {
                 Err(_) => st.send_errors += 1,
             }
         }
+        let mut sent = false;
         while let Some(d) = st.participant.poll_transmit(now()) {
+            sent = true;
             for to in &d.destinations {
                 if !st.retry.is_empty() {
                     if st.retry.len() < MAX_RETRY {
@@ -100,6 +145,9 @@ impl Shared {
                     }
                 }
             }
+        }
+        if sent {
+            st.last_send = Some(now());
         }
         let mut any = false;
         while let Some(e) = st.participant.poll_event() {
@@ -160,6 +208,9 @@ impl Driver {
                 retry: VecDeque::new(),
                 subscribers: Vec::new(),
                 timer_deadline: None,
+                last_send: None,
+                held: 0,
+                held_since: None,
                 send_errors: 0,
             }),
             changed: Condvar::new(),
@@ -243,7 +294,13 @@ fn timer_loop(shared: &Shared) {
             break;
         }
         let t = now();
-        let next = st.participant.poll_timeout();
+        if Shared::held_due(&st).is_some_and(|d| d <= t) {
+            shared.flush(&mut st);
+        }
+        let next = match (st.participant.poll_timeout(), Shared::held_due(&st)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if next.is_some_and(|n| n <= t) {
             st.participant.handle_timeout(t);
             shared.flush(&mut st);
