@@ -11,6 +11,8 @@
 //! dropped) and `poll_event` into subscribers, then wakes anyone waiting for a change.
 
 use std::collections::VecDeque;
+
+use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -21,6 +23,8 @@ use std::time::{Duration, Instant};
 use super::udp::{SendError, UdpReceiver, UdpSender};
 use crate::participant::{Event, Participant};
 
+/// Largest UDP payload.
+const MAX_DATAGRAM: usize = 65_536;
 /// How long a receive thread blocks before checking whether it should stop.
 const RECV_POLL: Duration = Duration::from_millis(200);
 /// Most datagrams kept for retry after the kernel refused them (bounded memory).
@@ -263,19 +267,29 @@ impl Drop for Driver {
     }
 }
 
+/// Size of the receive buffers; datagrams are carved out of them, so large payloads are handed
+/// to readers as slices without a copy.
+const RECV_CHUNK: usize = 256 * 1024;
+
 fn recv_loop(shared: &Shared, rx: &UdpReceiver) {
-    let mut buf = vec![0u8; 65_536];
+    // Zeroed once per chunk; each datagram is split off the front, the rest stays initialised.
+    let mut chunk = BytesMut::zeroed(RECV_CHUNK);
     while !shared.is_closed() {
-        match rx.recv_timeout(&mut buf, Some(RECV_POLL)) {
+        if chunk.len() < MAX_DATAGRAM {
+            chunk = BytesMut::zeroed(RECV_CHUNK);
+        }
+        let Some(buf) = chunk.get_mut(..MAX_DATAGRAM) else {
+            continue;
+        };
+        match rx.recv_timeout(buf, Some(RECV_POLL)) {
             Ok(Some(r)) => {
-                let Some(bytes) = buf.get(..r.len) else {
-                    continue;
-                };
+                let datagram = chunk.split_to(r.len.min(MAX_DATAGRAM)).freeze();
                 let mut st = shared.lock();
                 if shared.is_closed() {
                     break;
                 }
-                st.participant.handle_datagram(now(), r.from, bytes);
+                st.participant
+                    .handle_datagram_bytes(now(), r.from, &datagram);
                 shared.flush(&mut st);
             }
             Ok(None) => {}
