@@ -89,6 +89,7 @@ impl EndpointCore {
             match r {
                 Ok(_) => {
                     self.shared.flush_write(&mut st);
+                    self.shared.wake();
                     return Ok(());
                 }
                 Err(EndpointError::Write(WriteError::HistoryFull)) => {
@@ -108,6 +109,7 @@ impl EndpointCore {
         let mut st = self.shared.lock();
         // Send anything held back for batching before waiting for its acknowledgment.
         self.shared.flush(&mut st);
+        self.shared.wake();
         let Some(last) = st.participant.last_sequence_number(self.guid.entity_id) else {
             return Err(DdsError::Closed);
         };
@@ -212,6 +214,7 @@ impl Drop for Owned {
             st.participant.delete_reader(now, id)
         };
         self.0.shared.flush(&mut st);
+        self.0.shared.wake();
     }
 }
 

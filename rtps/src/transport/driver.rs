@@ -70,6 +70,7 @@ pub struct Shared {
     timer: Condvar,
     sender: UdpSender,
     closed: AtomicBool,
+    wake_pending: AtomicBool,
 }
 
 impl Shared {
@@ -156,10 +157,16 @@ impl Shared {
         let mut any = false;
         while let Some(e) = st.participant.poll_event() {
             any = true;
-            st.subscribers.retain(|s| s.send(e.clone()).is_ok());
+            // Only discovery and matching events go to subscribers; data and acknowledgment
+            // events just wake the waiters (no extra thread wake-up per sample).
+            if is_discovery_event(&e) && !st.subscribers.is_empty() {
+                st.subscribers.retain(|s| s.send(e.clone()).is_ok());
+            }
         }
         if any {
-            self.changed.notify_all();
+            // Waiters are woken after the caller unlocks (`wake`), so they do not wake up only
+            // to block on the mutex.
+            self.wake_pending.store(true, Ordering::Release);
         }
         // Wake the timer thread only when the next timeout moved before its wake-up time.
         if let Some(deadline) = st.timer_deadline {
@@ -167,6 +174,14 @@ impl Shared {
                 st.timer_deadline = None;
                 self.timer.notify_one();
             }
+        }
+    }
+
+    /// Wake the threads waiting for a change if the last flush produced events. Call after
+    /// releasing the state lock.
+    pub fn wake(&self) {
+        if self.wake_pending.swap(false, Ordering::AcqRel) {
+            self.changed.notify_all();
         }
     }
 
@@ -221,10 +236,12 @@ impl Driver {
             timer: Condvar::new(),
             sender,
             closed: AtomicBool::new(false),
+            wake_pending: AtomicBool::new(false),
         });
         {
             let mut st = shared.lock();
             shared.flush(&mut st);
+            shared.wake();
         }
         let mut threads = Vec::new();
         for rx in receivers {
@@ -257,6 +274,7 @@ impl Drop for Driver {
             let mut st = self.shared.lock();
             st.participant.shutdown(now());
             self.shared.flush(&mut st);
+            self.shared.wake();
             self.shared.closed.store(true, Ordering::Release);
         }
         self.shared.changed.notify_all();
@@ -291,6 +309,8 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver) {
                 st.participant
                     .handle_datagram_bytes(now(), r.from, &datagram);
                 shared.flush(&mut st);
+                drop(st);
+                shared.wake();
             }
             Ok(None) => {}
             Err(e) => {
@@ -310,6 +330,7 @@ fn timer_loop(shared: &Shared) {
         let t = now();
         if Shared::held_due(&st).is_some_and(|d| d <= t) {
             shared.flush(&mut st);
+            shared.wake();
         }
         let next = match (st.participant.poll_timeout(), Shared::held_due(&st)) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -318,11 +339,13 @@ fn timer_loop(shared: &Shared) {
         if next.is_some_and(|n| n <= t) {
             st.participant.handle_timeout(t);
             shared.flush(&mut st);
+            shared.wake();
             continue;
         }
         let mut wait = next.map_or(Duration::from_secs(1), |n| n.saturating_duration_since(t));
         if !st.retry.is_empty() {
             shared.flush(&mut st);
+            shared.wake();
             wait = wait.min(Duration::from_millis(1));
         }
         st.timer_deadline = Some(t + wait);
@@ -332,4 +355,14 @@ fn timer_loop(shared: &Shared) {
         };
         st.timer_deadline = None;
     }
+}
+
+/// Events that subscribers (the public events channel) want.
+fn is_discovery_event(e: &Event) -> bool {
+    !matches!(
+        e,
+        Event::DataAvailable { .. }
+            | Event::Acknowledged { .. }
+            | Event::HistorySpaceAvailable { .. }
+    )
 }
