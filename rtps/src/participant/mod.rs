@@ -559,6 +559,12 @@ impl Participant {
 
     /// Delete a local writer: its readers are unmatched and its disposal announced.
     pub fn delete_writer(&mut self, now: Instant, writer: EntityId) -> Result<(), EndpointError> {
+        if !self.writers.contains_key(&writer) {
+            return Err(EndpointError::UnknownEndpoint);
+        }
+        // Whatever the writer has not sent yet goes out before it disappears: a sample written
+        // just before the delete is sent once, not silently dropped.
+        self.flush_entities(now);
         let w = self
             .writers
             .remove(&writer)
