@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cdr;
+pub mod dds;
 pub mod discovery;
 pub mod fuzzing;
 pub mod history;

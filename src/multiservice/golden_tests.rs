@@ -82,7 +82,7 @@ fn golden<T: Payload + PartialEq + core::fmt::Debug>(v: &T, le: &[u8], u32_offse
         assert_eq!(T::from_payload(want).as_ref(), Ok(v));
         for junk in 1..=3 {
             let mut padded = want.to_vec();
-            padded.extend(std::iter::repeat(0x5a).take(junk));
+            padded.extend(std::iter::repeat_n(0x5a, junk));
             assert_eq!(T::from_payload(&padded).as_ref(), Ok(v));
         }
         for n in 0..want.len() {

@@ -280,7 +280,7 @@ mod tests {
         for (n, ok) in [(28usize, true), (29, false)] {
             let mut body = Vec::new();
             body.extend_from_slice(&u32::try_from(n + 1).unwrap().to_le_bytes());
-            body.extend(std::iter::repeat(b'a').take(n));
+            body.extend(std::iter::repeat_n(b'a', n));
             body.extend_from_slice(&[0, 1, 2, 3, 4]);
             let r = AmlipId::parse(&mut Reader::new(&body, Endianness::Little));
             assert_eq!(r.is_ok(), ok, "{n}");

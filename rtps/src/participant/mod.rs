@@ -636,6 +636,11 @@ impl Participant {
             .map_err(EndpointError::Write)
     }
 
+    /// The last sequence number a local writer assigned (`None` for an unknown writer).
+    pub fn last_sequence_number(&self, writer: EntityId) -> Option<SequenceNumber> {
+        self.writers.get(&writer).map(|w| w.writer.last_sn())
+    }
+
     /// True when a KEEP_ALL writer's history is full (a write would fail with HistoryFull).
     pub fn writer_is_full(&self, writer: EntityId) -> bool {
         self.writers

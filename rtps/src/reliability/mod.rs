@@ -13,11 +13,13 @@
 //! `fuzzing::reliable_state_machines`.
 
 mod fragment;
+pub(crate) mod fuzz;
 mod out;
 mod ranges;
 mod reader;
 mod reader_proxy;
 mod writer;
+mod writer_batch;
 mod writer_proxy;
 
 pub use fragment::{fragment_count, fragment_range};
@@ -29,3 +31,5 @@ pub use writer_proxy::WriterProxyConfig;
 
 #[cfg(test)]
 mod lossy_tests;
+#[cfg(test)]
+mod test_support;

@@ -22,14 +22,14 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::fragment::{fragment_count, fragment_range};
-use super::out::{Destination, InlineQos, OutData, OutDataFrag, OutSubmessage, Transmit};
+use super::fragment::fragment_count;
+use super::out::{Destination, OutSubmessage, Transmit};
 use super::reader_proxy::{NackOutcome, ReaderProxy, ReaderProxyConfig};
+use super::writer_batch::{push_new_changes, repair_changes, repair_fragments, Batch};
 use crate::history::{
     CacheChange, ChangeKind, HistoryCache, HistoryError, HistoryKind, ResourceLimits,
 };
-use crate::wire::sets::SequenceNumberSet;
-use crate::wire::submessage::{AckNack, Gap, Heartbeat, NackFrag};
+use crate::wire::submessage::{AckNack, Heartbeat, NackFrag};
 use crate::wire::{Guid, GuidPrefix, SequenceNumber, Time};
 
 /// Durability of a writer (DDS 1.4 §2.2.3.4): what a late-joining reader gets.
@@ -158,9 +158,6 @@ pub struct StatefulWriter {
     reported_full: bool,
     stats: WriterStats,
 }
-
-/// Bytes kept free in each transmit for GAP and HEARTBEAT after the data.
-const CONTROL_RESERVE: usize = 96;
 
 impl StatefulWriter {
     /// A writer with an empty history and no matched reader.
@@ -481,15 +478,14 @@ impl StatefulWriter {
 
         // 1. Repairs, once nack_response_delay has passed.
         if proxy.reliable && proxy.repair_at.is_some_and(|t| t <= now) {
-            let sent_before = b.data_count;
             repair_changes(&mut b, proxy, history, fs);
             repair_fragments(&mut b, proxy, history, fs);
-            stats.repairs_sent += b.data_count - sent_before;
+            stats.repairs_sent += b.data_count;
             if !proxy.has_repairs() {
                 proxy.repair_at = None;
             }
         }
-        let repaired = b.data_count > 0;
+        let repaired = !b.subs.is_empty();
 
         // 2. New changes.
         let mut sent_new = false;
@@ -537,263 +533,6 @@ impl StatefulWriter {
             submessages: b.subs,
         })
     }
-}
-
-/// Submessages being gathered for one reader within a byte budget.
-struct Batch {
-    subs: Vec<OutSubmessage>,
-    used: usize,
-    budget: usize,
-    /// The INFO_TS state so far in this transmit (None: no INFO_TS yet).
-    timestamp: Option<Option<Time>>,
-    reader_id: crate::wire::EntityId,
-    writer_id: crate::wire::EntityId,
-    data_count: u64,
-    frag_count: u64,
-    gap_count: u64,
-}
-
-impl Batch {
-    fn new(max_transmit_size: usize, proxy: &ReaderProxy, writer: Guid) -> Self {
-        Batch {
-            subs: Vec::new(),
-            used: 0,
-            budget: max_transmit_size.saturating_sub(CONTROL_RESERVE),
-            timestamp: None,
-            reader_id: proxy.guid().entity_id,
-            writer_id: writer.entity_id,
-            data_count: 0,
-            frag_count: 0,
-            gap_count: 0,
-        }
-    }
-
-    /// Room for `len` more bytes (always for the first data submessage).
-    fn fits(&self, len: usize) -> bool {
-        self.data_count == 0 || self.used.saturating_add(len) <= self.budget
-    }
-
-    fn remaining(&self) -> usize {
-        self.budget.saturating_sub(self.used)
-    }
-
-    /// INFO_TS needed before a DATA with this timestamp, and its length.
-    fn timestamp_len(&self, ts: Option<Time>) -> usize {
-        match (self.timestamp, ts) {
-            (None, None) => 0,
-            (Some(prev), ts) if prev == ts => 0,
-            (_, Some(_)) => 12,
-            (Some(_), None) => 4,
-        }
-    }
-
-    fn push_data(&mut self, s: OutSubmessage, len: usize, ts: Option<Time>, is_frag: bool) {
-        if self.timestamp_len(ts) > 0 {
-            self.subs.push(OutSubmessage::InfoTimestamp(ts));
-        }
-        self.timestamp = Some(ts);
-        self.used = self.used.saturating_add(len);
-        self.subs.push(s);
-        self.data_count += 1;
-        if is_frag {
-            self.frag_count += 1;
-        }
-    }
-
-    /// GAP for `[start, end)` (RTPS 2.5 §8.3.7.4: gapStart up to gapList.base - 1).
-    fn push_gap(&mut self, start: SequenceNumber, end: SequenceNumber) {
-        if start >= end {
-            return;
-        }
-        self.subs.push(OutSubmessage::Gap(Gap {
-            reader_id: self.reader_id,
-            writer_id: self.writer_id,
-            gap_start: start,
-            gap_list: SequenceNumberSet::new(end),
-        }));
-        self.used = self.used.saturating_add(32);
-        self.gap_count += 1;
-    }
-
-    /// Try to add one DATA for `change`; false when the budget is used up.
-    fn try_data(&mut self, change: &CacheChange) -> bool {
-        let d = OutSubmessage::Data(OutData {
-            reader_id: self.reader_id,
-            writer_id: self.writer_id,
-            writer_sn: change.sn,
-            inline_qos: InlineQos::for_change(change.kind, change.key_hash),
-            payload: (change.kind == ChangeKind::Alive || !change.payload.is_empty())
-                .then(|| change.payload.clone()),
-            is_key: change.kind != ChangeKind::Alive,
-        });
-        let len = d.wire_len() + self.timestamp_len(change.source_timestamp);
-        if !self.fits(len) {
-            return false;
-        }
-        self.push_data(d, len, change.source_timestamp, false);
-        true
-    }
-
-    /// Add DATA_FRAGs for fragments `[from, to)` of `change`; returns the first fragment not
-    /// sent (== `to` when all went).
-    fn try_fragments(&mut self, change: &CacheChange, fs: usize, from: u32, to: u32) -> u32 {
-        let size = change.payload.len();
-        let qos = InlineQos::for_change(change.kind, change.key_hash);
-        let overhead = 36 + qos.wire_len() + 4 + self.timestamp_len(change.source_timestamp);
-        let mut n = from;
-        while n < to {
-            let room = self.remaining().saturating_sub(overhead) / fs;
-            let count = if self.data_count == 0 {
-                room.max(1)
-            } else {
-                room
-            };
-            let count = u32::try_from(count)
-                .unwrap_or(u32::MAX)
-                .min(to - n)
-                .min(u32::from(u16::MAX));
-            if count == 0 {
-                break;
-            }
-            let (Some(first), Some(last)) = (
-                fragment_range(size, fs, n),
-                fragment_range(size, fs, n + count - 1),
-            ) else {
-                break;
-            };
-            let bytes = change.payload.slice(first.start..last.end);
-            let len = overhead + bytes.len();
-            let s = OutSubmessage::DataFrag(OutDataFrag {
-                reader_id: self.reader_id,
-                writer_id: self.writer_id,
-                writer_sn: change.sn,
-                fragment_starting_num: n,
-                fragments_in_submessage: u16::try_from(count).unwrap_or(u16::MAX),
-                fragment_size: u16::try_from(fs).unwrap_or(u16::MAX),
-                sample_size: u32::try_from(size).unwrap_or(u32::MAX),
-                inline_qos: qos,
-                is_key: change.kind != ChangeKind::Alive,
-                fragments: bytes,
-            });
-            self.push_data(s, len, change.source_timestamp, true);
-            n += count;
-        }
-        n
-    }
-}
-
-fn is_fragmented(change: &CacheChange, fs: usize) -> bool {
-    change.payload.len() > fs
-}
-
-/// Resend NACKed changes: DATA if held, GAP if not (or never for this reader); fragmented
-/// changes become fragment requests.
-fn repair_changes(b: &mut Batch, proxy: &mut ReaderProxy, history: &HistoryCache, fs: usize) {
-    // Each iteration removes at least one sequence number or stops.
-    while let Some(first) = proxy.requested.first() {
-        let sn = SequenceNumber(first);
-        let run_end = proxy.requested.run_end(first).unwrap_or(first + 1);
-        if sn < proxy.first_relevant {
-            let end = run_end.min(proxy.first_relevant.0);
-            b.push_gap(sn, SequenceNumber(end));
-            proxy.requested.remove_range(first, end);
-            continue;
-        }
-        let Some(change) = history.get(sn) else {
-            let next_held = history.next_at_or_after(sn).map_or(i64::MAX, |s| s.0);
-            let end = run_end.min(next_held);
-            b.push_gap(sn, SequenceNumber(end));
-            proxy.requested.remove_range(first, end);
-            continue;
-        };
-        if is_fragmented(change, fs) {
-            let total = fragment_count(change.payload.len(), fs);
-            proxy
-                .requested_frags
-                .entry(sn)
-                .or_insert_with(|| super::ranges::RangeSet::new(1024))
-                .insert_range(1, i64::from(total) + 1);
-            proxy.requested.remove_range(first, first + 1);
-            continue;
-        }
-        if !b.try_data(change) {
-            return;
-        }
-        proxy.requested.remove_range(first, first + 1);
-    }
-}
-
-/// Resend NACKed fragments.
-fn repair_fragments(b: &mut Batch, proxy: &mut ReaderProxy, history: &HistoryCache, fs: usize) {
-    let sns: Vec<SequenceNumber> = proxy.requested_frags.keys().copied().collect();
-    for sn in sns {
-        let Some(change) = history.get(sn).filter(|c| is_fragmented(c, fs)) else {
-            proxy.requested_frags.remove(&sn);
-            b.push_gap(sn, sn.next());
-            continue;
-        };
-        let Some(set) = proxy.requested_frags.get_mut(&sn) else {
-            continue;
-        };
-        let ranges: Vec<(i64, i64)> = set.ranges().collect();
-        for (start, end) in ranges {
-            let from = u32::try_from(start).unwrap_or(u32::MAX);
-            let to = u32::try_from(end).unwrap_or(u32::MAX);
-            let next = b.try_fragments(change, fs, from, to);
-            set.remove_range(start, i64::from(next));
-            if next < to {
-                return;
-            }
-        }
-        if set.is_empty() {
-            proxy.requested_frags.remove(&sn);
-        }
-    }
-}
-
-/// Push changes after `highest_sent`; returns whether anything was sent.
-fn push_new_changes(
-    b: &mut Batch,
-    proxy: &mut ReaderProxy,
-    history: &HistoryCache,
-    last_sn: SequenceNumber,
-    fs: usize,
-) -> bool {
-    let mut sent = false;
-    while proxy.highest_sent < last_sn {
-        let sn = proxy.highest_sent.next();
-        let Some(change) = history.get(sn) else {
-            // Not held (KEEP_LAST overwrite, or acknowledged and removed): GAP to a reliable
-            // reader, skip for a best-effort one.
-            let end = history.next_at_or_after(sn).unwrap_or(last_sn.next());
-            if proxy.reliable {
-                b.push_gap(sn, end);
-                sent = true;
-            }
-            proxy.highest_sent = SequenceNumber(end.0 - 1);
-            proxy.next_fragment = 1;
-            continue;
-        };
-        if is_fragmented(change, fs) {
-            let total = fragment_count(change.payload.len(), fs);
-            let from = proxy.next_fragment.max(1);
-            let next = b.try_fragments(change, fs, from, total + 1);
-            sent |= next > from;
-            if next <= total {
-                proxy.next_fragment = next;
-                return sent;
-            }
-            proxy.highest_sent = sn;
-            proxy.next_fragment = 1;
-            continue;
-        }
-        if !b.try_data(change) {
-            return sent;
-        }
-        sent = true;
-        proxy.highest_sent = sn;
-    }
-    sent
 }
 
 #[cfg(test)]

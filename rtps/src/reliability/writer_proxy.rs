@@ -490,15 +490,6 @@ impl WriterProxy {
             }
             sn += 1;
         }
-        self.acknack_count = self.acknack_count.wrapping_add(1);
-        let acknack = AckNack {
-            reader_id,
-            writer_id: self.guid().entity_id,
-            reader_sn_state: set,
-            count: self.acknack_count,
-            final_flag: !self.preemptive && set.is_empty(),
-        };
-        self.preemptive = false;
         let mut nack_frags = Vec::new();
         for (sn, r) in &self.reassemblies {
             let upto = if *sn <= self.announced {
@@ -517,6 +508,16 @@ impl WriterProxy {
                 });
             }
         }
+        self.acknack_count = self.acknack_count.wrapping_add(1);
+        let acknack = AckNack {
+            reader_id,
+            writer_id: self.guid().entity_id,
+            reader_sn_state: set,
+            count: self.acknack_count,
+            // F clear ("answer me") when anything is missing, fragments included.
+            final_flag: !self.preemptive && set.is_empty() && nack_frags.is_empty(),
+        };
+        self.preemptive = false;
         (acknack, nack_frags)
     }
 }

@@ -1,1 +1,466 @@
+//! Writer unit tests: "ACKNACK in, DATA and HEARTBEAT out".
 
+use super::*;
+use crate::reliability::test_support::*;
+use crate::wire::submessage::NackFrag;
+
+fn config() -> WriterConfig {
+    WriterConfig {
+        history: HistoryKind::KeepAll,
+        ..WriterConfig::default()
+    }
+}
+
+fn reader(n: u8, reliable: bool, durable: bool) -> ReaderProxyConfig {
+    ReaderProxyConfig {
+        remote_reader_guid: reader_guid(n),
+        reliable,
+        durable,
+        expects_inline_qos: false,
+        locators: Vec::new(),
+    }
+}
+
+fn writer_with_reader(cfg: WriterConfig, now: Instant) -> StatefulWriter {
+    let mut w = StatefulWriter::new(writer_guid(), cfg);
+    w.add_matched_reader(now, reader(1, true, false));
+    // The first HEARTBEAT announces an empty writer.
+    assert_eq!(drain_writer(&mut w, now), vec![vec!["HB(1,0,F)"]]);
+    w
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+#[test]
+fn pushes_new_changes_then_a_piggybacked_heartbeat() {
+    let t = t0();
+    let mut w = writer_with_reader(config(), t);
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    assert_eq!(
+        drain_writer(&mut w, t),
+        vec![s(&["DATA(1)", "DATA(2)", "DATA(3)", "HB(1,3)"])]
+    );
+    assert_eq!(w.stats().data_sent, 3);
+}
+
+#[test]
+fn answers_a_nack_with_the_data_after_the_nack_response_delay() {
+    let t = t0();
+    let mut w = writer_with_reader(config(), t);
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    drain_writer(&mut w, t);
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[2, 3], 1),
+    );
+    assert!(drain_writer(&mut w, t).is_empty(), "not before the delay");
+    let at = w.poll_timeout().unwrap();
+    assert_eq!(at, t + ms(5));
+    assert_eq!(
+        drain_writer(&mut w, at),
+        vec![s(&["DATA(2)", "DATA(3)", "HB(2,3)"])]
+    );
+    assert_eq!(w.stats().repairs_sent, 2);
+    assert!(w.is_acked_by_all(sn(1)) && !w.is_acked_by_all(sn(2)));
+}
+
+#[test]
+fn gaps_a_keep_last_change_that_was_overwritten() {
+    let t = t0();
+    let cfg = WriterConfig {
+        history: HistoryKind::KeepLast { depth: 2 },
+        nack_response_delay: Duration::ZERO,
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    for i in 0..4 {
+        w.write(t, payload(10, i), None).unwrap();
+        drain_writer(&mut w, t);
+    }
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[1, 2, 4], 1),
+    );
+    assert_eq!(
+        drain_writer(&mut w, t),
+        vec![s(&["GAP(1..3)", "DATA(4)", "HB(3,4)"])]
+    );
+}
+
+#[test]
+fn gaps_overwritten_changes_not_yet_sent_instead_of_sending_them() {
+    let t = t0();
+    let cfg = WriterConfig {
+        history: HistoryKind::KeepLast { depth: 1 },
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    assert_eq!(
+        drain_writer(&mut w, t),
+        vec![s(&["GAP(1..3)", "DATA(3)", "HB(3,3)"])]
+    );
+}
+
+#[test]
+fn ignores_an_acknack_whose_count_is_not_above_the_last_one() {
+    let t = t0();
+    let cfg = WriterConfig {
+        nack_response_delay: Duration::ZERO,
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    drain_writer(&mut w, t);
+    let prefix = reader_guid(1).prefix;
+    w.handle_acknack(t, prefix, &acknack(reader_guid(1), 3, &[], 5));
+    w.handle_acknack(t, prefix, &acknack(reader_guid(1), 1, &[1, 2], 4));
+    w.handle_acknack(t, prefix, &acknack(reader_guid(1), 1, &[1, 2], 5));
+    assert!(drain_writer(&mut w, t).is_empty());
+    assert_eq!(w.stats().stale_nacks, 2);
+    assert!(w.is_acked_by_all(sn(2)));
+}
+
+#[test]
+fn heartbeats_periodically_while_changes_are_unacknowledged() {
+    let t = t0();
+    let mut w = writer_with_reader(config(), t);
+    w.write(t, payload(10, 0), None).unwrap();
+    drain_writer(&mut w, t);
+    assert_eq!(w.poll_timeout(), Some(t + ms(100)));
+    w.handle_timeout(t + ms(50));
+    assert!(
+        drain_writer(&mut w, t + ms(50)).is_empty(),
+        "early timeout is a no-op"
+    );
+    w.handle_timeout(t + ms(100));
+    assert_eq!(drain_writer(&mut w, t + ms(100)), vec![s(&["HB(1,1)"])]);
+    assert_eq!(w.poll_timeout(), Some(t + ms(200)));
+    w.handle_acknack(
+        t + ms(110),
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[], 1),
+    );
+    assert_eq!(
+        w.poll_event(),
+        Some(WriterEvent::Acknowledged { below: sn(2) })
+    );
+    w.handle_timeout(t + ms(200));
+    assert!(drain_writer(&mut w, t + ms(200)).is_empty());
+    assert_eq!(
+        w.poll_timeout(),
+        None,
+        "no heartbeats once everything is acknowledged"
+    );
+}
+
+#[test]
+fn answers_a_non_final_acknack_without_nacks_with_a_heartbeat() {
+    let t = t0();
+    let mut w = writer_with_reader(config(), t);
+    // Fast DDS's pre-emptive ACKNACK: bitmapBase 0, no bits, F clear.
+    let mut a = acknack(reader_guid(1), 0, &[], 1);
+    a.final_flag = false;
+    w.handle_acknack(t, reader_guid(1).prefix, &a);
+    assert_eq!(drain_writer(&mut w, t), vec![s(&["HB(1,0,F)"])]);
+    // Cyclone's base 1 numBits 0 with F set: nothing to answer.
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[], 2),
+    );
+    assert!(drain_writer(&mut w, t).is_empty());
+}
+
+#[test]
+fn a_late_volatile_reader_starts_after_the_last_change_and_gets_gaps_for_older_ones() {
+    let t = t0();
+    let cfg = WriterConfig {
+        history: HistoryKind::KeepLast { depth: 10 },
+        nack_response_delay: Duration::ZERO,
+        ..config()
+    };
+    let mut w = StatefulWriter::new(writer_guid(), cfg);
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    w.add_matched_reader(t, reader(1, true, false));
+    assert_eq!(drain_writer(&mut w, t), vec![s(&["HB(4,3,F)"])]);
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[1, 2], 1),
+    );
+    assert_eq!(
+        drain_writer(&mut w, t),
+        vec![s(&["GAP(1..3)", "HB(4,3,F)"])]
+    );
+}
+
+#[test]
+fn a_late_durable_reader_of_a_transient_local_writer_gets_the_history() {
+    let t = t0();
+    let cfg = WriterConfig {
+        durability: Durability::TransientLocal,
+        history: HistoryKind::KeepLast { depth: 2 },
+        ..config()
+    };
+    let mut w = StatefulWriter::new(writer_guid(), cfg);
+    for i in 0..3 {
+        w.write(
+            t,
+            payload(10, i),
+            Some(Time {
+                seconds: 7,
+                fraction: i.into(),
+            }),
+        )
+        .unwrap();
+    }
+    w.add_matched_reader(t, reader(1, true, true));
+    assert_eq!(
+        drain_writer(&mut w, t),
+        vec![s(&[
+            "GAP(1..2)",
+            "TS",
+            "DATA(2)",
+            "TS",
+            "DATA(3)",
+            "HB(2,3)"
+        ])]
+    );
+}
+
+#[test]
+fn cuts_large_payloads_into_data_frag_within_the_transmit_budget() {
+    let t = t0();
+    let cfg = WriterConfig {
+        fragment_size: 100,
+        max_transmit_size: 500,
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    w.write(t, payload(1000, 1), None).unwrap();
+    assert_eq!(
+        drain_writer(&mut w, t),
+        vec![
+            s(&["FRAG(1:1+4)"]),
+            s(&["FRAG(1:5+4)"]),
+            s(&["FRAG(1:9+2)", "HB(1,1)"]),
+        ]
+    );
+    // A NACK_FRAG is answered with just those fragments.
+    let nf = NackFrag {
+        reader_id: reader_guid(1).entity_id,
+        writer_id: writer_guid().entity_id,
+        writer_sn: sn(1),
+        fragment_number_state: frag_set(2, &[2, 3, 7]),
+        count: 1,
+    };
+    w.handle_nack_frag(t, reader_guid(1).prefix, &nf);
+    w.handle_nack_frag(t, reader_guid(1).prefix, &nf);
+    assert_eq!(w.stats().stale_nacks, 1);
+    assert_eq!(
+        drain_writer(&mut w, t + ms(5)),
+        vec![s(&["FRAG(1:2+2)", "FRAG(1:7+1)", "HB(1,1)"])]
+    );
+    // An ACKNACK of the whole sample resends every fragment.
+    w.handle_acknack(
+        t + ms(5),
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[1], 1),
+    );
+    let all = drain_writer(&mut w, t + ms(10));
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0], s(&["FRAG(1:1+4)"]));
+}
+
+#[test]
+fn does_not_resend_fragments_it_has_not_sent_yet() {
+    let t = t0();
+    let cfg = WriterConfig {
+        fragment_size: 100,
+        max_transmit_size: 300,
+        nack_response_delay: Duration::ZERO,
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    w.write(t, payload(1000, 1), None).unwrap();
+    assert_eq!(
+        w.poll_transmit(t).map(|t| describe_all(&t)),
+        Some(s(&["FRAG(1:1+2)"]))
+    );
+    let nf = NackFrag {
+        reader_id: reader_guid(1).entity_id,
+        writer_id: writer_guid().entity_id,
+        writer_sn: sn(1),
+        fragment_number_state: frag_set(2, &[2, 3, 4]),
+        count: 1,
+    };
+    w.handle_nack_frag(t, reader_guid(1).prefix, &nf);
+    // Fragment 2 is resent; 3 and 4 were never sent, so they go once, as new data.
+    assert_eq!(
+        drain_writer(&mut w, t),
+        vec![
+            s(&["FRAG(1:2+1)"]),
+            s(&["FRAG(1:3+2)"]),
+            s(&["FRAG(1:5+2)"]),
+            s(&["FRAG(1:7+2)"]),
+            s(&["FRAG(1:9+2)", "HB(1,1)"]),
+        ]
+    );
+}
+
+#[test]
+fn keep_all_refuses_writes_when_full_and_frees_space_on_acknowledgment() {
+    let t = t0();
+    let cfg = WriterConfig {
+        resource_limits: ResourceLimits {
+            max_samples: Some(2),
+            max_instances: None,
+        },
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    w.write(t, payload(10, 0), None).unwrap();
+    w.write(t, payload(10, 1), None).unwrap();
+    assert!(w.is_full());
+    assert_eq!(
+        w.write(t, payload(10, 2), None),
+        Err(WriteError::HistoryFull)
+    );
+    drain_writer(&mut w, t);
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[2], 1),
+    );
+    assert_eq!(
+        w.poll_event(),
+        Some(WriterEvent::Acknowledged { below: sn(2) })
+    );
+    assert_eq!(w.poll_event(), Some(WriterEvent::HistorySpaceAvailable));
+    assert_eq!(w.history().min_sn(), Some(sn(2)));
+    assert_eq!(w.write(t, payload(10, 2), None), Ok(sn(3)));
+}
+
+#[test]
+fn a_volatile_keep_all_writer_without_readers_keeps_nothing() {
+    let t = t0();
+    let cfg = WriterConfig {
+        resource_limits: ResourceLimits {
+            max_samples: Some(1),
+            max_instances: None,
+        },
+        ..config()
+    };
+    let mut w = StatefulWriter::new(writer_guid(), cfg);
+    for i in 0..5 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    assert!(w.history().is_empty());
+    assert!(w.is_acked_by_all(sn(5)));
+}
+
+#[test]
+fn a_best_effort_keep_last_writer_never_blocks_and_never_heartbeats() {
+    let t = t0();
+    let cfg = WriterConfig {
+        reliable: false,
+        history: HistoryKind::KeepLast { depth: 1 },
+        ..WriterConfig::default()
+    };
+    let mut w = StatefulWriter::new(writer_guid(), cfg);
+    w.add_matched_reader(t, reader(1, false, false));
+    for i in 0..1000u32 {
+        w.write(t, payload(10, i as u8), None).unwrap();
+        if i % 7 == 0 {
+            for tr in drain_writer(&mut w, t) {
+                assert!(tr.iter().all(|d| d.starts_with("DATA")), "{tr:?}");
+            }
+        }
+    }
+    assert_eq!(w.poll_timeout(), None);
+    // Acknowledgments from a best-effort reader are not expected and are ignored.
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[1], 1),
+    );
+    assert_eq!(w.stats().unknown_reader, 1);
+}
+
+#[test]
+fn serves_readers_round_robin_and_waits_for_every_reliable_reader() {
+    let t = t0();
+    let mut w = StatefulWriter::new(writer_guid(), config());
+    w.add_matched_reader(t, reader(1, true, false));
+    w.add_matched_reader(t, reader(2, true, false));
+    w.add_matched_reader(t, reader(3, false, false));
+    drain_writer(&mut w, t);
+    w.write(t, payload(10, 0), None).unwrap();
+    let mut dests = Vec::new();
+    while let Some(tr) = w.poll_transmit(t) {
+        dests.push(tr.destination.guid);
+    }
+    // Reader 2 was served last (its first HEARTBEAT), so reader 3 comes first.
+    assert_eq!(dests, vec![reader_guid(3), reader_guid(1), reader_guid(2)]);
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[], 1),
+    );
+    assert!(!w.is_acked_by_all(sn(1)));
+    w.handle_acknack(
+        t,
+        reader_guid(2).prefix,
+        &acknack(reader_guid(2), 2, &[], 1),
+    );
+    assert!(w.is_acked_by_all(sn(1)));
+    assert!(
+        w.history().is_empty(),
+        "acknowledged by all: removed under KEEP_ALL"
+    );
+    assert!(w.remove_matched_reader(reader_guid(2)));
+    assert!(!w.remove_matched_reader(reader_guid(2)));
+}
+
+#[test]
+fn sends_dispose_with_status_info_and_key_hash_inline() {
+    let t = t0();
+    let mut w = writer_with_reader(config(), t);
+    w.write_change(
+        t,
+        ChangeKind::NotAliveDisposed,
+        Some([9; 16]),
+        Bytes::new(),
+        None,
+    )
+    .unwrap();
+    let tr = w.poll_transmit(t).unwrap();
+    let OutSubmessage::Data(d) = &tr.submessages[0] else {
+        panic!("{:?}", tr.submessages)
+    };
+    assert_eq!(d.inline_qos.key_hash, Some([9; 16]));
+    assert_eq!(d.inline_qos.status_info, Some(1));
+    assert_eq!(d.payload, None);
+    // It round-trips through the wire codec with the Q flag and no payload.
+    let mut buf = [0u8; 128];
+    let mut wr = crate::wire::Writer::new(&mut buf, crate::wire::Endianness::Little);
+    tr.submessages[0].emit(&mut wr).unwrap();
+    let len = wr.position();
+    assert_eq!(len, tr.submessages[0].wire_len());
+    assert_eq!(buf[1] & 0x0e, 0x02, "Q flag only");
+}

@@ -5,6 +5,7 @@
 //! The default interface is loopback: nothing leaves the host unless a LAN interface is
 //! configured explicitly.
 
+pub mod driver;
 pub mod error;
 pub mod interface;
 pub mod ports;

@@ -1,0 +1,485 @@
+//! Typed and raw writers and readers of the public API.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::DdsError;
+use crate::cdr;
+use crate::history::ChangeKind;
+use crate::participant::EndpointError;
+use crate::reliability::WriteError;
+use crate::transport::driver::{self, Shared};
+use crate::wire::{Endianness, Guid, Time};
+
+/// One received sample.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample<T> {
+    /// The value (for a raw reader: the serialized payload with its encapsulation header).
+    pub value: T,
+    /// The writer that sent it.
+    pub writer: Guid,
+    /// Its sequence number from that writer.
+    pub sn: i64,
+    /// The writer's source timestamp, if it sent one.
+    pub source_timestamp: Option<SystemTime>,
+    /// Alive, or a disposal/unregistration (raw readers only; typed readers skip those).
+    pub kind: ChangeKind,
+}
+
+/// What every endpoint handle holds.
+#[derive(Debug, Clone)]
+pub(crate) struct EndpointCore {
+    shared: Arc<Shared>,
+    guid: Guid,
+    max_blocking_time: Duration,
+}
+
+fn to_system_time(t: Time) -> Option<SystemTime> {
+    if t == Time::INVALID || t.seconds < 0 {
+        return None;
+    }
+    let nanos = (u64::from(t.fraction) * 1_000_000_000) >> 32;
+    UNIX_EPOCH.checked_add(Duration::new(t.seconds as u64, nanos as u32))
+}
+
+#[allow(clippy::disallowed_methods)]
+fn timestamp() -> Option<Time> {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .map(Time::from_unix)
+}
+
+impl EndpointCore {
+    pub(crate) fn new(shared: Arc<Shared>, guid: Guid, max_blocking_time: Duration) -> Self {
+        EndpointCore {
+            shared,
+            guid,
+            max_blocking_time,
+        }
+    }
+
+    fn write(
+        &self,
+        kind: ChangeKind,
+        key_hash: Option<[u8; 16]>,
+        payload: Bytes,
+    ) -> Result<(), DdsError> {
+        let deadline = driver::now() + self.max_blocking_time;
+        let ts = timestamp();
+        let mut st = self.shared.lock();
+        loop {
+            if self.shared.is_closed() {
+                return Err(DdsError::Closed);
+            }
+            let now = driver::now();
+            let r = st.participant.write_change(
+                now,
+                self.guid.entity_id,
+                kind,
+                key_hash,
+                payload.clone(),
+                ts,
+            );
+            match r {
+                Ok(_) => {
+                    self.shared.flush(&mut st);
+                    return Ok(());
+                }
+                Err(EndpointError::Write(WriteError::HistoryFull)) => {
+                    if now >= deadline {
+                        return Err(DdsError::Timeout);
+                    }
+                    st = self.shared.wait_until(st, deadline);
+                }
+                Err(EndpointError::UnknownEndpoint) => return Err(DdsError::Closed),
+                Err(EndpointError::Write(e)) => return Err(DdsError::Write(e.to_string())),
+            }
+        }
+    }
+
+    fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<(), DdsError> {
+        let deadline = driver::now() + timeout;
+        let mut st = self.shared.lock();
+        let Some(last) = st.participant.last_sequence_number(self.guid.entity_id) else {
+            return Err(DdsError::Closed);
+        };
+        loop {
+            if st.participant.is_acked_by_all(self.guid.entity_id, last) {
+                return Ok(());
+            }
+            if self.shared.is_closed() {
+                return Err(DdsError::Closed);
+            }
+            if driver::now() >= deadline {
+                return Err(DdsError::Timeout);
+            }
+            st = self.shared.wait_until(st, deadline);
+        }
+    }
+
+    fn matched(&self, writer: bool) -> usize {
+        let st = self.shared.lock();
+        if writer {
+            st.participant.matched_readers(self.guid.entity_id).len()
+        } else {
+            st.participant.matched_writers(self.guid.entity_id).len()
+        }
+    }
+
+    fn wait_for_matched(&self, writer: bool, n: usize, timeout: Duration) -> Result<(), DdsError> {
+        let deadline = driver::now() + timeout;
+        let mut st = self.shared.lock();
+        loop {
+            let m = if writer {
+                st.participant.matched_readers(self.guid.entity_id).len()
+            } else {
+                st.participant.matched_writers(self.guid.entity_id).len()
+            };
+            if m >= n {
+                return Ok(());
+            }
+            if self.shared.is_closed() {
+                return Err(DdsError::Closed);
+            }
+            if driver::now() >= deadline {
+                return Err(DdsError::Timeout);
+            }
+            st = self.shared.wait_until(st, deadline);
+        }
+    }
+
+    fn take_raw(&self) -> Option<Sample<Bytes>> {
+        let mut st = self.shared.lock();
+        let s = st.participant.take(self.guid.entity_id)?;
+        Some(Sample {
+            value: s.payload,
+            writer: s.writer_guid,
+            sn: s.sn.0,
+            source_timestamp: s.source_timestamp.and_then(to_system_time),
+            kind: s.kind,
+        })
+    }
+
+    fn recv_raw(&self, timeout: Option<Duration>) -> Result<Sample<Bytes>, DdsError> {
+        let deadline = timeout.map(|t| driver::now() + t);
+        let mut st = self.shared.lock();
+        loop {
+            if let Some(s) = st.participant.take(self.guid.entity_id) {
+                return Ok(Sample {
+                    value: s.payload,
+                    writer: s.writer_guid,
+                    sn: s.sn.0,
+                    source_timestamp: s.source_timestamp.and_then(to_system_time),
+                    kind: s.kind,
+                });
+            }
+            if self.shared.is_closed() {
+                return Err(DdsError::Closed);
+            }
+            let d = match deadline {
+                Some(d) if driver::now() >= d => return Err(DdsError::Timeout),
+                Some(d) => d,
+                None => driver::now() + Duration::from_secs(1),
+            };
+            st = self.shared.wait_until(st, d);
+        }
+    }
+}
+
+/// Deletes the endpoint when the last handle goes.
+#[derive(Debug)]
+struct Owned(EndpointCore, bool);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if self.0.shared.is_closed() {
+            return;
+        }
+        let mut st = self.0.shared.lock();
+        let now = driver::now();
+        let id = self.0.guid.entity_id;
+        let _ = if self.1 {
+            st.participant.delete_writer(now, id)
+        } else {
+            st.participant.delete_reader(now, id)
+        };
+        self.0.shared.flush(&mut st);
+    }
+}
+
+/// A writer of serialized payloads (each with its 4-byte encapsulation header). Cloning is
+/// cheap; the endpoint is deleted when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub struct RawWriter {
+    inner: Arc<Owned>,
+}
+
+impl RawWriter {
+    pub(crate) fn new(core: EndpointCore) -> Self {
+        RawWriter {
+            inner: Arc::new(Owned(core, true)),
+        }
+    }
+
+    fn core(&self) -> &EndpointCore {
+        &self.inner.0
+    }
+
+    /// Write a payload (copied once into the history).
+    pub fn write(&self, payload: &[u8]) -> Result<(), DdsError> {
+        self.write_bytes(Bytes::copy_from_slice(payload))
+    }
+
+    /// Write a payload without copying.
+    pub fn write_bytes(&self, payload: Bytes) -> Result<(), DdsError> {
+        self.core().write(ChangeKind::Alive, None, payload)
+    }
+
+    /// Write a payload of a keyed topic with its instance's key hash.
+    pub fn write_keyed(&self, payload: Bytes, key_hash: [u8; 16]) -> Result<(), DdsError> {
+        self.core()
+            .write(ChangeKind::Alive, Some(key_hash), payload)
+    }
+
+    /// Dispose an instance of a keyed topic.
+    pub fn dispose(&self, key_hash: [u8; 16]) -> Result<(), DdsError> {
+        self.core()
+            .write(ChangeKind::NotAliveDisposed, Some(key_hash), Bytes::new())
+    }
+
+    /// Wait until every sample written so far is acknowledged by every reliable reader.
+    pub fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<(), DdsError> {
+        self.core().wait_for_acknowledgments(timeout)
+    }
+
+    /// Readers currently matched.
+    pub fn matched_readers(&self) -> usize {
+        self.core().matched(true)
+    }
+
+    /// Wait until at least `n` readers are matched.
+    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), DdsError> {
+        self.core().wait_for_matched(true, n, timeout)
+    }
+
+    /// This writer's GUID.
+    pub fn guid(&self) -> Guid {
+        self.core().guid
+    }
+}
+
+/// A typed writer: values are serialized as CDR (little-endian, `CDR_LE`).
+#[derive(Debug)]
+pub struct Writer<T> {
+    raw: RawWriter,
+    _t: PhantomData<fn(&T)>,
+}
+
+impl<T> Clone for Writer<T> {
+    fn clone(&self) -> Self {
+        Writer {
+            raw: self.raw.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T: Serialize> Writer<T> {
+    pub(crate) fn new(core: EndpointCore) -> Self {
+        Writer {
+            raw: RawWriter::new(core),
+            _t: PhantomData,
+        }
+    }
+
+    fn encode(value: &T) -> Result<Bytes, DdsError> {
+        cdr::to_payload(value, Endianness::Little)
+            .map(Bytes::from)
+            .map_err(|e| DdsError::Serialize(e.to_string()))
+    }
+
+    /// Write a value; a full KEEP_ALL history blocks up to max_blocking_time.
+    pub fn write(&self, value: &T) -> Result<(), DdsError> {
+        self.raw.write_bytes(Self::encode(value)?)
+    }
+
+    /// Write a value of a keyed topic with its instance's key hash.
+    pub fn write_keyed(&self, value: &T, key_hash: [u8; 16]) -> Result<(), DdsError> {
+        self.raw.write_keyed(Self::encode(value)?, key_hash)
+    }
+
+    /// Wait until every sample written so far is acknowledged by every reliable reader.
+    pub fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<(), DdsError> {
+        self.raw.wait_for_acknowledgments(timeout)
+    }
+
+    /// Readers currently matched.
+    pub fn matched_readers(&self) -> usize {
+        self.raw.matched_readers()
+    }
+
+    /// Wait until at least `n` readers are matched.
+    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), DdsError> {
+        self.raw.wait_for_matched(n, timeout)
+    }
+
+    /// This writer's GUID.
+    pub fn guid(&self) -> Guid {
+        self.raw.guid()
+    }
+
+    /// The raw writer underneath.
+    pub fn raw(&self) -> &RawWriter {
+        &self.raw
+    }
+}
+
+/// A reader of serialized payloads (each with its encapsulation header).
+#[derive(Debug, Clone)]
+pub struct RawReader {
+    inner: Arc<Owned>,
+}
+
+impl RawReader {
+    pub(crate) fn new(core: EndpointCore) -> Self {
+        RawReader {
+            inner: Arc::new(Owned(core, false)),
+        }
+    }
+
+    fn core(&self) -> &EndpointCore {
+        &self.inner.0
+    }
+
+    /// The next sample, if one is ready.
+    pub fn take(&self) -> Option<Sample<Bytes>> {
+        self.core().take_raw()
+    }
+
+    /// Wait up to `timeout` for the next sample.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Sample<Bytes>, DdsError> {
+        self.core().recv_raw(Some(timeout))
+    }
+
+    /// Wait for the next sample until the participant closes.
+    pub fn recv(&self) -> Result<Sample<Bytes>, DdsError> {
+        self.core().recv_raw(None)
+    }
+
+    /// Blocking iterator over samples; ends when the participant is dropped.
+    pub fn iter(&self) -> impl Iterator<Item = Sample<Bytes>> + '_ {
+        std::iter::from_fn(move || self.recv().ok())
+    }
+
+    /// Writers currently matched.
+    pub fn matched_writers(&self) -> usize {
+        self.core().matched(false)
+    }
+
+    /// Wait until at least `n` writers are matched.
+    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), DdsError> {
+        self.core().wait_for_matched(false, n, timeout)
+    }
+
+    /// This reader's GUID.
+    pub fn guid(&self) -> Guid {
+        self.core().guid
+    }
+}
+
+/// A typed reader: CDR payloads of either byte order are deserialized into `T`.
+/// Disposals and unregistrations are skipped (use a [`RawReader`] to see them).
+#[derive(Debug)]
+pub struct Reader<T> {
+    raw: RawReader,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Reader<T> {
+    fn clone(&self) -> Self {
+        Reader {
+            raw: self.raw.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Reader<T> {
+    pub(crate) fn new(core: EndpointCore) -> Self {
+        Reader {
+            raw: RawReader::new(core),
+            _t: PhantomData,
+        }
+    }
+
+    fn decode(s: Sample<Bytes>) -> Result<Sample<T>, DdsError> {
+        let value =
+            cdr::from_payload::<T>(&s.value).map_err(|e| DdsError::Deserialize(e.to_string()))?;
+        Ok(Sample {
+            value,
+            writer: s.writer,
+            sn: s.sn,
+            source_timestamp: s.source_timestamp,
+            kind: s.kind,
+        })
+    }
+
+    /// The next alive sample, if one is ready (`Some(Err)` for a payload that does not decode).
+    pub fn take(&self) -> Option<Result<Sample<T>, DdsError>> {
+        loop {
+            let s = self.raw.take()?;
+            if s.kind == ChangeKind::Alive {
+                return Some(Self::decode(s));
+            }
+        }
+    }
+
+    /// Wait up to `timeout` for the next alive sample.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Sample<T>, DdsError> {
+        let deadline = driver::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(driver::now());
+            let s = self.raw.recv_timeout(left)?;
+            if s.kind == ChangeKind::Alive {
+                return Self::decode(s);
+            }
+        }
+    }
+
+    /// Blocking iterator over alive samples; ends when the participant is dropped.
+    pub fn iter(&self) -> impl Iterator<Item = Result<Sample<T>, DdsError>> + '_ {
+        std::iter::from_fn(move || loop {
+            match self.raw.recv() {
+                Ok(s) if s.kind == ChangeKind::Alive => return Some(Self::decode(s)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        })
+    }
+
+    /// Writers currently matched.
+    pub fn matched_writers(&self) -> usize {
+        self.raw.matched_writers()
+    }
+
+    /// Wait until at least `n` writers are matched.
+    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), DdsError> {
+        self.raw.wait_for_matched(n, timeout)
+    }
+
+    /// This reader's GUID.
+    pub fn guid(&self) -> Guid {
+        self.raw.guid()
+    }
+
+    /// The raw reader underneath.
+    pub fn raw(&self) -> &RawReader {
+        &self.raw
+    }
+}

@@ -1,0 +1,353 @@
+//! [`DomainParticipant`]: a participant on real UDP sockets, run by the driver.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::endpoint::{EndpointCore, RawReader, RawWriter, Reader, Writer};
+use super::{DdsError, Qos};
+use crate::participant::{Event, LostReason, Participant, ParticipantConfig};
+use crate::transport::driver::{self, Driver, Shared};
+use crate::transport::ports::spdp_unicast_probe_addrs;
+use crate::transport::udp::{TransportConfig, UdpTransport};
+use crate::wire::{Guid, GuidPrefix};
+
+/// How many participant ids' well-known ports receive unicast SPDP probes.
+const UNICAST_PROBES: u32 = 9;
+
+/// How to open a [`DomainParticipant`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantOptions {
+    /// DDS domain id (default 0).
+    pub domain_id: u32,
+    /// The interface to use (default 127.0.0.1: nothing leaves the host).
+    pub interface: Ipv4Addr,
+    /// Participant id (port offset); default: the first free one.
+    pub participant_id: Option<u32>,
+    /// `PID_ENTITY_NAME`.
+    pub name: Option<String>,
+    /// `PID_PROPERTY_LIST`.
+    pub properties: Vec<(String, String)>,
+    /// Announce by SPDP multicast (unicast probes of the well-known ports are always sent).
+    pub multicast: bool,
+    /// Lease announced to peers.
+    pub lease_duration: Duration,
+    /// RNG seed (GUID prefix); default: random.
+    pub seed: Option<u64>,
+}
+
+impl Default for ParticipantOptions {
+    fn default() -> Self {
+        ParticipantOptions {
+            domain_id: 0,
+            interface: Ipv4Addr::LOCALHOST,
+            participant_id: None,
+            name: None,
+            properties: Vec::new(),
+            multicast: true,
+            lease_duration: Duration::from_secs(20),
+            seed: None,
+        }
+    }
+}
+
+/// What the application hears about discovery (`DomainParticipant::events`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DdsEvent {
+    /// A remote participant appeared.
+    ParticipantDiscovered {
+        /// Its GUID prefix.
+        guid_prefix: GuidPrefix,
+        /// Its name.
+        name: Option<String>,
+    },
+    /// A remote participant left or its lease expired.
+    ParticipantLost {
+        /// Its GUID prefix.
+        guid_prefix: GuidPrefix,
+        /// Why.
+        reason: LostReason,
+    },
+    /// A local writer matched a reader.
+    PublicationMatched {
+        /// The local writer.
+        writer: Guid,
+        /// The reader.
+        reader: Guid,
+    },
+    /// A local writer lost a reader.
+    PublicationUnmatched {
+        /// The local writer.
+        writer: Guid,
+        /// The reader.
+        reader: Guid,
+    },
+    /// A local reader matched a writer.
+    SubscriptionMatched {
+        /// The local reader.
+        reader: Guid,
+        /// The writer.
+        writer: Guid,
+    },
+    /// A local reader lost a writer.
+    SubscriptionUnmatched {
+        /// The local reader.
+        reader: Guid,
+        /// The writer.
+        writer: Guid,
+    },
+    /// A remote endpoint on a local endpoint's topic does not match.
+    IncompatibleQos {
+        /// The local endpoint.
+        local: Guid,
+        /// The remote endpoint.
+        remote: Guid,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl DdsEvent {
+    fn from_event(prefix: GuidPrefix, e: Event) -> Option<Self> {
+        let g = |id| Guid::new(prefix, id);
+        Some(match e {
+            Event::ParticipantDiscovered {
+                guid_prefix, name, ..
+            } => DdsEvent::ParticipantDiscovered { guid_prefix, name },
+            Event::ParticipantLost {
+                guid_prefix,
+                reason,
+            } => DdsEvent::ParticipantLost {
+                guid_prefix,
+                reason,
+            },
+            Event::PublicationMatched { writer, reader } => DdsEvent::PublicationMatched {
+                writer: g(writer),
+                reader,
+            },
+            Event::PublicationUnmatched { writer, reader } => DdsEvent::PublicationUnmatched {
+                writer: g(writer),
+                reader,
+            },
+            Event::SubscriptionMatched { reader, writer } => DdsEvent::SubscriptionMatched {
+                reader: g(reader),
+                writer,
+            },
+            Event::SubscriptionUnmatched { reader, writer } => DdsEvent::SubscriptionUnmatched {
+                reader: g(reader),
+                writer,
+            },
+            Event::IncompatibleQos {
+                local,
+                remote,
+                reason,
+            } => DdsEvent::IncompatibleQos {
+                local: g(local),
+                remote,
+                reason: reason.to_string(),
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// A DDS domain participant on UDP (loopback unless another interface is configured).
+/// Dropping it announces its departure and stops its threads.
+#[derive(Debug)]
+pub struct DomainParticipant {
+    driver: Driver,
+    prefix: GuidPrefix,
+    participant_id: u32,
+}
+
+#[allow(clippy::disallowed_methods)]
+fn random_seed() -> u64 {
+    // The driver may read the clock; mix it with the process id and an address for a
+    // seed that differs between processes started at the same instant.
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let local = 0u8;
+    let addr = &local as *const u8 as u64;
+    let mut x = t ^ (u64::from(std::process::id()) << 32) ^ addr.rotate_left(17);
+    // splitmix64 finaliser
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+impl DomainParticipant {
+    /// Bind the transport, start discovery and the driver threads.
+    pub fn new(options: ParticipantOptions) -> Result<Self, DdsError> {
+        let transport = UdpTransport::bind(TransportConfig {
+            domain_id: options.domain_id,
+            interface: options.interface,
+            participant_id: options.participant_id,
+            multicast: options.multicast,
+            ..TransportConfig::default()
+        })
+        .map_err(|e| DdsError::Bind(e.to_string()))?;
+        let locators = transport.local_locators();
+        let pid = transport.participant_id();
+        let spdp_multicast = transport
+            .multicast_active()
+            .then(|| transport.spdp_multicast_addr());
+        let probes: Vec<SocketAddr> =
+            spdp_unicast_probe_addrs(options.domain_id, options.interface, UNICAST_PROBES)
+                .map(SocketAddr::V4)
+                .collect();
+        let config = ParticipantConfig {
+            domain_id: options.domain_id,
+            participant_id: pid,
+            seed: options.seed.unwrap_or_else(random_seed),
+            name: options.name.clone(),
+            properties: options.properties.clone(),
+            metatraffic_unicast: vec![locators.metatraffic_unicast],
+            default_unicast: vec![locators.default_unicast],
+            metatraffic_multicast: locators.metatraffic_multicast.into_iter().collect(),
+            spdp_multicast,
+            spdp_unicast_peers: probes,
+            lease_duration: options.lease_duration,
+            loopback_only: IpAddr::V4(options.interface).is_loopback(),
+            ..ParticipantConfig::default()
+        };
+        let participant = Participant::new(config, driver::now());
+        let prefix = participant.guid_prefix();
+        let parts = transport.into_parts();
+        let mut receivers = vec![parts.metatraffic_unicast, parts.user_unicast];
+        receivers.extend(parts.metatraffic_multicast);
+        receivers.extend(parts.user_multicast);
+        let driver = Driver::start(participant, parts.sender, receivers)
+            .map_err(|e| DdsError::Bind(e.to_string()))?;
+        Ok(DomainParticipant {
+            driver,
+            prefix,
+            participant_id: pid,
+        })
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        self.driver.shared()
+    }
+
+    /// Our GUID prefix.
+    pub fn guid_prefix(&self) -> GuidPrefix {
+        self.prefix
+    }
+
+    /// The participant id (port offset) in use.
+    pub fn participant_id(&self) -> u32 {
+        self.participant_id
+    }
+
+    /// Remote participants currently known, with their names.
+    pub fn discovered_participants(&self) -> Vec<(GuidPrefix, Option<String>)> {
+        let st = self.shared().lock();
+        st.participant
+            .remote_participants()
+            .map(|d| (d.guid.prefix, d.entity_name.clone()))
+            .collect()
+    }
+
+    /// A channel of discovery and matching events from now on.
+    pub fn events(&self) -> Receiver<DdsEvent> {
+        let (tx, rx) = mpsc::channel();
+        let (itx, irx) = mpsc::channel::<Event>();
+        self.shared().subscribe(itx);
+        let prefix = self.prefix;
+        // A small forwarding thread converts core events; it ends with either side.
+        let _ = std::thread::Builder::new()
+            .name("rtps-events".into())
+            .spawn(move || {
+                for e in irx {
+                    if let Some(d) = DdsEvent::from_event(prefix, e) {
+                        if tx.send(d).is_err() {
+                            break;
+                        }
+                    }
+                }
+            });
+        rx
+    }
+
+    fn create(
+        &self,
+        topic: &str,
+        type_name: &str,
+        qos: &Qos,
+        writer: bool,
+    ) -> Result<EndpointCore, DdsError> {
+        let shared = Arc::clone(self.shared());
+        let mut st = shared.lock();
+        if shared.is_closed() {
+            return Err(DdsError::Closed);
+        }
+        let now = driver::now();
+        let id = if writer {
+            st.participant
+                .create_writer(now, topic, type_name, qos.keyed, qos.inner.clone())
+        } else {
+            st.participant
+                .create_reader(now, topic, type_name, qos.keyed, qos.inner.clone())
+        }
+        .map_err(|e| match e {
+            crate::participant::CreateError::InvalidName => {
+                DdsError::InvalidArgument("topic and type names must be 1..=255 bytes")
+            }
+            crate::participant::CreateError::TooManyEndpoints => {
+                DdsError::InvalidArgument("too many endpoints")
+            }
+        })?;
+        shared.flush(&mut st);
+        drop(st);
+        Ok(EndpointCore::new(
+            shared,
+            Guid::new(self.prefix, id),
+            qos.max_blocking_time,
+        ))
+    }
+
+    /// A typed writer (CDR, little-endian).
+    pub fn create_writer<T: Serialize>(
+        &self,
+        topic: &str,
+        type_name: &str,
+        qos: &Qos,
+    ) -> Result<Writer<T>, DdsError> {
+        Ok(Writer::new(self.create(topic, type_name, qos, true)?))
+    }
+
+    /// A typed reader (CDR, either byte order).
+    pub fn create_reader<T: DeserializeOwned>(
+        &self,
+        topic: &str,
+        type_name: &str,
+        qos: &Qos,
+    ) -> Result<Reader<T>, DdsError> {
+        Ok(Reader::new(self.create(topic, type_name, qos, false)?))
+    }
+
+    /// A writer of serialized payloads (with their 4-byte encapsulation header).
+    pub fn create_raw_writer(
+        &self,
+        topic: &str,
+        type_name: &str,
+        qos: &Qos,
+    ) -> Result<RawWriter, DdsError> {
+        Ok(RawWriter::new(self.create(topic, type_name, qos, true)?))
+    }
+
+    /// A reader of serialized payloads (with their 4-byte encapsulation header).
+    pub fn create_raw_reader(
+        &self,
+        topic: &str,
+        type_name: &str,
+        qos: &Qos,
+    ) -> Result<RawReader, DdsError> {
+        Ok(RawReader::new(self.create(topic, type_name, qos, false)?))
+    }
+}

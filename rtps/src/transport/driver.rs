@@ -1,0 +1,264 @@
+//! The driver: the one place with a clock, sockets and threads (architecture.md rule 1).
+//!
+//! It owns a sans-IO [`Participant`] behind a mutex and feeds it:
+//! - one receive thread per socket (metatraffic and user unicast, SPDP multicast) calls
+//!   `handle_datagram` with the datagram it just received (one copy: kernel to buffer);
+//! - one timer thread calls `handle_timeout` at `poll_timeout`;
+//! - API calls (`write`, `take`, endpoint creation) run on the caller's thread.
+//!
+//! After every input the driver drains `poll_transmit` onto the send socket (a datagram the
+//! kernel refuses for lack of buffer space is queued and retried by the timer thread, never
+//! dropped) and `poll_event` into subscribers, then wakes anyone waiting for a change.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::udp::{SendError, UdpReceiver, UdpSender};
+use crate::participant::{Event, Participant};
+
+/// How long a receive thread blocks before checking whether it should stop.
+const RECV_POLL: Duration = Duration::from_millis(200);
+/// Most datagrams kept for retry after the kernel refused them (bounded memory).
+const MAX_RETRY: usize = 8192;
+
+/// The current time (the driver is the only caller of the clock).
+#[allow(clippy::disallowed_methods)]
+pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// State behind the driver's mutex.
+#[derive(Debug)]
+pub struct State {
+    /// The protocol core.
+    pub participant: Participant,
+    retry: VecDeque<(Vec<u8>, SocketAddr)>,
+    subscribers: Vec<Sender<Event>>,
+    /// When the sleeping timer thread will wake (None while it is not sleeping).
+    timer_deadline: Option<Instant>,
+    /// Datagrams we could not send at all (not retryable: e.g. too large).
+    pub send_errors: u64,
+}
+
+/// What driver threads and API handles share.
+#[derive(Debug)]
+pub struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+    timer: Condvar,
+    sender: UdpSender,
+    closed: AtomicBool,
+}
+
+impl Shared {
+    /// Lock the state (a poisoned lock is recovered: the core never panics by contract, and
+    /// the state stays consistent between calls).
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// True once the participant is shutting down.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Drain transmits and events after an input, wake waiters and the timer.
+    pub fn flush(&self, st: &mut State) {
+        while let Some((bytes, to)) = st.retry.pop_front() {
+            match self.sender.send_to(&bytes, to) {
+                Ok(()) => {}
+                Err(SendError::WouldBlock) => {
+                    st.retry.push_front((bytes, to));
+                    break;
+                }
+                Err(_) => st.send_errors += 1,
+            }
+        }
+        while let Some(d) = st.participant.poll_transmit() {
+            for to in &d.destinations {
+                if !st.retry.is_empty() {
+                    if st.retry.len() < MAX_RETRY {
+                        st.retry.push_back((d.bytes.clone(), *to));
+                    } else {
+                        st.send_errors += 1;
+                    }
+                    continue;
+                }
+                match self.sender.send_to(&d.bytes, *to) {
+                    Ok(()) => {}
+                    Err(SendError::WouldBlock) if st.retry.len() < MAX_RETRY => {
+                        st.retry.push_back((d.bytes.clone(), *to))
+                    }
+                    Err(e) => {
+                        log::debug!("send to {to} failed: {e}");
+                        st.send_errors += 1;
+                    }
+                }
+            }
+        }
+        let mut any = false;
+        while let Some(e) = st.participant.poll_event() {
+            any = true;
+            st.subscribers.retain(|s| s.send(e.clone()).is_ok());
+        }
+        if any {
+            self.changed.notify_all();
+        }
+        // Wake the timer thread only when the next timeout moved before its wake-up time.
+        if let Some(deadline) = st.timer_deadline {
+            if st.participant.poll_timeout().is_some_and(|n| n < deadline) || !st.retry.is_empty() {
+                st.timer_deadline = None;
+                self.timer.notify_one();
+            }
+        }
+    }
+
+    /// Wait for a change (an event) or until `deadline`; returns the guard.
+    pub fn wait_until<'a>(
+        &self,
+        guard: MutexGuard<'a, State>,
+        deadline: Instant,
+    ) -> MutexGuard<'a, State> {
+        let left = deadline.saturating_duration_since(now());
+        match self
+            .changed
+            .wait_timeout(guard, left.min(Duration::from_millis(100)))
+        {
+            Ok((g, _)) => g,
+            Err(e) => e.into_inner().0,
+        }
+    }
+
+    /// Subscribe to the participant's events.
+    pub fn subscribe(&self, tx: Sender<Event>) {
+        self.lock().subscribers.push(tx);
+    }
+}
+
+/// Owns the driver threads; dropping it shuts the participant down.
+#[derive(Debug)]
+pub struct Driver {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Driver {
+    /// Start the threads for `participant` over these sockets.
+    pub fn start(
+        participant: Participant,
+        sender: UdpSender,
+        receivers: Vec<UdpReceiver>,
+    ) -> std::io::Result<Self> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                participant,
+                retry: VecDeque::new(),
+                subscribers: Vec::new(),
+                timer_deadline: None,
+                send_errors: 0,
+            }),
+            changed: Condvar::new(),
+            timer: Condvar::new(),
+            sender,
+            closed: AtomicBool::new(false),
+        });
+        {
+            let mut st = shared.lock();
+            shared.flush(&mut st);
+        }
+        let mut threads = Vec::new();
+        for rx in receivers {
+            let sh = Arc::clone(&shared);
+            let name = format!("rtps-recv-{:?}", rx.kind());
+            threads.push(
+                std::thread::Builder::new()
+                    .name(name)
+                    .spawn(move || recv_loop(&sh, &rx))?,
+            );
+        }
+        let sh = Arc::clone(&shared);
+        threads.push(
+            std::thread::Builder::new()
+                .name("rtps-timer".into())
+                .spawn(move || timer_loop(&sh))?,
+        );
+        Ok(Driver { shared, threads })
+    }
+
+    /// The shared state.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        {
+            let mut st = self.shared.lock();
+            st.participant.shutdown(now());
+            self.shared.flush(&mut st);
+            self.shared.closed.store(true, Ordering::Release);
+        }
+        self.shared.changed.notify_all();
+        self.shared.timer.notify_all();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn recv_loop(shared: &Shared, rx: &UdpReceiver) {
+    let mut buf = vec![0u8; 65_536];
+    while !shared.is_closed() {
+        match rx.recv_timeout(&mut buf, Some(RECV_POLL)) {
+            Ok(Some(r)) => {
+                let Some(bytes) = buf.get(..r.len) else {
+                    continue;
+                };
+                let mut st = shared.lock();
+                if shared.is_closed() {
+                    break;
+                }
+                st.participant.handle_datagram(now(), r.from, bytes);
+                shared.flush(&mut st);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                log::warn!("receive on {:?} failed: {e}", rx.kind());
+                std::thread::sleep(RECV_POLL);
+            }
+        }
+    }
+}
+
+fn timer_loop(shared: &Shared) {
+    let mut st = shared.lock();
+    loop {
+        if shared.is_closed() {
+            break;
+        }
+        let t = now();
+        let next = st.participant.poll_timeout();
+        if next.is_some_and(|n| n <= t) {
+            st.participant.handle_timeout(t);
+            shared.flush(&mut st);
+            continue;
+        }
+        let mut wait = next.map_or(Duration::from_secs(1), |n| n.saturating_duration_since(t));
+        if !st.retry.is_empty() {
+            shared.flush(&mut st);
+            wait = wait.min(Duration::from_millis(1));
+        }
+        st.timer_deadline = Some(t + wait);
+        st = match shared.timer.wait_timeout(st, wait) {
+            Ok((g, _)) => g,
+            Err(e) => e.into_inner().0,
+        };
+        st.timer_deadline = None;
+    }
+}
