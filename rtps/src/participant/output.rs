@@ -194,6 +194,28 @@ impl Participant {
         }
     }
 
+    /// Drain one local writer right after a write, so that the change goes out at once (a
+    /// written change is not a timer: nothing else would send it before the next heartbeat
+    /// or received datagram).
+    pub(super) fn flush_writer(&mut self, now: Instant, id: EntityId) {
+        let Some(w) = self.writers.get_mut(&id) else {
+            return;
+        };
+        let mut user: Vec<Transmit> = Vec::new();
+        while let Some(t) = w.writer.poll_transmit(now) {
+            user.push(t);
+        }
+        while let Some(e) = w.writer.poll_event() {
+            self.events.push_back(match e {
+                WriterEvent::Acknowledged { below } => Event::Acknowledged { writer: id, below },
+                WriterEvent::HistorySpaceAvailable => Event::HistorySpaceAvailable { writer: id },
+            });
+        }
+        for t in user {
+            self.queue_transmit(t, false);
+        }
+    }
+
     /// The next datagram to send, if any. Call until `None` after every input.
     pub fn poll_transmit(&mut self) -> Option<Datagram> {
         self.out.pop_front()
