@@ -310,8 +310,15 @@ mod tests {
         assert!(o.transient_local && o.keyed);
         assert_eq!(o.linger(), Duration::from_secs(6));
         assert_eq!(o.type_name(), "interop::KeyedMessage");
-        let o = parse(&["sub", "--quiet", "--linger", "3.5", "--best-effort", "--reliable"])
-            .unwrap();
+        let o = parse(&[
+            "sub",
+            "--quiet",
+            "--linger",
+            "3.5",
+            "--best-effort",
+            "--reliable",
+        ])
+        .unwrap();
         assert!(o.quiet && o.is_reliable());
         assert_eq!(o.linger(), Duration::from_millis(3500));
     }

@@ -92,10 +92,7 @@ mod tests {
             text: "abc".into(),
         };
         let p = rtps::cdr::to_payload(&m, rtps::wire::cursor::Endianness::Little).unwrap();
-        assert_eq!(
-            p,
-            [0, 1, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, b'a', b'b', b'c', 0]
-        );
+        assert_eq!(p, [0, 1, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, b'a', b'b', b'c', 0]);
         assert_eq!(rtps::cdr::from_payload::<Message>(&p).unwrap(), m);
     }
 
@@ -106,9 +103,6 @@ mod tests {
         p[1] = 0x0f;
         p[11] = 0xab;
         let g = Guid::new(GuidPrefix(p), EntityId::from_bytes([0, 0, 1, 0xc1]));
-        assert_eq!(
-            guid_str(g),
-            "01.0f.00.00.00.00.00.00.00.00.00.ab|0.0.1.c1"
-        );
+        assert_eq!(guid_str(g), "01.0f.00.00.00.00.00.00.00.00.00.ab|0.0.1.c1");
     }
 }
