@@ -6,7 +6,7 @@
 #
 #   RUST_CMD=target/release/examples/interop [ORACLES=../shared/oracles] .ci/interop-matrix.sh [SECTIONS]
 #
-# SECTIONS (default: all): base sizes keyed late restart leave kill
+# SECTIONS (default: all): base sizes keyed late restart leave kill self capture
 #   base     run-interop-all.sh: {fastdds,cyclone} x {Rust pub, Rust sub} x {reliable,
 #            best-effort} x {16 B, 200000 B} + keyed reliable 64 B (20 rows)
 #   sizes    64 KiB and 1 MiB samples, reliable and best-effort, both peers, both directions
@@ -18,6 +18,10 @@
 #   leave    a writer that goes away cleanly: the reader prints `sub unmatched` while alive
 #   kill     a writer killed with SIGKILL: the reader notices within the killed peer's lease
 #            (Fast DDS 20 s, Cyclone 10 s, ours 20 s)
+#   self     Rust -> Rust through the same harness (reliable/best-effort, 16 B/200000 B, keyed)
+#   capture  tshark on lo for Rust <-> each peer and Rust <-> Rust (16 B keyed, 200000 B
+#            reliable): no frame flagged malformed or with an expert error, i.e.
+#            `tshark -r CAP -Y '_ws.malformed || _ws.expert.severity >= error'` prints nothing
 # Environment: LOG_ROOT (logs), CAPTURE=1 (pcap per run-interop.sh row), COUNT (default 10).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -32,7 +36,7 @@ RUST_CMD=$(realpath "$RUST_CMD")
 export RUST_CMD
 ensure_netns "$HERE/interop-matrix.sh" "$@"
 
-SECTIONS=${*:-base sizes keyed late restart leave kill}
+SECTIONS=${*:-base sizes keyed late restart leave kill self capture}
 COUNT=${COUNT:-10}
 ROOT=${LOG_ROOT:-$BUILD_DIR/interop-logs/matrix-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$ROOT"
@@ -160,6 +164,40 @@ kill_row() {  # kill_row PEER ROLE
     "unmatched_after_s=$dt lease_s=$lease"
 }
 
+# Rust on both sides: run-interop.sh's `fastdds` peer pointed at the Rust binary.
+self_row() {  # self_row LABEL OPTIONS...
+  local label=$1; shift
+  n=$((n + 1))
+  local dir out rc
+  dir="$ROOT/$(printf %02d $n)-rust-rust"
+  out=$(FASTDDS_ORACLE=$RUST_CMD LOG_DIR=$dir "$ORACLES/run-interop.sh" fastdds pub --topic "ci_$n" "$@" 2>&1)
+  rc=$?
+  [ $rc -eq 0 ] || fails=$((fails + 1))
+  printf '| %d | %s | rust | Rust pub -> Rust sub | %s: %s |\n' "$n" "$label" \
+    "$([ $rc -eq 0 ] && echo PASS || echo FAIL)" "$(echo "$out" | grep '^INTEROP' | cut -d' ' -f5-)"
+}
+
+# A captured exchange, then the Wireshark check of issue 4 on the whole capture.
+capture_row() {  # capture_row PEER ROLE OPTIONS...
+  local peer=$1 role=$2; shift 2
+  n=$((n + 1))
+  local dir="$ROOT/$(printf %02d $n)-$peer-rust$role-capture" env=()
+  [ "$peer" = rust ] && env=(FASTDDS_ORACLE=$RUST_CMD)
+  local out rc
+  out=$(env "${env[@]}" CAPTURE=1 LOG_DIR=$dir "$ORACLES/run-interop.sh" \
+    "$([ "$peer" = rust ] && echo fastdds || echo "$peer")" "$role" --topic "ci_$n" "$@" 2>&1)
+  rc=$?
+  local cap="$dir/interop.pcap" frames ours flagged
+  frames=$(tshark -r "$cap" -Y rtps 2>/dev/null | wc -l)
+  ours=$(tshark -r "$cap" -Y 'rtps.vendorId == 0x01a7' 2>/dev/null | wc -l)
+  tshark -r "$cap" -Y '_ws.malformed || _ws.expert.severity >= error' >"$dir/tshark-flagged.txt" 2>/dev/null
+  flagged=$(wc -l <"$dir/tshark-flagged.txt")
+  local v=PASS; { [ $rc -eq 0 ] && [ "$ours" -gt 0 ] && [ "$flagged" -eq 0 ]; } || v=FAIL
+  [ $v = PASS ] || fails=$((fails + 1))
+  printf '| %d | tshark check: %s | %s | %s | %s: exchange_rc=%s rtps_frames=%s ours=%s flagged=%s |\n' "$n" "$*" "$peer" \
+    "$([ "$peer" = rust ] && echo "Rust pub -> Rust sub" || direction "$role" "$peer")" $v "$rc" "$frames" "$ours" "$flagged"
+}
+
 echo "RUST_CMD=$RUST_CMD  sections: $SECTIONS  logs: $ROOT"
 echo
 echo '| # | case | peer | direction | result |'
@@ -190,6 +228,18 @@ for section in $SECTIONS; do
     restart) for peer in fastdds cyclone; do for role in pub sub; do restart_row $peer $role; done; done ;;
     leave) for peer in fastdds cyclone; do for role in pub sub; do leave_row $peer $role; done; done ;;
     kill) for peer in fastdds cyclone; do for role in pub sub; do kill_row $peer $role; done; done ;;
+    self)
+      for rel in reliable best-effort; do for size in 16 200000; do
+        self_row "$rel, $size B" --count "$COUNT" --"$rel" --size "$size" --timeout 20
+      done; done
+      self_row "keyed, reliable, 64 B" --keyed --count "$COUNT" --reliable --size 64 --timeout 20 ;;
+    capture)
+      for peer in fastdds cyclone; do for role in pub sub; do
+        capture_row $peer $role --count "$COUNT" --reliable --keyed --size 16 --timeout 20
+        capture_row $peer $role --count "$COUNT" --reliable --size 200000 --timeout 20
+      done; done
+      capture_row rust pub --count "$COUNT" --reliable --keyed --size 16 --timeout 20
+      capture_row rust pub --count "$COUNT" --best-effort --size 200000 --timeout 20 ;;
     *) echo "unknown section $section" >&2; exit 2 ;;
   esac
 done
