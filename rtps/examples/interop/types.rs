@@ -27,21 +27,33 @@ pub struct KeyedMessage {
     pub text: String,
 }
 
+/// The alphabet twice, so that any 26-character window starting at `k < 26` is one slice.
+const ALPHABET2: &[u8; 52] = b"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
+
+/// The 26-character period of the text of sample `seq` starting at character `i`.
+fn period(seq: u32, i: usize) -> &'static [u8] {
+    let k = ((u64::from(seq) + i as u64) % 26) as usize;
+    ALPHABET2.get(k..k + 26).unwrap_or(&ALPHABET2[..26])
+}
+
 /// The text of sample `seq`: `size` characters, character `i` = `'a' + (seq + i) % 26`.
 pub fn fill_text(seq: u32, size: usize) -> String {
-    (0..size)
-        .map(|i| {
-            let off = (u64::from(seq) + i as u64) % 26;
-            char::from(b'a' + off as u8)
-        })
-        .collect()
+    let p = period(seq, 0);
+    let mut v = Vec::with_capacity(size);
+    while v.len() < size {
+        let n = (size - v.len()).min(p.len());
+        v.extend_from_slice(&p[..n]);
+    }
+    // Only ASCII letters were pushed.
+    String::from_utf8(v).unwrap_or_default()
 }
 
 /// True when `text` follows the pattern of sample `seq` (any length).
 pub fn check_text(seq: u32, text: &str) -> bool {
-    text.bytes()
-        .enumerate()
-        .all(|(i, c)| u64::from(c) == u64::from(b'a') + (u64::from(seq) + i as u64) % 26)
+    let p = period(seq, 0);
+    text.as_bytes()
+        .chunks(p.len())
+        .all(|c| p.get(..c.len()) == Some(c))
 }
 
 /// The key hash of a `KeyedMessage` instance (RTPS 2.5 §9.6.4.8): the key members serialized
@@ -74,6 +86,24 @@ mod tests {
         assert!(check_text(7, &fill_text(7, 1000)));
         assert!(!check_text(8, &fill_text(7, 10)));
         assert!(check_text(u32::MAX, &fill_text(u32::MAX, 64)));
+    }
+
+    #[test]
+    fn fast_text_equals_the_per_character_formula() {
+        for seq in [0u32, 1, 25, 26, 1000, u32::MAX] {
+            for size in [0usize, 1, 25, 26, 27, 100, 1000] {
+                let slow: String = (0..size)
+                    .map(|i| char::from(b'a' + ((u64::from(seq) + i as u64) % 26) as u8))
+                    .collect();
+                assert_eq!(fill_text(seq, size), slow);
+                assert!(check_text(seq, &slow));
+                if size > 0 {
+                    let mut bad = slow.into_bytes();
+                    bad[size - 1] = b'A';
+                    assert!(!check_text(seq, &String::from_utf8(bad).unwrap()));
+                }
+            }
+        }
     }
 
     #[test]
