@@ -320,6 +320,8 @@ pub struct Participant {
     remote_readers: BTreeMap<Guid, ReaderData>,
     next_entity_key: u32,
     out: VecDeque<Datagram>,
+    /// Reused datagram buffer of `queue_submessages`.
+    scratch: Vec<u8>,
     events: VecDeque<Event>,
     stats: Stats,
     shut_down: bool,
@@ -417,6 +419,7 @@ impl Participant {
             remote_readers: BTreeMap::new(),
             next_entity_key: 1,
             out: VecDeque::new(),
+            scratch: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
             shut_down: false,

@@ -75,12 +75,15 @@ impl Participant {
         }
         let header = Header::new(self.prefix);
         let max = self.config.max_message_size.max(256);
-        let mut buf = vec![0u8; max];
+        // One datagram buffer reused for every message (emission writes every octet it
+        // covers, padding included, so stale bytes past the end never reach the wire).
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.resize(max, 0);
         let mut i = 0;
         let mut last_ts: Option<&OutSubmessage> = None;
-        while i < subs.len() {
+        'datagrams: while i < subs.len() {
             let Ok(mut b) = MessageBuilder::new(&mut buf, &header) else {
-                return;
+                break 'datagrams;
             };
             if let Some(prefix) = dst {
                 if b.push(&Submessage::InfoDestination(InfoDestination {
@@ -88,7 +91,7 @@ impl Participant {
                 }))
                 .is_err()
                 {
-                    return;
+                    break 'datagrams;
                 }
             }
             // A continuation datagram repeats the INFO_TS in force (RTPS 2.5 §8.3.4.1).
@@ -118,11 +121,12 @@ impl Participant {
                 let len = b.finish();
                 self.stats.datagrams_sent += 1;
                 self.out.push_back(Datagram {
-                    bytes: buf[..len].to_vec(),
+                    bytes: buf.get(..len).unwrap_or_default().to_vec(),
                     destinations: addrs.clone(),
                 });
             }
         }
+        self.scratch = buf;
     }
 
     fn queue_transmit(&mut self, t: Transmit, builtin: bool) {
