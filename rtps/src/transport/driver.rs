@@ -29,7 +29,7 @@ const MAX_DATAGRAM: usize = 65_536;
 const RECV_POLL: Duration = Duration::from_millis(200);
 /// Most datagrams kept for retry after the kernel refused them (bounded memory).
 const MAX_RETRY: usize = 8192;
-/// A write that comes less than this after the previous send is part of a burst: it is held
+/// A write that comes less than this after the previous write is part of a burst: it is held
 /// back (at most `BATCH_DELAY`, at most `BATCH_MAX` writes) so that the burst packs several
 /// DATA submessages per datagram. An isolated write is sent at once.
 const BATCH_WINDOW: Duration = Duration::from_micros(20);
@@ -53,8 +53,8 @@ pub struct State {
     subscribers: Vec<Sender<Event>>,
     /// When the sleeping timer thread will wake (None while it is not sleeping).
     timer_deadline: Option<Instant>,
-    /// When datagrams were last sent.
-    last_send: Option<Instant>,
+    /// When the application last wrote.
+    last_write: Option<Instant>,
     /// Writes held back for batching, and since when.
     held: u32,
     held_since: Option<Instant>,
@@ -90,9 +90,12 @@ impl Shared {
     /// or `BATCH_MAX` writes so the burst goes out in fuller datagrams.
     pub fn flush_write(&self, st: &mut State) {
         let t = now();
+        // A burst is writes following each other closely; other traffic (ACKNACKs, heartbeats)
+        // does not count, so a reply written right after a received datagram is not held.
         let in_burst = st
-            .last_send
+            .last_write
             .is_some_and(|l| t.saturating_duration_since(l) < BATCH_WINDOW);
+        st.last_write = Some(t);
         if in_burst && st.held < BATCH_MAX {
             st.held += 1;
             if st.held_since.is_none() {
@@ -127,9 +130,7 @@ impl Shared {
                 Err(_) => st.send_errors += 1,
             }
         }
-        let mut sent = false;
         while let Some(d) = st.participant.poll_transmit(now()) {
-            sent = true;
             for to in &d.destinations {
                 if !st.retry.is_empty() {
                     if st.retry.len() < MAX_RETRY {
@@ -150,9 +151,6 @@ impl Shared {
                     }
                 }
             }
-        }
-        if sent {
-            st.last_send = Some(now());
         }
         let mut any = false;
         while let Some(e) = st.participant.poll_event() {
@@ -227,7 +225,7 @@ impl Driver {
                 retry: VecDeque::new(),
                 subscribers: Vec::new(),
                 timer_deadline: None,
-                last_send: None,
+                last_write: None,
                 held: 0,
                 held_since: None,
                 send_errors: 0,
