@@ -1,13 +1,8 @@
-//! The `amlip` command line.
+//! The `amlip` command line (see `amlip --help`).
 #![forbid(unsafe_code)]
 
-use clap::Parser;
+mod cli;
 
-/// AML-IP workload distribution: a Main Node hands Jobs to idle Computing Nodes.
-#[derive(Debug, Parser)]
-#[command(name = "amlip", version)]
-struct Cli {}
-
-fn main() {
-    let _cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    cli::run()
 }

@@ -136,7 +136,7 @@ impl SimWorld {
         if !p.running {
             return;
         }
-        while let Some(d) = p.participant.poll_transmit() {
+        while let Some(d) = p.participant.poll_transmit(now) {
             for to in &d.destinations {
                 let _ = self.net.send(now, p.address, *to, &d.bytes);
             }

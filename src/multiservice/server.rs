@@ -173,6 +173,13 @@ impl Server {
         self.offer(now);
     }
 
+    /// Change how many tasks may run at once (at least 1). Lowering it never abandons a slot
+    /// already taken; new replies wait until the occupied slots drop below the new value.
+    pub fn set_max_concurrent(&mut self, now: Instant, max_concurrent: usize) {
+        self.max_concurrent = max_concurrent.max(1);
+        self.offer(now);
+    }
+
     /// Tasks this server may still accept (`None`: unlimited).
     pub fn task_limit(&self) -> Option<u64> {
         self.budget

@@ -55,10 +55,17 @@ fn write_and_deliver_within(reliable: bool, within: Duration) {
         .participant
         .write(now, wr, Bytes::from_static(&[0, 1, 0, 0, 7, 0, 0, 0]), None)
         .unwrap();
-    // The datagram must be ready right after `write`: the driver drains `poll_transmit` after
-    // every operation and would otherwise hold the change until some timer or datagram.
-    let queued = w.participants[a].participant.out.len();
-    assert!(queued > 0, "seed {seed}: write queued nothing");
+    // The datagram must be ready right after `write`: the driver drains `poll_transmit(now)`
+    // after every operation, and it must yield the change at once rather than hold it until
+    // some timer or datagram.
+    let first = w.participants[a].participant.poll_transmit(now);
+    assert!(first.is_some(), "seed {seed}: write queued nothing");
+    if let Some(d) = first {
+        for to in &d.destinations {
+            let from = w.participants[a].address;
+            let _ = w.net.send(now, from, *to, &d.bytes);
+        }
+    }
     w.flush(a);
     w.run_for(within);
     let got = w.participants[b].participant.take(rd);

@@ -320,11 +320,11 @@ pub struct Participant {
     remote_readers: BTreeMap<Guid, ReaderData>,
     next_entity_key: u32,
     out: VecDeque<Datagram>,
-    /// Reused datagram buffer of `queue_submessages`.
-    scratch: Vec<u8>,
     events: VecDeque<Event>,
     stats: Stats,
     shut_down: bool,
+    /// Reused datagram-building buffer.
+    scratch: Vec<u8>,
 }
 
 /// The QoS of a local endpoint as the reliability layer wants it.
@@ -419,10 +419,10 @@ impl Participant {
             remote_readers: BTreeMap::new(),
             next_entity_key: 1,
             out: VecDeque::new(),
-            scratch: Vec::new(),
             events: VecDeque::new(),
             stats: Stats::default(),
             shut_down: false,
+            scratch: Vec::new(),
         };
         p.handle_timeout(now);
         p
@@ -561,6 +561,12 @@ impl Participant {
 
     /// Delete a local writer: its readers are unmatched and its disposal announced.
     pub fn delete_writer(&mut self, now: Instant, writer: EntityId) -> Result<(), EndpointError> {
+        if !self.writers.contains_key(&writer) {
+            return Err(EndpointError::UnknownEndpoint);
+        }
+        // Whatever the writer has not sent yet goes out before it disappears: a sample written
+        // just before the delete is sent once, not silently dropped.
+        self.flush_entities(now);
         let w = self
             .writers
             .remove(&writer)
@@ -621,7 +627,6 @@ impl Participant {
             .writer
             .write(now, payload, source_timestamp)
             .map_err(EndpointError::Write)?;
-        self.flush_writer(now, writer);
         Ok(sn)
     }
 
@@ -643,7 +648,6 @@ impl Participant {
             .writer
             .write_change(now, kind, key_hash, payload, source_timestamp)
             .map_err(EndpointError::Write)?;
-        self.flush_writer(now, writer);
         Ok(sn)
     }
 

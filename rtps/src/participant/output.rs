@@ -75,23 +75,26 @@ impl Participant {
         }
         let header = Header::new(self.prefix);
         let max = self.config.max_message_size.max(256);
-        // One datagram buffer reused for every message (emission writes every octet it
-        // covers, padding included, so stale bytes past the end never reach the wire).
+        // One reusable scratch buffer: no per-datagram allocation and zeroing of 64 KiB.
         let mut buf = std::mem::take(&mut self.scratch);
-        buf.resize(max, 0);
+        if buf.len() < max {
+            buf.resize(max, 0);
+        }
         let mut i = 0;
         let mut last_ts: Option<&OutSubmessage> = None;
-        'datagrams: while i < subs.len() {
-            let Ok(mut b) = MessageBuilder::new(&mut buf, &header) else {
-                break 'datagrams;
+        while i < subs.len() {
+            let Some(slice) = buf.get_mut(..max) else {
+                break;
+            };
+            let Ok(mut b) = MessageBuilder::new(slice, &header) else {
+                break;
             };
             if let Some(prefix) = dst {
-                if b.push(&Submessage::InfoDestination(InfoDestination {
+                let info_dst = Submessage::InfoDestination(InfoDestination {
                     guid_prefix: prefix,
-                }))
-                .is_err()
-                {
-                    break 'datagrams;
+                });
+                if b.push(&info_dst).is_err() {
+                    break;
                 }
             }
             // A continuation datagram repeats the INFO_TS in force (RTPS 2.5 §8.3.4.1).
@@ -120,8 +123,9 @@ impl Participant {
             if b.len() > fixed {
                 let len = b.finish();
                 self.stats.datagrams_sent += 1;
+                let bytes = buf.get(..len).map(<[u8]>::to_vec).unwrap_or_default();
                 self.out.push_back(Datagram {
-                    bytes: buf.get(..len).unwrap_or_default().to_vec(),
+                    bytes,
                     destinations: addrs.clone(),
                 });
             }
@@ -198,30 +202,13 @@ impl Participant {
         }
     }
 
-    /// Drain one local writer right after a write, so that the change goes out at once (a
-    /// written change is not a timer: nothing else would send it before the next heartbeat
-    /// or received datagram).
-    pub(super) fn flush_writer(&mut self, now: Instant, id: EntityId) {
-        let Some(w) = self.writers.get_mut(&id) else {
-            return;
-        };
-        let mut user: Vec<Transmit> = Vec::new();
-        while let Some(t) = w.writer.poll_transmit(now) {
-            user.push(t);
+    /// The next datagram to send, if any. Call until `None` after every input and operation:
+    /// changes written since the last call are packed together (several DATA per datagram),
+    /// so a caller that writes a burst before polling gets fewer, fuller datagrams.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
+        if self.out.is_empty() && !self.shut_down {
+            self.flush_entities(now);
         }
-        while let Some(e) = w.writer.poll_event() {
-            self.events.push_back(match e {
-                WriterEvent::Acknowledged { below } => Event::Acknowledged { writer: id, below },
-                WriterEvent::HistorySpaceAvailable => Event::HistorySpaceAvailable { writer: id },
-            });
-        }
-        for t in user {
-            self.queue_transmit(t, false);
-        }
-    }
-
-    /// The next datagram to send, if any. Call until `None` after every input.
-    pub fn poll_transmit(&mut self) -> Option<Datagram> {
         self.out.pop_front()
     }
 

@@ -92,7 +92,7 @@ fn reliable_samples_arrive_once_in_order_under_loss_duplication_and_reordering()
         w.run_until(Duration::from_secs(20), |w| matched(w, a, wr) == 1),
         "seed {seed}: no match"
     );
-    const N: u32 = 2000;
+    const N: u32 = 10_000;
     let mut got = Vec::new();
     let mut next = 0u32;
     let ok = w.run_until(Duration::from_secs(120), |w| {
@@ -291,4 +291,98 @@ fn malformed_datagrams_are_counted_and_dropped() {
     p.handle_datagram(now, src, &trunc);
     assert_eq!(p.stats().dropped_malformed, 3);
     assert_eq!(p.remote_participants().count(), 0);
+}
+
+#[test]
+fn a_10_mb_sample_arrives_under_10_percent_loss() {
+    let mut w = SimWorld::new(10, 0, true);
+    let seed = w.seed();
+    w.set_link(
+        LinkConfig::default()
+            .with_loss(0.1)
+            .with_delay(Duration::from_micros(100), Duration::from_micros(100)),
+    );
+    let small = |c: &mut super::ParticipantConfig| {
+        c.fragment_size = 8000;
+        c.max_message_size = 16_000;
+    };
+    let a = w.add_participant("pub", small);
+    let b = w.add_participant("sub", small);
+    let now = w.now;
+    let wr = w.participants[a]
+        .participant
+        .create_writer(now, "big", "Blob", false, reliable(false))
+        .unwrap();
+    let rd = w.participants[b]
+        .participant
+        .create_reader(now, "big", "Blob", false, reliable(false))
+        .unwrap();
+    w.flush(a);
+    w.flush(b);
+    assert!(
+        w.run_until(Duration::from_secs(20), |w| matched(w, a, wr) == 1),
+        "seed {seed}: no match"
+    );
+    let mut blob = vec![0x00, 0x01, 0x00, 0x00];
+    blob.extend((0..10_000_000u32).map(|i| (i % 253) as u8));
+    let blob = Bytes::from(blob);
+    let now = w.now;
+    w.participants[a]
+        .participant
+        .write(now, wr, blob.clone(), None)
+        .unwrap();
+    w.flush(a);
+    let mut got = None;
+    let ok = w.run_until(Duration::from_secs(60), |w| {
+        got = got
+            .take()
+            .or_else(|| w.participants[b].participant.take(rd));
+        got.is_some()
+    });
+    assert!(ok, "seed {seed}: 10 MB sample not delivered");
+    assert!(
+        got.is_some_and(|s| s.payload == blob),
+        "seed {seed}: payload differs"
+    );
+}
+
+#[test]
+fn a_sample_written_just_before_its_writer_is_deleted_is_still_sent() {
+    let mut w = SimWorld::new(12, 0, true);
+    let seed = w.seed();
+    let a = w.add_participant("pub", |_| {});
+    let b = w.add_participant("sub", |_| {});
+    let now = w.now;
+    let wr = w.participants[a]
+        .participant
+        .create_writer(now, "t", "T", false, reliable(false))
+        .unwrap();
+    let rd = w.participants[b]
+        .participant
+        .create_reader(now, "t", "T", false, reliable(false))
+        .unwrap();
+    w.flush(a);
+    w.flush(b);
+    assert!(
+        w.run_until(Duration::from_secs(5), |w| matched(w, a, wr) == 1),
+        "seed {seed}"
+    );
+    let now = w.now;
+    let p = &mut w.participants[a].participant;
+    p.write(now, wr, payload(42), None).unwrap();
+    // No poll_transmit between the write and the delete.
+    p.delete_writer(now, wr).unwrap();
+    w.flush(a);
+    let mut got = None;
+    let ok = w.run_until(Duration::from_secs(2), |w| {
+        got = got
+            .take()
+            .or_else(|| w.participants[b].participant.take(rd));
+        got.is_some()
+    });
+    assert!(
+        ok,
+        "seed {seed}: the last sample was dropped with its writer"
+    );
+    assert_eq!(got.map(|s| seq_of(&s.payload)), Some(42));
 }

@@ -248,6 +248,9 @@ impl StatefulWriter {
             source_timestamp,
             payload,
         };
+        if self.history.is_full() {
+            self.evict_oldest_acknowledged();
+        }
         match self.history.add_change(change) {
             Ok(_evicted) => {}
             Err(HistoryError::Full) => {
@@ -423,14 +426,10 @@ impl StatefulWriter {
 
     /// Drop changes nobody needs any more: under KEEP_ALL for a VOLATILE writer, those every
     /// reliable reader acknowledged and every best-effort reader was sent.
-    fn remove_acked(&mut self) {
-        if self.config.history != HistoryKind::KeepAll
-            || self.config.durability != Durability::Volatile
-        {
-            return;
-        }
-        let floor = self
-            .readers
+    /// The first sequence number not yet acknowledged by every reliable reader (and not yet
+    /// sent to every best-effort one): changes below it are delivered everywhere.
+    fn delivered_floor(&self) -> SequenceNumber {
+        self.readers
             .values()
             .map(|p| {
                 if p.reliable {
@@ -440,7 +439,27 @@ impl StatefulWriter {
                 }
             })
             .min()
-            .unwrap_or(self.last_sn.next());
+            .unwrap_or(self.last_sn.next())
+    }
+
+    /// A full KEEP_ALL history of a durable writer makes room by dropping its oldest change
+    /// that every matched reader already has, as Fast DDS does (AML-IP relies on it, spec
+    /// §6.4): late joiners then miss only changes that were delivered to everyone before. A
+    /// change some reader still lacks is never dropped; the write fails with HistoryFull.
+    fn evict_oldest_acknowledged(&mut self) {
+        let floor = self.delivered_floor();
+        if let Some(min) = self.history.min_sn().filter(|min| *min < floor) {
+            self.history.remove(min);
+        }
+    }
+
+    fn remove_acked(&mut self) {
+        if self.config.history != HistoryKind::KeepAll
+            || self.config.durability != Durability::Volatile
+        {
+            return;
+        }
+        let floor = self.delivered_floor();
         if self.history.min_sn().is_some_and(|min| min < floor) {
             self.history.remove_below(floor);
         }

@@ -464,3 +464,34 @@ fn sends_dispose_with_status_info_and_key_hash_inline() {
     assert_eq!(len, tr.submessages[0].wire_len());
     assert_eq!(buf[1] & 0x0e, 0x02, "Q flag only");
 }
+
+#[test]
+fn a_full_durable_keep_all_history_drops_its_oldest_change_everyone_acknowledged() {
+    let t = t0();
+    let cfg = WriterConfig {
+        durability: Durability::TransientLocal,
+        resource_limits: ResourceLimits {
+            max_samples: Some(2),
+            max_instances: None,
+        },
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    w.write(t, payload(10, 0), None).unwrap();
+    w.write(t, payload(10, 1), None).unwrap();
+    drain_writer(&mut w, t);
+    // Nothing acknowledged yet: nothing may be dropped.
+    assert_eq!(
+        w.write(t, payload(10, 2), None),
+        Err(WriteError::HistoryFull)
+    );
+    // Sample 1 acknowledged: it makes room, sample 2 (unacknowledged) stays.
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[2], 1),
+    );
+    assert_eq!(w.write(t, payload(10, 2), None), Ok(sn(3)));
+    assert_eq!(w.history().min_sn(), Some(sn(2)));
+    assert_eq!(w.history().len(), 2);
+}

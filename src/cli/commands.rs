@@ -1,0 +1,173 @@
+//! `amlip main` and `amlip computing`.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use amlip::multiservice::TaskId;
+use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions, Solution};
+
+use super::delay::Delay;
+
+/// How long without a solution before saying we are waiting for computing nodes.
+const PATIENCE: Duration = Duration::from_secs(1);
+
+/// Bytes shown as text (lossy UTF-8).
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The mock engine's answer: the job in upper case (UTF-8 text, else ASCII bytes).
+pub fn upper(job: &[u8]) -> Vec<u8> {
+    match std::str::from_utf8(job) {
+        Ok(t) => t.to_uppercase().into_bytes(),
+        Err(_) => job.to_ascii_uppercase(),
+    }
+}
+
+/// The line printed for a solution.
+pub fn solution_line(job: &str, s: &Solution) -> String {
+    format!(
+        "job \"{job}\" => \"{}\" from {} in {:.1} ms",
+        text(&s.solution),
+        s.server,
+        s.latency.as_secs_f64() * 1e3
+    )
+}
+
+/// Submitted jobs whose solution has not been printed yet.
+type Pending = Arc<Mutex<BTreeMap<TaskId, String>>>;
+
+fn pending_len(p: &Pending) -> usize {
+    p.lock().unwrap_or_else(|e| e.into_inner()).len()
+}
+
+/// Print solutions until `all_sent` is set and nothing is pending.
+fn print_solutions(
+    node: &MainNode,
+    rx: &Receiver<Solution>,
+    pending: &Pending,
+    all_sent: &AtomicBool,
+) -> Result<(), NodeError> {
+    let mut said_waiting = false;
+    let mut out = std::io::stdout();
+    loop {
+        if all_sent.load(std::sync::atomic::Ordering::Acquire) && pending_len(pending) == 0 {
+            return Ok(());
+        }
+        match rx.recv_timeout(PATIENCE) {
+            Ok(s) => {
+                let job = pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&s.task)
+                    .unwrap_or_default();
+                let _ = writeln!(out, "{}", solution_line(&job, &s));
+                let _ = out.flush();
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if !said_waiting && pending_len(pending) > 0 && node.computing_nodes() == 0 {
+                    eprintln!("Waiting for a computing node (start one with `amlip computing`)...");
+                    said_waiting = true;
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => return Err(NodeError::Closed),
+        }
+    }
+}
+
+/// `amlip main [JOB...]`.
+pub fn main(name: String, options: NodeOptions, jobs: &[String]) -> Result<(), NodeError> {
+    let node = MainNode::new(&name, options.clone())?;
+    eprintln!(
+        "Main node {} on domain {} ({})",
+        node.id(),
+        options.domain,
+        options.interface
+    );
+    let rx = node.solutions();
+    let pending: Pending = Arc::new(Mutex::new(BTreeMap::new()));
+    let all_sent = AtomicBool::new(false);
+    let submit = |job: String| -> Result<(), NodeError> {
+        // Hold the map while submitting so a fast solution finds its job.
+        let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
+        let t = node.submit(job.clone())?;
+        p.insert(t, job);
+        Ok(())
+    };
+    if !jobs.is_empty() {
+        for j in jobs {
+            submit(j.clone())?;
+        }
+        all_sent.store(true, std::sync::atomic::Ordering::Release);
+        return print_solutions(&node, &rx, &pending, &all_sent);
+    }
+    eprintln!("Type one job per line; an empty line or end of input finishes.");
+    std::thread::scope(|s| {
+        let (n, p, a) = (&node, &pending, &all_sent);
+        let printer = s.spawn(move || print_solutions(n, &rx, p, a));
+        let mut result = Ok(());
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else {
+                break;
+            };
+            let job = line.trim_end_matches('\r');
+            if job.is_empty() {
+                break;
+            }
+            if let Err(e) = submit(job.to_owned()) {
+                result = Err(e);
+                break;
+            }
+        }
+        all_sent.store(true, std::sync::atomic::Ordering::Release);
+        let printed = printer.join().unwrap_or(Err(NodeError::Closed));
+        result.and(printed)
+    })
+}
+
+/// `amlip computing [N]`: uppercase each job after a random `delay`.
+pub fn computing(
+    name: String,
+    options: NodeOptions,
+    count: Option<u64>,
+    delay: Delay,
+    concurrency: u32,
+) -> Result<(), NodeError> {
+    let node = ComputingNode::new(&name, options.clone())?;
+    let until = match count {
+        Some(1) => "1 job".to_owned(),
+        Some(n) => format!("{n} jobs"),
+        None => "jobs until interrupted (Ctrl-C)".to_owned(),
+    };
+    eprintln!(
+        "Computing node {} on domain {} ({}): answering {until}, mock work {delay} per job",
+        node.id(),
+        options.domain,
+        options.interface
+    );
+    let rng = Mutex::new(StdRng::from_entropy());
+    let stop = AtomicBool::new(false);
+    let answered = node.run_jobs(
+        &stop,
+        usize::try_from(concurrency).unwrap_or(1),
+        count,
+        |job| {
+            let wait = delay.sample(&mut *rng.lock().unwrap_or_else(|e| e.into_inner()));
+            std::thread::sleep(wait);
+            let solution = upper(job);
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "job \"{}\" => \"{}\"", text(job), text(&solution));
+            let _ = out.flush();
+            solution
+        },
+    )?;
+    eprintln!("Answered {answered} job(s).");
+    Ok(())
+}

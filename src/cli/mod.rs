@@ -1,0 +1,254 @@
+//! The `amlip` command line: `main`, `computing`, `status` and `demo` (issue 5 item 5).
+
+mod commands;
+pub mod delay;
+mod demo;
+pub mod logger;
+mod status;
+
+use std::net::Ipv4Addr;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use amlip::multiservice::AmlipId;
+use amlip::node::{NodeError, NodeOptions};
+use delay::Delay;
+
+const EXAMPLES: &str = "\
+Examples:
+  amlip demo                                 one main + 3 computing nodes in this process
+  amlip computing                            answer jobs until interrupted (run a few of these)
+  amlip main \"first job\" \"second job\"        send two jobs, print their solutions
+  printf 'a\\nb\\n' | amlip main               one job per input line
+  amlip computing 5 --delay 0                answer 5 jobs without the mock delay, then exit
+  amlip status                               live table of the nodes in the domain
+
+Every node runs on DDS domain 166 over loopback unless --domain / --interface say otherwise,
+and interoperates with eProsima AML-IP nodes on the same domain.
+Logging: -v (info), -vv (debug), or AMLIP_LOG=error|warn|info|debug|trace.";
+
+/// AML-IP workload distribution: a Main Node hands Jobs to idle Computing Nodes.
+#[derive(Debug, Parser)]
+#[command(
+    name = "amlip",
+    version,
+    about,
+    long_about = "AML-IP workload distribution on a pure-Rust RTPS/DDS stack.\n\n\
+        A main node turns each input into a job; the MultiService protocol gives every job to \
+        exactly one idle computing node, and the solution comes back to the main node.",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+struct Common {
+    /// DDS domain id (0..=232).
+    #[arg(long, global = true, default_value_t = 166, value_parser = clap::value_parser!(u32).range(0..=232))]
+    domain: u32,
+    /// Node name: at most 28 ASCII bytes (a random suffix makes the id unique).
+    #[arg(long, global = true, value_parser = parse_name)]
+    name: Option<String>,
+    /// Network interface: a name (lo, eth0) or an IPv4 address. Default: loopback only.
+    #[arg(long, global = true, default_value = "127.0.0.1", value_parser = parse_interface)]
+    interface: Ipv4Addr,
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Send jobs and print their solutions (jobs from the arguments, or one per stdin line
+    /// until an empty line or end of input).
+    Main {
+        /// The jobs; none: read them from stdin.
+        jobs: Vec<String>,
+    },
+    /// Answer jobs: the mock engine uppercases each job after a random wait.
+    Computing {
+        /// Answer this many jobs, then exit (default: until interrupted).
+        count: Option<u64>,
+        /// Mock work time per job: seconds or ms, fixed or MIN..MAX (0, 1..5, 200ms..1s).
+        #[arg(long, default_value = "1..5")]
+        delay: Delay,
+        /// Jobs processed at once.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+        concurrency: u32,
+    },
+    /// Show a live table of every node's status (id, kind, state).
+    Status {
+        /// Stop after this long (e.g. 10s); default: until interrupted.
+        #[arg(long, value_parser = parse_duration)]
+        duration: Option<std::time::Duration>,
+    },
+    /// Run one main and several computing nodes in this process on sample jobs.
+    Demo {
+        /// Computing nodes to start.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=64))]
+        computing: u32,
+        /// Sample jobs to send.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        jobs: u32,
+        /// Mock work time per job (as for `computing`).
+        #[arg(long, default_value = "50ms..300ms")]
+        delay: Delay,
+    },
+}
+
+fn parse_name(s: &str) -> Result<String, String> {
+    AmlipId::new(s, [0; 4]).map_err(|e| e.to_string())?;
+    if s.is_empty() {
+        return Err("node name must not be empty".into());
+    }
+    Ok(s.to_owned())
+}
+
+fn parse_interface(s: &str) -> Result<Ipv4Addr, String> {
+    rtps::transport::resolve_interface(s).map_err(|e| e.to_string())
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d: Delay = s.parse()?;
+    if d.min != d.max {
+        return Err(format!("'{s}': give one duration, not a range"));
+    }
+    Ok(d.min)
+}
+
+impl Common {
+    fn options(&self) -> NodeOptions {
+        NodeOptions {
+            domain: self.domain,
+            interface: self.interface,
+            ..NodeOptions::default()
+        }
+    }
+
+    fn name_or(&self, default: &str) -> String {
+        self.name.clone().unwrap_or_else(|| default.to_owned())
+    }
+}
+
+/// Parse the command line and run it: exit 0 on success, 1 on a runtime error, 2 on a usage
+/// error.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    logger::init(cli.common.verbose);
+    let c = &cli.common;
+    let r = match &cli.command {
+        Command::Main { jobs } => commands::main(c.name_or("AMLMainNode"), c.options(), jobs),
+        Command::Computing {
+            count,
+            delay,
+            concurrency,
+        } => commands::computing(
+            c.name_or("AMLComputingNode"),
+            c.options(),
+            *count,
+            *delay,
+            *concurrency,
+        ),
+        Command::Status { duration } => {
+            status::run(c.name_or("AMLStatusNode"), c.options(), *duration)
+        }
+        Command::Demo {
+            computing,
+            jobs,
+            delay,
+        } => demo::run(c.name.as_deref(), c.options(), *computing, *jobs, *delay),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("amlip: error: {e}");
+            if matches!(e, NodeError::Dds(rtps::dds::DdsError::Bind(_))) {
+                eprintln!(
+                    "amlip: hint: check --interface, and that the domain's ports are free \
+                     (another program may use them; try --domain)"
+                );
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("amlip").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_are_domain_166_on_loopback() {
+        let c = parse(&["computing"]).unwrap();
+        assert_eq!(c.common.domain, 166);
+        assert_eq!(c.common.interface, Ipv4Addr::LOCALHOST);
+        let Command::Computing {
+            count,
+            delay,
+            concurrency,
+        } = c.command
+        else {
+            panic!("not computing");
+        };
+        assert_eq!((count, concurrency), (None, 1));
+        assert_eq!(delay.to_string(), "1s..5s");
+    }
+
+    #[test]
+    fn flags_go_before_or_after_the_command() {
+        let c = parse(&["--domain", "3", "main", "a", "b c", "--name", "M"]).unwrap();
+        assert_eq!(c.common.domain, 3);
+        assert_eq!(c.common.name.as_deref(), Some("M"));
+        let Command::Main { jobs } = c.command else {
+            panic!("not main");
+        };
+        assert_eq!(jobs, ["a", "b c"]);
+        let c = parse(&["computing", "5", "--delay", "0", "-vv"]).unwrap();
+        assert_eq!(c.common.verbose, 2);
+    }
+
+    #[test]
+    fn bad_flags_are_usage_errors() {
+        let long = "x".repeat(29);
+        for args in [
+            vec!["main", "--name", long.as_str()],
+            vec!["main", "--name", "caf\u{e9}"],
+            vec!["main", "--name", ""],
+            vec!["computing", "--delay", "5..1"],
+            vec!["computing", "-3"],
+            vec!["--domain", "233", "status"],
+            vec!["--interface", "no-such-if0", "status"],
+            vec!["demo", "--computing", "0"],
+            vec!["frobnicate"],
+            vec![],
+        ] {
+            let e = parse(&args)
+                .err()
+                .unwrap_or_else(|| panic!("{args:?} parsed"));
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
+        assert_eq!(parse(&["--help"]).err().unwrap().exit_code(), 0);
+    }
+}

@@ -1,0 +1,206 @@
+//! [`ComputingNode`]: answers jobs with a closure (AML-IP spec §4.5, §7.1 `ComputingNode` and
+//! `AsyncComputingNode` in one).
+//!
+//! ```no_run
+//! use std::sync::atomic::AtomicBool;
+//! use amlip::node::{ComputingNode, NodeOptions};
+//! let node = ComputingNode::new("AMLComputingNode", NodeOptions::default())?;
+//! // One job (blocks until a main node sends one):
+//! let client = node.process_job(|job| job.to_ascii_uppercase())?;
+//! // Or until `stop` is set, up to 4 jobs at once:
+//! let stop = AtomicBool::new(false);
+//! let answered = node.run(&stop, 4, |job| job.to_ascii_uppercase())?;
+//! # Ok::<(), amlip::node::NodeError>(())
+//! ```
+//!
+//! Requests that arrive while the node is not processing wait in its queue (spec §4.9): they are
+//! answered once `process_job` or `run` is called.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::core::{NodeCore, NodeEvent};
+use super::options::{NodeError, NodeOptions};
+use super::runtime::{now, Runtime};
+use crate::multiservice::{AmlipId, MsRequest, SlotState, StateKind};
+
+/// How often blocked workers look at the stop flag.
+const POLL: Duration = Duration::from_millis(20);
+/// How long a stopping node waits for replies it already sent to be decided (a target naming
+/// it would hand it a job it must run, spec §11.6).
+const OFFER_GRACE: Duration = Duration::from_secs(2);
+
+type Task = (MsRequest, Vec<u8>);
+
+/// A ComputingNode (see the module doc). Dropping it publishes `dropped` and leaves the domain.
+pub struct ComputingNode {
+    runtime: Runtime,
+    tasks: Mutex<Receiver<Task>>,
+}
+
+impl std::fmt::Debug for ComputingNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ComputingNode")
+            .field("id", &self.runtime.id())
+            .finish()
+    }
+}
+
+fn lock(m: &Mutex<Receiver<Task>>) -> MutexGuard<'_, Receiver<Task>> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ComputingNode {
+    /// Start a computing node called `name` (≤ 28 ASCII bytes) with a fresh random id. It
+    /// answers no request until [`ComputingNode::process_job`] or [`ComputingNode::run`].
+    pub fn new(name: &str, options: NodeOptions) -> Result<Self, NodeError> {
+        let (tx, rx) = mpsc::channel::<Task>();
+        let tx = Mutex::new(tx);
+        let sink = move |e: NodeEvent| match e {
+            NodeEvent::Task { key, job } => {
+                let tx: MutexGuard<'_, Sender<Task>> = tx.lock().unwrap_or_else(|p| p.into_inner());
+                let _ = tx.send((key, job));
+            }
+            NodeEvent::PeerLost { id, .. } => log::info!("node {id} left"),
+            _ => {}
+        };
+        let runtime = Runtime::start(
+            name,
+            &options,
+            |id, now| NodeCore::computing(id, 1, now),
+            Box::new(sink),
+        )?;
+        Ok(ComputingNode {
+            runtime,
+            tasks: Mutex::new(rx),
+        })
+    }
+
+    /// This node's id (`name.hh.hh.hh.hh`).
+    pub fn id(&self) -> AmlipId {
+        self.runtime.id()
+    }
+
+    /// Answer exactly one job with `f`; returns the main node that sent it. Blocks until a job
+    /// comes (as AML-IP's `process_job`).
+    pub fn process_job(
+        &self,
+        f: impl FnOnce(&[u8]) -> Vec<u8> + Send,
+    ) -> Result<AmlipId, NodeError> {
+        let f = Mutex::new(Some(f));
+        let never = AtomicBool::new(false);
+        let done = self.serve(&never, 1, Some(1), &|job: &[u8]| {
+            let f = f.lock().unwrap_or_else(|p| p.into_inner()).take();
+            f.map(|f| f(job)).unwrap_or_default()
+        })?;
+        done.first().map(|k| k.client_id).ok_or(NodeError::Closed)
+    }
+
+    /// Answer jobs with `f`, up to `concurrency` at once on as many threads, until `stop` is
+    /// set; returns how many were answered. Jobs already won when `stop` is set are finished.
+    pub fn run(
+        &self,
+        stop: &AtomicBool,
+        concurrency: usize,
+        f: impl Fn(&[u8]) -> Vec<u8> + Sync,
+    ) -> Result<u64, NodeError> {
+        self.run_jobs(stop, concurrency, None, f)
+    }
+
+    /// As [`ComputingNode::run`], also returning after `max_jobs` jobs (when given).
+    pub fn run_jobs(
+        &self,
+        stop: &AtomicBool,
+        concurrency: usize,
+        max_jobs: Option<u64>,
+        f: impl Fn(&[u8]) -> Vec<u8> + Sync,
+    ) -> Result<u64, NodeError> {
+        let done = self.serve(stop, concurrency, max_jobs, &f)?;
+        Ok(done.len() as u64)
+    }
+
+    fn serve(
+        &self,
+        stop: &AtomicBool,
+        concurrency: usize,
+        max_jobs: Option<u64>,
+        f: &(dyn Fn(&[u8]) -> Vec<u8> + Sync),
+    ) -> Result<Vec<MsRequest>, NodeError> {
+        let concurrency = concurrency.max(1);
+        self.runtime.with_core(|c, now| {
+            c.set_concurrency(now, concurrency)?;
+            c.set_task_limit(now, max_jobs)?;
+            c.set_accepting(now, true)?;
+            c.set_state(now, StateKind::RUNNING);
+            Ok::<(), NodeError>(())
+        })??;
+        let completed = AtomicU64::new(0);
+        let done = Mutex::new(Vec::new());
+        let finishing = AtomicBool::new(false);
+        let failed: Mutex<Option<NodeError>> = Mutex::new(None);
+        let target_reached = || max_jobs.is_some_and(|m| completed.load(Ordering::Acquire) >= m);
+        std::thread::scope(|scope| {
+            for _ in 0..concurrency {
+                scope.spawn(|| {
+                    let mut finish_since: Option<Instant> = None;
+                    loop {
+                        let next = lock(&self.tasks).recv_timeout(POLL);
+                        match next {
+                            Ok((key, job)) => {
+                                let solution = f(&job);
+                                let r = self
+                                    .runtime
+                                    .with_core(|c, now| c.complete(now, key, solution));
+                                match r {
+                                    Ok(Ok(())) => {
+                                        completed.fetch_add(1, Ordering::AcqRel);
+                                        done.lock().unwrap_or_else(|p| p.into_inner()).push(key);
+                                    }
+                                    Ok(Err(e)) => log::warn!("job of {key:?} not answered: {e}"),
+                                    Err(e) => {
+                                        *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                                        return;
+                                    }
+                                }
+                            }
+                            Err(RecvTimeoutError::Timeout) => {}
+                            Err(RecvTimeoutError::Disconnected) => return,
+                        }
+                        if !(stop.load(Ordering::Acquire) || target_reached()) {
+                            continue;
+                        }
+                        if !finishing.swap(true, Ordering::AcqRel) {
+                            let _ = self.runtime.with_core(|c, now| c.set_accepting(now, false));
+                        }
+                        let since = *finish_since.get_or_insert_with(now);
+                        if self.quiet(now().saturating_duration_since(since) >= OFFER_GRACE) {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let _ = self.runtime.with_core(|c, now| {
+            let _ = c.set_accepting(now, false);
+            let _ = c.set_task_limit(now, None);
+            c.set_state(now, StateKind::STOPPED);
+        });
+        if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        Ok(done.into_inner().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// True when no job is won or running here (and, unless `ignore_offers`, no reply waits
+    /// for its target).
+    fn quiet(&self, ignore_offers: bool) -> bool {
+        self.runtime.inspect(|c| {
+            c.server().is_none_or(|s| {
+                s.slots()
+                    .all(|(_, state, _)| ignore_offers && state == SlotState::Offered)
+            })
+        })
+    }
+}

@@ -1,0 +1,98 @@
+//! Options and errors of the blocking node API (AML-IP spec §6.1, §7.1).
+
+use core::fmt;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use rtps::dds::DdsError;
+
+use super::core::CoreError;
+use crate::multiservice::topics::DEFAULT_DOMAIN_ID;
+use crate::multiservice::IdError;
+
+/// How a node joins the network (AML-IP spec §6.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeOptions {
+    /// DDS domain (default 166, as every AML-IP node).
+    pub domain: u32,
+    /// The interface to use (default 127.0.0.1: nothing leaves the host).
+    pub interface: Ipv4Addr,
+    /// Announce by SPDP multicast too (unicast probes are always sent); default true.
+    pub multicast: bool,
+    /// Participant lease: how long peers wait before declaring this node gone after a crash
+    /// (default 20 s, as Fast DDS).
+    pub lease_duration: Duration,
+}
+
+impl Default for NodeOptions {
+    fn default() -> Self {
+        NodeOptions {
+            domain: DEFAULT_DOMAIN_ID,
+            interface: Ipv4Addr::LOCALHOST,
+            multicast: true,
+            lease_duration: Duration::from_secs(20),
+        }
+    }
+}
+
+impl NodeOptions {
+    /// These options on another domain.
+    pub fn with_domain(mut self, domain: u32) -> Self {
+        self.domain = domain;
+        self
+    }
+}
+
+/// Why a node operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeError {
+    /// The node name is not a valid AML-IP name (≤ 28 ASCII bytes, no NUL; spec §3.3).
+    InvalidName(IdError),
+    /// The DDS layer failed (ports in use, a bad interface, ...).
+    Dds(DdsError),
+    /// The node refused the operation.
+    Core(CoreError),
+    /// The node was shut down while waiting.
+    Closed,
+    /// The operation did not complete in time.
+    Timeout,
+}
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeError::InvalidName(e) => write!(f, "invalid node name: {e}"),
+            NodeError::Dds(e) => e.fmt(f),
+            NodeError::Core(e) => e.fmt(f),
+            NodeError::Closed => f.write_str("the node was shut down"),
+            NodeError::Timeout => f.write_str("timed out"),
+        }
+    }
+}
+
+impl std::error::Error for NodeError {}
+
+impl From<IdError> for NodeError {
+    fn from(e: IdError) -> Self {
+        NodeError::InvalidName(e)
+    }
+}
+
+impl From<DdsError> for NodeError {
+    fn from(e: DdsError) -> Self {
+        match e {
+            DdsError::Closed => NodeError::Closed,
+            DdsError::Timeout => NodeError::Timeout,
+            e => NodeError::Dds(e),
+        }
+    }
+}
+
+impl From<CoreError> for NodeError {
+    fn from(e: CoreError) -> Self {
+        match e {
+            CoreError::ShutDown => NodeError::Closed,
+            e => NodeError::Core(e),
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The driver that runs a [`NodeCore`] over `rtps::dds`: one participant per node, one thread
+//! per reader, one for discovery events; the only place in the node layer with a clock.
+//!
+//! Every input (a sample, a lost participant, a user operation) runs under one lock: the core
+//! handles it, then its outputs are carried out in order (endpoints created or deleted, samples
+//! written) before the lock is released. The core's events are handed to the node's sink after
+//! the lock is released, so a sink may call back into the node.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rtps::dds::{DdsEvent, DomainParticipant, ParticipantOptions, Qos, RawReader, RawWriter};
+
+use super::core::{NodeCore, NodeEvent, NodeOutput};
+use super::options::{NodeError, NodeOptions};
+use crate::multiservice::topics::{
+    self, DurabilityKind, EndpointDescription, EndpointKind, HistoryKind, ReliabilityKind,
+};
+use crate::multiservice::AmlipId;
+
+/// Where a node's events go (called without the node's lock held).
+pub(crate) type Sink = Box<dyn Fn(NodeEvent) + Send + Sync>;
+
+/// How long a node going away waits for its last samples (the `dropped` status, cancels) to
+/// be acknowledged (AML-IP's writers wait up to 1 s, spec §6.4).
+const GOODBYE_TIMEOUT: Duration = Duration::from_millis(500);
+
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn now() -> Instant {
+    Instant::now()
+}
+
+/// The DDS QoS of an AML-IP endpoint description (AML-IP spec §6.2, §6.3).
+pub fn dds_qos(e: &EndpointDescription) -> Qos {
+    let q = &e.qos;
+    let mut qos = Qos::default().keyed(false);
+    qos = match q.reliability {
+        ReliabilityKind::Reliable => qos.reliable(),
+        ReliabilityKind::BestEffort => qos.best_effort(),
+    };
+    qos = match q.durability {
+        DurabilityKind::TransientLocal => qos.transient_local(),
+        DurabilityKind::Volatile => qos.volatile(),
+    };
+    qos = match q.history {
+        HistoryKind::KeepAll => qos.keep_all(),
+        HistoryKind::KeepLast(d) => qos.keep_last(d.max(1)),
+    };
+    qos.max_samples(q.max_samples)
+        .max_blocking_time(q.max_blocking_time)
+}
+
+struct State {
+    core: NodeCore,
+    participant: Option<DomainParticipant>,
+    writers: BTreeMap<String, RawWriter>,
+    write_errors: u64,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("core", &self.core)
+            .field("writers", &self.writers.len())
+            .finish()
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    sink: Sink,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// A running node (see the module doc). Dropping it shuts the node down: pending jobs are
+/// cancelled, `dropped` is published, and the participant says goodbye.
+pub(crate) struct Runtime {
+    shared: Arc<Shared>,
+    id: AmlipId,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("id", &self.id).finish()
+    }
+}
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Runtime {
+    /// Open the participant of a node called `name` and start it; `make` builds its core.
+    pub(crate) fn start(
+        name: &str,
+        options: &NodeOptions,
+        make: impl FnOnce(AmlipId, Instant) -> NodeCore,
+        sink: Sink,
+    ) -> Result<Self, NodeError> {
+        let id = AmlipId::new_random(name, &mut StdRng::from_entropy())?;
+        let core = make(id, now());
+        let desc = topics::participant(&id, core.kind(), options.domain);
+        let participant = DomainParticipant::new(ParticipantOptions {
+            domain_id: options.domain,
+            interface: options.interface,
+            name: Some(desc.name),
+            properties: desc
+                .properties
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            multicast: options.multicast,
+            lease_duration: options.lease_duration,
+            ..ParticipantOptions::default()
+        })?;
+        let events = participant.events();
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                core,
+                participant: Some(participant),
+                writers: BTreeMap::new(),
+                write_errors: 0,
+            }),
+            sink,
+            threads: Mutex::new(Vec::new()),
+        });
+        let rt = Runtime { shared, id };
+        // Carry out the constructor's outputs (endpoints, first status).
+        Shared::with_core(&rt.shared, |_, _| ())?;
+        let weak = Arc::downgrade(&rt.shared);
+        let t = std::thread::Builder::new()
+            .name(format!("amlip-events-{}", id.name()))
+            .spawn(move || loop {
+                let e = events.recv_timeout(Duration::from_millis(100));
+                let Some(shared) = weak.upgrade() else {
+                    break;
+                };
+                match e {
+                    Ok(DdsEvent::ParticipantLost { guid_prefix, .. }) => {
+                        let lost = Shared::with_core(&shared, |c, now| {
+                            c.handle_participant_lost(now, guid_prefix)
+                        });
+                        if lost.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(RecvTimeoutError::Timeout) if !shared.is_closed() => {}
+                    Err(_) => break,
+                }
+            })
+            .map_err(|e| NodeError::Dds(rtps::dds::DdsError::Bind(e.to_string())))?;
+        rt.push_thread(t);
+        log::info!("node {id} started");
+        Ok(rt)
+    }
+
+    fn push_thread(&self, t: JoinHandle<()>) {
+        Shared::push_thread(&self.shared, t);
+    }
+
+    /// This node's id.
+    pub(crate) fn id(&self) -> AmlipId {
+        self.id
+    }
+
+    /// Run `f` on the core, carry out its outputs, then deliver its events.
+    pub(crate) fn with_core<R>(
+        &self,
+        f: impl FnOnce(&mut NodeCore, Instant) -> R,
+    ) -> Result<R, NodeError> {
+        Shared::with_core(&self.shared, f)
+    }
+
+    /// Look at the core without changing it.
+    pub(crate) fn inspect<R>(&self, f: impl FnOnce(&NodeCore) -> R) -> R {
+        f(&lock(&self.shared.state).core)
+    }
+
+    /// Remote readers matched by the writer of `topic` (0 if there is no such writer).
+    pub(crate) fn matched_readers(&self, topic: &str) -> usize {
+        let st = lock(&self.shared.state);
+        st.writers.get(topic).map_or(0, RawWriter::matched_readers)
+    }
+
+    /// Samples that could not be written (a full KEEP_ALL history, a closed participant).
+    pub(crate) fn write_errors(&self) -> u64 {
+        lock(&self.shared.state).write_errors
+    }
+}
+
+impl Shared {
+    fn is_closed(&self) -> bool {
+        lock(&self.state).participant.is_none()
+    }
+
+    fn push_thread(this: &Arc<Shared>, t: JoinHandle<()>) {
+        this.threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(t);
+    }
+
+    fn with_core<R>(
+        this: &Arc<Shared>,
+        f: impl FnOnce(&mut NodeCore, Instant) -> R,
+    ) -> Result<R, NodeError> {
+        let mut events = Vec::new();
+        let mut readers = Vec::new();
+        let r = {
+            let mut st = lock(&this.state);
+            if st.participant.is_none() {
+                return Err(NodeError::Closed);
+            }
+            let r = f(&mut st.core, now());
+            let res = Self::drain(&mut st, &mut readers);
+            while let Some(e) = st.core.poll_event() {
+                events.push(e);
+            }
+            res.map(|()| r)
+        };
+        for (topic, reader) in readers {
+            Self::spawn_reader(this, topic, reader);
+        }
+        for e in events {
+            (this.sink)(e);
+        }
+        r
+    }
+
+    /// Carry out the core's outputs in order; new readers are returned to be given a thread.
+    fn drain(st: &mut State, readers: &mut Vec<(String, RawReader)>) -> Result<(), NodeError> {
+        let mut result = Ok(());
+        while let Some(o) = st.core.poll_output() {
+            let Some(p) = st.participant.as_ref() else {
+                return Err(NodeError::Closed);
+            };
+            match o {
+                NodeOutput::CreateEndpoint(e) => {
+                    let qos = dds_qos(&e);
+                    match e.kind {
+                        EndpointKind::Writer => {
+                            match p.create_raw_writer(&e.topic_name, e.type_name, &qos) {
+                                Ok(w) => {
+                                    st.writers.insert(e.topic_name, w);
+                                }
+                                Err(err) => result = Err(err.into()),
+                            }
+                        }
+                        EndpointKind::Reader => {
+                            match p.create_raw_reader(&e.topic_name, e.type_name, &qos) {
+                                Ok(r) => readers.push((e.topic_name, r)),
+                                Err(err) => result = Err(err.into()),
+                            }
+                        }
+                    }
+                }
+                NodeOutput::DeleteEndpoint { topic_name, kind } => {
+                    if kind == EndpointKind::Writer {
+                        st.writers.remove(&topic_name);
+                    }
+                }
+                NodeOutput::Publish {
+                    topic_name,
+                    payload,
+                } => {
+                    let ok = match st.writers.get(&topic_name) {
+                        Some(w) => match w.write(&payload) {
+                            Ok(()) => true,
+                            Err(e) => {
+                                log::warn!("write on {topic_name} failed: {e}");
+                                false
+                            }
+                        },
+                        None => false,
+                    };
+                    if !ok {
+                        st.write_errors = st.write_errors.saturating_add(1);
+                    }
+                }
+            }
+        }
+        result
+    }
+
+    fn spawn_reader(this: &Arc<Shared>, topic: String, reader: RawReader) {
+        let weak = Arc::downgrade(this);
+        let name = format!("amlip-{}", topic.rsplit('/').next().unwrap_or("reader"));
+        let spawned = std::thread::Builder::new().name(name).spawn(move || {
+            while let Ok(s) = reader.recv() {
+                let Some(shared) = weak.upgrade() else {
+                    break;
+                };
+                let prefix = s.writer.prefix;
+                let r = Shared::with_core(&shared, |c, now| {
+                    c.handle_sample(now, &topic, prefix, &s.value)
+                });
+                if r.is_err() {
+                    break;
+                }
+            }
+        });
+        match spawned {
+            Ok(t) => Shared::push_thread(this, t),
+            Err(e) => log::error!("cannot start a reader thread: {e}"),
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let participant = {
+            let mut st = lock(&self.shared.state);
+            let now = now();
+            st.core.shutdown(now);
+            let mut readers = Vec::new();
+            let _ = Shared::drain(&mut st, &mut readers);
+            while st.core.poll_event().is_some() {}
+            let deadline = now + GOODBYE_TIMEOUT;
+            for w in st.writers.values() {
+                let left = deadline.saturating_duration_since(self::now());
+                if w.matched_readers() > 0 && !left.is_zero() {
+                    let _ = w.wait_for_acknowledgments(left);
+                }
+            }
+            st.writers.clear();
+            st.participant.take()
+        };
+        // Dropping the participant says goodbye and wakes every reader thread.
+        drop(participant);
+        let threads = std::mem::take(
+            &mut *self
+                .shared
+                .threads
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        for t in threads {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+        log::info!("node {} stopped", self.id);
+    }
+}

@@ -1,0 +1,414 @@
+//! The behaviours of AML-IP's own tests (AML-IP spec §8) with whole nodes ([`NodeCore`] on the
+//! sans-IO RTPS participant) on the simulated network, with loss, duplication and reordering.
+//! A failing run prints its seed; rerun it alone with `AMLIP_TEST_SEED=<seed>`
+//! (`AMLIP_TEST_SEEDS=<n>` runs more seeds).
+//!
+//! [`NodeCore`]: amlip::node::NodeCore
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use amlip::multiservice::{AmlipId, NodeKind, StateKind, TaskId};
+use amlip::node::sim::{Engine, SimCluster};
+use amlip::node::NodeEvent;
+use rtps::transport::sim::LinkConfig;
+
+const SEEDS: u64 = 3;
+
+fn for_seeds(name: &str, count: u64, f: impl Fn(u64)) {
+    let seeds: Vec<u64> = match std::env::var("AMLIP_TEST_SEED") {
+        Ok(s) => vec![s.parse().expect("AMLIP_TEST_SEED must be a u64")],
+        Err(_) => {
+            let n = std::env::var("AMLIP_TEST_SEEDS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(count);
+            (0..n).collect()
+        }
+    };
+    for seed in seeds {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(seed)));
+        if let Err(e) = r {
+            eprintln!("{name} failed; rerun with AMLIP_TEST_SEED={seed}");
+            std::panic::resume_unwind(e);
+        }
+    }
+}
+
+fn upper(job: &[u8]) -> Vec<u8> {
+    job.to_ascii_uppercase()
+}
+
+fn lower(job: &[u8]) -> Vec<u8> {
+    job.to_ascii_lowercase()
+}
+
+fn engine(solve: fn(&[u8]) -> Vec<u8>) -> Engine {
+    Engine {
+        solve,
+        work_time: Duration::from_millis(20),
+    }
+}
+
+/// A lossy, reordering network (seed-dependent: every other seed also duplicates).
+fn cluster(seed: u64) -> SimCluster {
+    let mut c = SimCluster::new(seed.wrapping_mul(7919).wrapping_add(11));
+    let mut link = LinkConfig::default()
+        .with_loss(0.05)
+        .with_delay(Duration::from_micros(100), Duration::from_micros(400))
+        .with_reorder(0.05, Duration::from_millis(2));
+    if seed % 2 == 1 {
+        link = link.with_duplicate(0.05);
+    }
+    c.set_link(link);
+    c
+}
+
+/// Jobs submitted, to check the answers: (main node, task) → job.
+type Jobs = BTreeMap<(usize, TaskId), Vec<u8>>;
+
+fn submit(c: &mut SimCluster, jobs: &mut Jobs, main: usize, job: String) -> TaskId {
+    let t = c.submit(main, job.clone()).expect("submit");
+    jobs.insert((main, t), job.into_bytes());
+    t
+}
+
+fn solved(c: &SimCluster, mains: &[usize]) -> usize {
+    mains.iter().map(|m| c.nodes[*m].solutions().len()).sum()
+}
+
+/// A solution: the server and its bytes.
+type Answer = (AmlipId, Vec<u8>);
+
+/// Every job solved exactly once with `solve(job)`; no wire task handed to two servers.
+fn assert_all_solved_once(c: &SimCluster, jobs: &Jobs, solve: fn(&[u8]) -> Vec<u8>) {
+    let seed = c.seed();
+    let mut got: BTreeMap<(usize, TaskId), Vec<Answer>> = BTreeMap::new();
+    for m in jobs.keys().map(|(m, _)| *m).collect::<BTreeSet<_>>() {
+        for (t, server, sol) in c.nodes[m].solutions() {
+            got.entry((m, t)).or_default().push((server, sol));
+        }
+    }
+    for (key, job) in jobs {
+        let sols = got.get(key).map(Vec::as_slice).unwrap_or(&[]);
+        assert_eq!(
+            sols.len(),
+            1,
+            "seed {seed}: task {key:?} solutions {sols:?}"
+        );
+        assert_eq!(sols[0].1, solve(job), "seed {seed}: task {key:?}");
+    }
+    assert_eq!(got.len(), jobs.len(), "seed {seed}: unexpected solutions");
+    let mut keys = BTreeSet::new();
+    for n in &c.nodes {
+        for k in &n.processed {
+            assert!(keys.insert(*k), "seed {seed}: {k:?} processed twice");
+        }
+    }
+}
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// §8.1 `one_main_one_computing`.
+#[test]
+fn one_main_and_one_computing_node_solve_a_job() {
+    for_seeds("one_main_one_computing", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        let comp = c
+            .add_computing("CompTestNode", 1, Some(1), engine(upper))
+            .unwrap();
+        let main = c.add_main("MainTestNode").unwrap();
+        let mut jobs = Jobs::new();
+        submit(&mut c, &mut jobs, main, "test_data".into());
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &[main]) == 1),
+            "seed {}",
+            c.seed()
+        );
+        assert_all_solved_once(&c, &jobs, upper);
+        let sols = c.nodes[main].solutions();
+        assert_eq!(sols[0].1, c.id(comp));
+        assert_eq!(sols[0].2, b"TEST_DATA");
+        assert_eq!(c.nodes[comp].processed[0].client_id, c.id(main));
+    });
+}
+
+/// §8.1 `n_main_one_computing`: no cross-delivery.
+#[test]
+fn three_mains_and_one_computing_node_each_get_their_own_solution() {
+    for_seeds("n_main_one_computing", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        let comp = c
+            .add_computing("CompTestNode", 1, Some(3), engine(upper))
+            .unwrap();
+        let mains: Vec<usize> = (0..3)
+            .map(|i| c.add_main(&format!("{i}MainTestNode")).unwrap())
+            .collect();
+        let mut jobs = Jobs::new();
+        for (i, m) in mains.iter().enumerate() {
+            submit(&mut c, &mut jobs, *m, format!("test_data{i}"));
+        }
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &mains) == 3),
+            "seed {}",
+            c.seed()
+        );
+        assert_all_solved_once(&c, &jobs, upper);
+        assert_eq!(c.nodes[comp].processed.len(), 3);
+    });
+}
+
+/// §8.1 `one_main_n_computing`: one main sends 3 jobs one after another; 3 computing nodes
+/// answer one job each.
+#[test]
+fn one_main_and_three_computing_nodes_answering_once_each() {
+    for_seeds("one_main_n_computing", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        let comps: Vec<usize> = (0..3)
+            .map(|i| {
+                c.add_computing(&format!("{i}CompTestNode"), 1, Some(1), engine(upper))
+                    .unwrap()
+            })
+            .collect();
+        let main = c.add_main("MainTestNode").unwrap();
+        let mut jobs = Jobs::new();
+        for k in 0..3 {
+            submit(&mut c, &mut jobs, main, format!("test_data_{k}"));
+            assert!(
+                c.run_until(LIMIT, |c| solved(c, &[main]) == k + 1),
+                "seed {}",
+                c.seed()
+            );
+        }
+        assert_all_solved_once(&c, &jobs, upper);
+        for s in &comps {
+            assert_eq!(c.nodes[*s].processed.len(), 1, "seed {}", c.seed());
+            assert_eq!(c.nodes[*s].processed[0].client_id, c.id(main));
+        }
+    });
+}
+
+/// §8.3 `communicate_service_n_to_n`: 8 clients x 20 tasks on 4 servers processing exactly 40
+/// each; every task solved exactly once with its lowercase answer.
+#[test]
+fn eight_clients_with_twenty_tasks_on_four_servers_are_each_solved_once() {
+    for_seeds("n_to_n", 2, |seed| {
+        let mut c = cluster(seed);
+        let servers: Vec<usize> = (0..4)
+            .map(|i| {
+                c.add_computing(&format!("server_{i}"), 1, Some(40), engine(lower))
+                    .unwrap()
+            })
+            .collect();
+        let mains: Vec<usize> = (0..8)
+            .map(|i| c.add_main(&format!("client_{i}")).unwrap())
+            .collect();
+        let mut jobs = Jobs::new();
+        for (i, m) in mains.iter().enumerate() {
+            for k in 0..20 {
+                submit(&mut c, &mut jobs, *m, format!("NEW_TASK_{i}_{k}"));
+            }
+        }
+        assert!(
+            c.run_until(Duration::from_secs(120), |c| solved(c, &mains) == 160),
+            "seed {}: {} solved",
+            c.seed(),
+            solved(&c, &mains)
+        );
+        assert_all_solved_once(&c, &jobs, lower);
+        for s in &servers {
+            assert_eq!(c.nodes[*s].processed.len(), 40, "seed {}", c.seed());
+        }
+    });
+}
+
+/// §8.4 `communicate_service_one_client_n_servers`: requests published before any server exists
+/// are served when servers appear (TRANSIENT_LOCAL request history).
+#[test]
+fn requests_sent_before_any_server_exists_are_served_when_one_appears() {
+    for_seeds("before_any_server", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        let main = c.add_main("client").unwrap();
+        let mut jobs = Jobs::new();
+        for k in 0..20 {
+            submit(&mut c, &mut jobs, main, format!("NEW_TASK_{k}"));
+        }
+        c.run_for(Duration::from_secs(2));
+        assert_eq!(solved(&c, &[main]), 0);
+        let mut running = Vec::new();
+        for i in 0..2 {
+            running.push(
+                c.add_computing(&format!("server_{i}"), 1, None, engine(lower))
+                    .unwrap(),
+            );
+        }
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &[main]) == 20),
+            "seed {}: {} solved",
+            c.seed(),
+            solved(&c, &[main])
+        );
+        for k in 0..20 {
+            submit(&mut c, &mut jobs, main, format!("NEW_TASK_MORE_{k}"));
+        }
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &[main]) == 40),
+            "seed {}",
+            c.seed()
+        );
+        assert_all_solved_once(&c, &jobs, lower);
+    });
+}
+
+/// §8.4 `communicate_service_one_on_one`: requests to a computing node that exists but does not
+/// run yet wait for it.
+#[test]
+fn requests_to_a_computing_node_that_is_not_running_wait_for_it() {
+    for_seeds("not_running", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        let comp = c.add_computing("server", 1, None, engine(lower)).unwrap();
+        c.with_core(comp, |core, now| core.set_accepting(now, false))
+            .unwrap();
+        let main = c.add_main("client").unwrap();
+        let mut jobs = Jobs::new();
+        for k in 0..20 {
+            submit(&mut c, &mut jobs, main, format!("NEW_TASK_{k}"));
+        }
+        c.run_for(Duration::from_secs(3));
+        assert_eq!(solved(&c, &[main]), 0, "seed {}", c.seed());
+        c.with_core(comp, |core, now| core.set_accepting(now, true))
+            .unwrap();
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &[main]) == 20),
+            "seed {}",
+            c.seed()
+        );
+        assert_all_solved_once(&c, &jobs, lower);
+        let ids: Vec<u32> = c.nodes[main]
+            .solutions()
+            .iter()
+            .map(|(t, _, _)| t.0)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(ids, (0..20).collect::<Vec<_>>());
+    });
+}
+
+/// A computing node that crashes mid-run (AML-IP would hang): its participant's lease expires,
+/// the main re-issues the tasks it held, and every task is still solved exactly once.
+#[test]
+fn a_computing_node_crashed_mid_run_has_its_tasks_reissued() {
+    for_seeds("crash", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        let slow = Engine {
+            solve: upper,
+            work_time: Duration::from_millis(300),
+        };
+        let servers: Vec<usize> = (0..3)
+            .map(|i| {
+                c.add_computing(&format!("server_{i}"), 2, None, slow)
+                    .unwrap()
+            })
+            .collect();
+        let mains: Vec<usize> = (0..2)
+            .map(|i| c.add_main(&format!("client_{i}")).unwrap())
+            .collect();
+        let mut jobs = Jobs::new();
+        for (i, m) in mains.iter().enumerate() {
+            for k in 0..15 {
+                submit(&mut c, &mut jobs, *m, format!("job_{i}_{k}"));
+            }
+        }
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &mains) >= 3
+                && servers.iter().any(|s| c.nodes[*s].working() > 0)),
+            "seed {}",
+            c.seed()
+        );
+        let victim = *servers.iter().find(|s| c.nodes[**s].working() > 0).unwrap();
+        let victim_id = c.id(victim);
+        let before: BTreeSet<(usize, TaskId)> = mains
+            .iter()
+            .flat_map(|m| c.nodes[*m].solutions().into_iter().map(move |s| (*m, s.0)))
+            .collect();
+        c.crash(victim);
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &mains) == 30),
+            "seed {}: {} solved",
+            c.seed(),
+            solved(&c, &mains)
+        );
+        assert_all_solved_once(&c, &jobs, upper);
+        let reissued = mains
+            .iter()
+            .flat_map(|m| &c.nodes[*m].events)
+            .filter(|e| matches!(e, NodeEvent::Reissued { lost_server, .. } if *lost_server == victim_id))
+            .count();
+        assert!(reissued >= 1, "seed {}", c.seed());
+        for m in &mains {
+            for (t, server, _) in c.nodes[*m].solutions() {
+                if !before.contains(&(*m, t)) {
+                    assert_ne!(server, victim_id, "seed {}", c.seed());
+                }
+            }
+        }
+    });
+}
+
+/// A status node sees every node's states, and a crashed node reported `dropped` once its lease
+/// expires (spec §5; AML-IP itself never notices a crash).
+#[test]
+fn a_status_node_reports_states_and_crashed_nodes_as_dropped() {
+    for_seeds("status", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        let st = c.add_status("StatusNode").unwrap();
+        let comp = c.add_computing("Comp", 1, None, engine(upper)).unwrap();
+        let main = c.add_main("Main").unwrap();
+        let mut jobs = Jobs::new();
+        submit(&mut c, &mut jobs, main, "x".into());
+        let (main_id, comp_id) = (c.id(main), c.id(comp));
+        // A node the status node never heard of cannot be reported: wait until it knows both.
+        let seen = |c: &SimCluster, id: AmlipId| {
+            c.nodes[st]
+                .events
+                .iter()
+                .any(|e| matches!(e, NodeEvent::Status(s) if s.id == id))
+        };
+        assert!(c.run_until(LIMIT, |c| solved(c, &[main]) == 1
+            && seen(c, main_id)
+            && seen(c, comp_id)));
+        c.shutdown(main);
+        c.crash(comp);
+        let dropped = |c: &SimCluster, id: AmlipId| {
+            c.nodes[st].events.iter().any(|e| {
+                matches!(e, NodeEvent::Status(s) if s.id == id && s.state == StateKind::DROPPED)
+            })
+        };
+        assert!(
+            c.run_until(LIMIT, |c| dropped(c, main_id) && dropped(c, comp_id)),
+            "seed {}: status node saw {:?}",
+            c.seed(),
+            c.nodes[st].events
+        );
+        let seen: Vec<(AmlipId, NodeKind, StateKind)> = c.nodes[st]
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                NodeEvent::Status(s) => Some((s.id, s.node_kind, s.state)),
+                _ => None,
+            })
+            .collect();
+        let of = |id: AmlipId| -> Vec<StateKind> {
+            seen.iter().filter(|s| s.0 == id).map(|s| s.2).collect()
+        };
+        assert_eq!(of(comp_id), [StateKind::STOPPED, StateKind::DROPPED]);
+        // KEEP_LAST 1: a state replaced before it was delivered may be skipped, never reordered.
+        let m = of(main_id);
+        assert_eq!(m.last(), Some(&StateKind::DROPPED));
+        assert_eq!(m.iter().filter(|s| **s == StateKind::DROPPED).count(), 1);
+        assert!(seen
+            .iter()
+            .all(|s| (s.0 == main_id) == (s.1 == NodeKind::MAIN)));
+    });
+}
