@@ -183,13 +183,19 @@ capture_row() {  # capture_row PEER ROLE OPTIONS...
   n=$((n + 1))
   local dir="$ROOT/$(printf %02d $n)-$peer-rust$role-capture" env=()
   [ "$peer" = rust ] && env=(FASTDDS_ORACLE=$RUST_CMD)
-  local out rc
-  out=$(env "${env[@]}" CAPTURE=1 LOG_DIR=$dir "$ORACLES/run-interop.sh" \
-    "$([ "$peer" = rust ] && echo fastdds || echo "$peer")" "$role" --topic "ci_$n" "$@" 2>&1)
-  rc=$?
-  local cap="$dir/interop.pcap" frames ours flagged
+  local out rc attempt cap="$dir/interop.pcap" frames ours flagged
+  # tshark occasionally ignores the harness's SIGINT on a loaded machine (empty capture, the
+  # harness waits forever): bound each attempt with timeout (it signals the whole process
+  # group) and retry once when the capture came out empty.
+  for attempt in 1 2; do
+    out=$(env "${env[@]}" CAPTURE=1 LOG_DIR=$dir timeout -k 5 120 "$ORACLES/run-interop.sh" \
+      "$([ "$peer" = rust ] && echo fastdds || echo "$peer")" "$role" --topic "ci_${n}_$attempt" "$@" 2>&1)
+    rc=$?
+    ours=$(tshark -r "$cap" -Y 'rtps.vendorId == 0x01a7' 2>/dev/null | wc -l)
+    [ "$ours" -gt 0 ] && break
+    echo "capture row $n attempt $attempt: empty capture (exchange rc=$rc), retrying" >&2
+  done
   frames=$(tshark -r "$cap" -Y rtps 2>/dev/null | wc -l)
-  ours=$(tshark -r "$cap" -Y 'rtps.vendorId == 0x01a7' 2>/dev/null | wc -l)
   tshark -r "$cap" -Y '_ws.malformed || _ws.expert.severity >= error' >"$dir/tshark-flagged.txt" 2>/dev/null
   flagged=$(wc -l <"$dir/tshark-flagged.txt")
   local v=PASS; { [ $rc -eq 0 ] && [ "$ours" -gt 0 ] && [ "$flagged" -eq 0 ]; } || v=FAIL
