@@ -167,3 +167,116 @@ fn output_when_done(mut g: Guard) -> Vec<u8> {
     }
     out
 }
+
+/// Every line of a child's pipe, through a channel (read on a thread of its own).
+fn lines_of(pipe: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Lines from `rx` until one satisfies `want` (returned), at most `limit`; every line read is
+/// appended to `seen`.
+fn wait_line(
+    rx: &std::sync::mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    limit: Duration,
+    want: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let steps = limit.as_millis() / 100;
+    for _ in 0..steps {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(l) => {
+                seen.push(l.clone());
+                if want(&l) {
+                    return Some(l);
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Send `signal` (INT, TERM) to the child with `kill`, the only portable way without libc.
+fn signal(child: &Child, signal: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .expect("run kill");
+    assert!(ok.success(), "kill -{signal} failed");
+}
+
+/// Wait (at most 10 s) for the child to exit.
+fn exit_status(g: &mut Guard) -> Option<std::process::ExitStatus> {
+    for _ in 0..100 {
+        if let Ok(Some(s)) = g.0.try_wait() {
+            return Some(s);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+#[test]
+fn ctrl_c_stops_a_computing_node_cleanly_and_the_status_node_sees_it_stop() {
+    if !loopback_only_namespace() {
+        eprintln!("{NOT_IN_NAMESPACE}");
+        return;
+    }
+    const LIMIT: Duration = Duration::from_secs(15);
+    let mut status = spawn(&["--domain", "113", "status"]);
+    let status_out = lines_of(status.0.stdout.take().expect("stdout"));
+    let mut comp = spawn(&["--domain", "113", "--name", "SigComp", "computing"]);
+    let comp_err = lines_of(comp.0.stderr.take().expect("stderr"));
+    let mut err = Vec::new();
+    let started = wait_line(&comp_err, &mut err, LIMIT, |l| {
+        l.starts_with("Computing node SigComp.")
+    })
+    .unwrap_or_else(|| panic!("computing node did not start: {err:?}"));
+    let id = started
+        .split(' ')
+        .nth(2)
+        .expect("id in the start line")
+        .to_owned();
+    let mut table = Vec::new();
+    let running = format!("{id} computing running");
+    assert!(
+        wait_line(&status_out, &mut table, LIMIT, |l| l == running).is_some(),
+        "{table:?}"
+    );
+
+    signal(&comp.0, "INT");
+    let code = exit_status(&mut comp).expect("computing node exits after SIGINT");
+    assert_eq!(code.code(), Some(0), "{err:?}");
+    let stopped = wait_line(&comp_err, &mut err, LIMIT, |l| l.contains(" stopped"));
+    assert!(
+        stopped.is_some_and(|l| l.contains(&id) && l.contains("interrupted")),
+        "{err:?}"
+    );
+    // The status node hears `stopped` (published, not derived from a lease), then `dropped`
+    // long before the 20 s lease could expire.
+    let stop_line = format!("{id} computing stopped");
+    let drop_line = format!("{id} computing dropped");
+    assert!(
+        wait_line(&status_out, &mut table, LIMIT, |l| l == stop_line).is_some(),
+        "{table:?}"
+    );
+    assert!(
+        wait_line(&status_out, &mut table, LIMIT, |l| l == drop_line).is_some(),
+        "{table:?}"
+    );
+
+    // SIGTERM stops the status node the same way.
+    signal(&status.0, "TERM");
+    let code = exit_status(&mut status).expect("status node exits after SIGTERM");
+    assert_eq!(code.code(), Some(0));
+}

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
-use std::sync::atomic::AtomicBool;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use amlip::multiservice::TaskId;
 use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions, Solution};
 
 use super::delay::Delay;
+use super::signal::{self, Ended};
 
 /// How long without a solution before saying we are waiting for computing nodes.
 const PATIENCE: Duration = Duration::from_secs(1);
@@ -48,21 +49,34 @@ fn pending_len(p: &Pending) -> usize {
     p.lock().unwrap_or_else(|e| e.into_inner()).len()
 }
 
-/// Print solutions until `all_sent` is set and nothing is pending.
+/// How often the commands look at the stop flag.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Print solutions until `all_sent` is set and nothing is pending, or a stop signal.
 fn print_solutions(
     node: &MainNode,
     rx: &Receiver<Solution>,
     pending: &Pending,
     all_sent: &AtomicBool,
-) -> Result<(), NodeError> {
+) -> Result<Ended, NodeError> {
     let mut said_waiting = false;
+    let mut idle = Duration::ZERO;
     let mut out = std::io::stdout();
     loop {
-        if all_sent.load(std::sync::atomic::Ordering::Acquire) && pending_len(pending) == 0 {
-            return Ok(());
+        if all_sent.load(Ordering::Acquire) && pending_len(pending) == 0 {
+            return Ok(Ended::Completed);
         }
-        match rx.recv_timeout(PATIENCE) {
+        if signal::stopping() {
+            let left = pending_len(pending);
+            eprintln!(
+                "Main node {} stopped: {left} job(s) not solved (cancelled).",
+                node.id()
+            );
+            return Ok(Ended::Interrupted);
+        }
+        match rx.recv_timeout(TICK) {
             Ok(s) => {
+                idle = Duration::ZERO;
                 let job = pending
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -72,7 +86,12 @@ fn print_solutions(
                 let _ = out.flush();
             }
             Err(RecvTimeoutError::Timeout) => {
-                if !said_waiting && pending_len(pending) > 0 && node.computing_nodes() == 0 {
+                idle = idle.saturating_add(TICK);
+                if !said_waiting
+                    && idle >= PATIENCE
+                    && pending_len(pending) > 0
+                    && node.computing_nodes() == 0
+                {
                     eprintln!("Waiting for a computing node (start one with `amlip computing`)...");
                     said_waiting = true;
                 }
@@ -82,8 +101,31 @@ fn print_solutions(
     }
 }
 
-/// `amlip main [JOB...]`.
-pub fn main(name: String, options: NodeOptions, jobs: &[String]) -> Result<(), NodeError> {
+/// Lines of stdin until an empty line or end of input, from a thread of their own (a blocking
+/// read cannot be interrupted; the thread ends with the process).
+fn stdin_jobs() -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("amlip-stdin".into())
+        .spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else {
+                    break;
+                };
+                let job = line.trim_end_matches('\r');
+                if job.is_empty() || tx.send(job.to_owned()).is_err() {
+                    break;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        log::error!("cannot read stdin: {e}");
+    }
+    rx
+}
+
+/// `amlip main [JOB...]`: interrupted, it cancels the jobs not solved yet.
+pub fn main(name: String, options: NodeOptions, jobs: &[String]) -> Result<Ended, NodeError> {
     let node = MainNode::new(&name, options.clone())?;
     eprintln!(
         "Main node {} on domain {} ({})",
@@ -105,41 +147,43 @@ pub fn main(name: String, options: NodeOptions, jobs: &[String]) -> Result<(), N
         for j in jobs {
             submit(j.clone())?;
         }
-        all_sent.store(true, std::sync::atomic::Ordering::Release);
+        all_sent.store(true, Ordering::Release);
         return print_solutions(&node, &rx, &pending, &all_sent);
     }
     eprintln!("Type one job per line; an empty line or end of input finishes.");
+    let lines = stdin_jobs();
     std::thread::scope(|s| {
         let (n, p, a) = (&node, &pending, &all_sent);
         let printer = s.spawn(move || print_solutions(n, &rx, p, a));
         let mut result = Ok(());
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else {
-                break;
-            };
-            let job = line.trim_end_matches('\r');
-            if job.is_empty() {
-                break;
-            }
-            if let Err(e) = submit(job.to_owned()) {
-                result = Err(e);
-                break;
+        while !signal::stopping() {
+            match lines.recv_timeout(TICK) {
+                Ok(job) => {
+                    if let Err(e) = submit(job) {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
             }
         }
-        all_sent.store(true, std::sync::atomic::Ordering::Release);
+        all_sent.store(true, Ordering::Release);
         let printed = printer.join().unwrap_or(Err(NodeError::Closed));
         result.and(printed)
     })
 }
 
-/// `amlip computing [N]`: uppercase each job after a random `delay`.
+/// `amlip computing [N]`: uppercase each job after a random `delay`. A stop signal ends it
+/// cleanly (exit status 0): the jobs already won are answered at once (the mock wait is cut
+/// short), then `stopped` and `dropped` are published.
 pub fn computing(
     name: String,
     options: NodeOptions,
     count: Option<u64>,
     delay: Delay,
     concurrency: u32,
-) -> Result<(), NodeError> {
+) -> Result<Ended, NodeError> {
     let node = ComputingNode::new(&name, options.clone())?;
     let until = match count {
         Some(1) => "1 job".to_owned(),
@@ -153,14 +197,13 @@ pub fn computing(
         options.interface
     );
     let rng = Mutex::new(StdRng::from_entropy());
-    let stop = AtomicBool::new(false);
     let answered = node.run_jobs(
-        &stop,
+        signal::stop_flag(),
         usize::try_from(concurrency).unwrap_or(1),
         count,
         |job| {
             let wait = delay.sample(&mut *rng.lock().unwrap_or_else(|e| e.into_inner()));
-            std::thread::sleep(wait);
+            signal::sleep(wait);
             let solution = upper(job);
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "job \"{}\" => \"{}\"", text(job), text(&solution));
@@ -168,6 +211,14 @@ pub fn computing(
             solution
         },
     )?;
-    eprintln!("Answered {answered} job(s).");
-    Ok(())
+    let why = if signal::stopping() {
+        " (interrupted)"
+    } else {
+        ""
+    };
+    eprintln!(
+        "Computing node {} stopped{why}: answered {answered} job(s).",
+        node.id()
+    );
+    Ok(Ended::Completed)
 }

@@ -15,6 +15,7 @@ use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions, Solution};
 
 use super::commands::{solution_line, upper};
 use super::delay::Delay;
+use super::signal::{self, Ended};
 
 /// The CLI's clock (the node layer gets `now` from its driver).
 #[allow(clippy::disallowed_methods)]
@@ -114,14 +115,14 @@ pub fn summary(
     out
 }
 
-/// `amlip demo`.
+/// `amlip demo`: a stop signal ends it early with the summary of the jobs solved so far.
 pub fn run(
     name: Option<&str>,
     options: NodeOptions,
     computing: u32,
     jobs: u32,
     delay: Delay,
-) -> Result<(), NodeError> {
+) -> Result<Ended, NodeError> {
     let start = clock();
     let base = name.unwrap_or("Demo");
     let comps = (0..computing)
@@ -153,7 +154,7 @@ pub fn run(
                     c.run(&stop, 1, |job| {
                         let wait =
                             delay.sample(&mut *rng.lock().unwrap_or_else(|e| e.into_inner()));
-                        std::thread::sleep(wait);
+                        signal::sleep(wait);
                         upper(job)
                     })
                 })
@@ -172,10 +173,18 @@ pub fn run(
     let wall = clock().saturating_duration_since(start);
     let _ = write!(out, "{}", summary(&results, &counts, wall, setup));
     let _ = out.flush();
-    Ok(())
+    if results.len() < total {
+        eprintln!(
+            "Demo interrupted: {} of {total} job(s) solved.",
+            results.len()
+        );
+        return Ok(Ended::Interrupted);
+    }
+    Ok(Ended::Completed)
 }
 
-/// Submit the sample jobs and collect their solutions, showing progress.
+/// Submit the sample jobs and collect their solutions, showing progress, until all are solved
+/// or a stop signal.
 fn collect(
     main: &MainNode,
     total: usize,
@@ -194,12 +203,12 @@ fn collect(
         let _ = write!(out, "{}", progress_bar(0, total, 30));
         let _ = out.flush();
     }
-    while results.len() < total {
+    while results.len() < total && !signal::stopping() {
         let left = deadline.saturating_duration_since(clock());
         if left.is_zero() {
             return Err(NodeError::Timeout);
         }
-        let s = match rx.recv_timeout(left.min(Duration::from_millis(500))) {
+        let s = match rx.recv_timeout(left.min(Duration::from_millis(100))) {
             Ok(s) => s,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
             Err(_) => return Err(NodeError::Closed),

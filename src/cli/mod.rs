@@ -4,6 +4,7 @@ mod commands;
 pub mod delay;
 mod demo;
 pub mod logger;
+pub mod signal;
 mod status;
 
 use std::net::Ipv4Addr;
@@ -147,6 +148,7 @@ pub fn run() -> ExitCode {
         }
     };
     logger::init(cli.common.verbose);
+    signal::install();
     let c = &cli.common;
     let r = match &cli.command {
         Command::Main { jobs } => commands::main(c.name_or("AMLMainNode"), c.options(), jobs),
@@ -171,7 +173,8 @@ pub fn run() -> ExitCode {
         } => demo::run(c.name.as_deref(), c.options(), *computing, *jobs, *delay),
     };
     match r {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(signal::Ended::Completed) => ExitCode::SUCCESS,
+        Ok(signal::Ended::Interrupted) => ExitCode::from(signal::INTERRUPTED_EXIT),
         Err(e) => {
             eprintln!("amlip: error: {e}");
             if matches!(e, NodeError::Dds(rtps::dds::DdsError::Bind(_))) {

@@ -8,6 +8,10 @@ use amlip::multiservice::{AmlipId, NodeKind, StateKind, Status};
 use amlip::node::{NodeError, NodeOptions, StatusNode};
 
 use super::demo::clock;
+use super::signal::{self, Ended};
+
+/// How often the table looks at the stop flag.
+const TICK: Duration = Duration::from_millis(100);
 
 /// The table: every node seen, with its latest kind and state.
 pub type Table = BTreeMap<AmlipId, (NodeKind, StateKind)>;
@@ -44,12 +48,12 @@ pub fn render(table: &Table) -> String {
     out
 }
 
-/// `amlip status`.
+/// `amlip status`: until `duration` passes or a stop signal.
 pub fn run(
     name: String,
     options: NodeOptions,
     duration: Option<Duration>,
-) -> Result<(), NodeError> {
+) -> Result<Ended, NodeError> {
     let node = StatusNode::new(&name, options.clone())?;
     let tty = std::io::stdout().is_terminal();
     eprintln!(
@@ -66,12 +70,15 @@ pub fn run(
         let _ = out.flush();
     }
     loop {
+        if signal::stopping() {
+            return Ok(Ended::Completed);
+        }
         let left = match duration {
             Some(d) => match d.checked_sub(clock().saturating_duration_since(start)) {
-                Some(l) if !l.is_zero() => l.min(Duration::from_millis(250)),
-                _ => return Ok(()),
+                Some(l) if !l.is_zero() => l.min(TICK),
+                _ => return Ok(Ended::Completed),
             },
-            None => Duration::from_millis(250),
+            None => TICK,
         };
         let s = match node.recv_timeout(left) {
             Ok(s) => s,

@@ -2,7 +2,9 @@
 //!
 //! Unlike AML-IP's clients (one handshake at a time) this one pipelines: every submitted task
 //! publishes its request at once, replies are matched to tasks by task id, the first reply for a
-//! task wins and is published unchanged as its target, followed by the job to that server only.
+//! task wins and is published unchanged as its target, with the job to that server only (the
+//! job first: it is what the chosen server waits for, and the order does not matter to any
+//! server, spec §12 "acting as client").
 //! Exactly one solution per task reaches the user; late or duplicate replies and solutions are
 //! dropped and counted.
 //!
@@ -21,6 +23,15 @@
 //! [`Client::cancel`] abandons a task; if no server was chosen yet it publishes a target naming
 //! the undefined id, which releases every server that replied.
 //!
+//! # Flow control
+//! At most [`DEFAULT_MAX_OPEN_REQUESTS`] requests are open (published, no server chosen yet)
+//! at once; later submissions wait in the client, in order, and their requests go out as
+//! earlier tasks get their servers (in bursts of a sixteenth of the window). Every server queues each open request until it sees its
+//! target, and drops requests beyond its bounded queue ([`super::server::DEFAULT_MAX_QUEUED`],
+//! like Fast DDS's KEEP_ALL `max_samples`); without this window a burst of submissions larger
+//! than that queue would leave the excess unanswered forever (seen with 20,000 jobs submitted
+//! at once to 4 computing nodes).
+//!
 //! # What the node layer may forget (spec §11.3)
 //! A request may leave the durable request history once its target was published (after every
 //! matched reader acknowledged it), a target once its request is gone, and a job payload once
@@ -36,6 +47,10 @@ use super::types::{GenericData, MsData, MsReference, MsRequest};
 
 /// How many lost servers a client remembers (to never choose their late replies).
 pub const MAX_LOST_SERVERS: usize = 1024;
+
+/// Default cap on open requests (see the module doc "Flow control"): well under a server's
+/// request queue, and far more than the free slots of any realistic set of servers.
+pub const DEFAULT_MAX_OPEN_REQUESTS: usize = 1024;
 
 /// Something the client tells its user (drained with [`Client::poll_event`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +120,8 @@ pub struct ClientStats {
 
 #[derive(Debug, Clone)]
 enum Phase {
+    /// Request held back by the window of open requests (not published yet).
+    Held,
     /// Request published, waiting for the first reply.
     Requested,
     /// Target and job published to this server, waiting for the solution.
@@ -130,6 +147,11 @@ pub struct Client {
     tasks: BTreeMap<TaskId, InFlight>,
     /// User handle → current wire task id.
     handles: BTreeMap<TaskId, TaskId>,
+    /// Held tasks (wire ids), in the order their requests go out; may hold stale ids.
+    held: VecDeque<TaskId>,
+    /// Tasks whose request is published and that have no server yet.
+    open: usize,
+    max_open: usize,
     lost: BTreeSet<AmlipId>,
     lost_order: VecDeque<AmlipId>,
     outgoing: VecDeque<Outgoing>,
@@ -145,6 +167,9 @@ impl Client {
             next_task: Some(0),
             tasks: BTreeMap::new(),
             handles: BTreeMap::new(),
+            held: VecDeque::new(),
+            open: 0,
+            max_open: DEFAULT_MAX_OPEN_REQUESTS,
             lost: BTreeSet::new(),
             lost_order: VecDeque::new(),
             outgoing: VecDeque::new(),
@@ -168,6 +193,17 @@ impl Client {
         self.tasks.len()
     }
 
+    /// Requests published and waiting for a server (at most the window).
+    pub fn open_requests(&self) -> usize {
+        self.open
+    }
+
+    /// Set the window of open requests (at least 1); held requests go out if it grew.
+    pub fn set_max_open_requests(&mut self, max_open: usize) {
+        self.max_open = max_open.max(1);
+        self.release();
+    }
+
     /// True while `task` (an id from [`Client::submit`]) awaits its solution.
     pub fn is_pending(&self, task: TaskId) -> bool {
         self.handles.contains_key(&task)
@@ -178,7 +214,7 @@ impl Client {
         let wire = self.handles.get(&task)?;
         match self.tasks.get(wire)?.phase {
             Phase::Assigned(s) => Some(s),
-            Phase::Requested => None,
+            Phase::Held | Phase::Requested => None,
         }
     }
 
@@ -188,33 +224,76 @@ impl Client {
         Ok(TaskId(t))
     }
 
-    fn request(&mut self, now: Instant, wire: TaskId, handle: TaskId, job: GenericData) {
+    /// Queue the request of a task (at the front for a re-issued one, whose job is older); it
+    /// goes out when the window has room.
+    fn request(
+        &mut self,
+        now: Instant,
+        wire: TaskId,
+        handle: TaskId,
+        job: GenericData,
+        front: bool,
+    ) {
         self.tasks.insert(
             wire,
             InFlight {
                 handle,
                 job,
                 since: now,
-                phase: Phase::Requested,
+                phase: Phase::Held,
             },
         );
         self.handles.insert(handle, wire);
-        self.outgoing.push_back(Outgoing::Request(MsRequest {
-            client_id: self.id,
-            task_id: wire,
-        }));
+        if front {
+            self.held.push_front(wire);
+        } else {
+            self.held.push_back(wire);
+        }
+        self.release();
     }
 
-    /// Submit a job: publishes its request and returns its task id (spec §4.4).
+    /// Publish held requests while fewer than `max_open` are open.
+    fn release(&mut self) {
+        while self.open < self.max_open {
+            let Some(wire) = self.held.pop_front() else {
+                break;
+            };
+            let Some(t) = self.tasks.get_mut(&wire) else {
+                continue;
+            };
+            if !matches!(t.phase, Phase::Held) {
+                continue;
+            }
+            t.phase = Phase::Requested;
+            self.open += 1;
+            self.outgoing.push_back(Outgoing::Request(MsRequest {
+                client_id: self.id,
+                task_id: wire,
+            }));
+        }
+    }
+
+    /// A task left the `Requested` phase: held requests go out once a sixteenth of the window
+    /// is free, in a burst (servers then read several per wake-up instead of one).
+    fn closed_request(&mut self) {
+        self.open = self.open.saturating_sub(1);
+        let batch = (self.max_open / 16).max(1);
+        if self.open.saturating_add(batch) <= self.max_open {
+            self.release();
+        }
+    }
+
+    /// Submit a job: publishes its request (once the window of open requests has room) and
+    /// returns its task id (spec §4.4).
     pub fn submit(&mut self, now: Instant, job: GenericData) -> Result<TaskId, SubmitError> {
         let task = self.allocate()?;
-        self.request(now, task, task, job);
+        self.request(now, task, task, job, false);
         self.stats.submitted = self.stats.submitted.saturating_add(1);
         Ok(task)
     }
 
     /// A sample from `_reply_available_<own>`: the first reply for a waiting task chooses its
-    /// server; the reply is published unchanged as the target, then the job goes to that server
+    /// server; the job goes to that server and the reply is published unchanged as the target
     /// (spec §4.4, §12 "acting as client").
     pub fn handle_reply_available(&mut self, _now: Instant, reply: MsReference) {
         if reply.client_id != self.id {
@@ -235,11 +314,12 @@ impl Client {
         }
         task.phase = Phase::Assigned(reply.server_id);
         let data = MsData::new(reply, task.job.clone());
-        self.outgoing.push_back(Outgoing::Target(reply));
         self.outgoing.push_back(Outgoing::TaskData {
             to_server: reply.server_id,
             data,
         });
+        self.outgoing.push_back(Outgoing::Target(reply));
+        self.closed_request();
     }
 
     /// A sample from `_task_solution_<own>`: the solution of an assigned task, matched by
@@ -277,14 +357,23 @@ impl Client {
         let Some(wire) = self.handles.remove(&task) else {
             return false;
         };
-        if let Some(t) = self.tasks.remove(&wire) {
-            if matches!(t.phase, Phase::Requested) {
+        match self.tasks.remove(&wire).map(|t| t.phase) {
+            Some(Phase::Requested) => {
                 self.outgoing.push_back(Outgoing::Target(MsReference {
                     client_id: self.id,
                     task_id: wire,
                     server_id: AmlipId::undefined(),
                 }));
+                self.closed_request();
             }
+            Some(Phase::Held) => {
+                // Nothing was published; forget stale queue entries now and then.
+                if self.held.len() > self.tasks.len().saturating_mul(2).saturating_add(16) {
+                    let tasks = &self.tasks;
+                    self.held.retain(|w| tasks.contains_key(w));
+                }
+            }
+            Some(Phase::Assigned(_)) | None => {}
         }
         true
     }
@@ -292,11 +381,19 @@ impl Client {
     /// Cancel every pending task (before the node goes away), releasing the servers that
     /// replied to tasks not yet assigned; returns how many tasks were pending.
     pub fn cancel_all(&mut self, now: Instant) -> usize {
+        // Held tasks first, so cancelling an open one does not publish a held request.
+        let mut held = 0usize;
+        for wire in std::mem::take(&mut self.held) {
+            if let Some(t) = self.tasks.remove(&wire) {
+                self.handles.remove(&t.handle);
+                held = held.saturating_add(1);
+            }
+        }
         let handles: Vec<TaskId> = self.handles.keys().copied().collect();
         for t in &handles {
             self.cancel(now, *t);
         }
-        handles.len()
+        handles.len().saturating_add(held)
     }
 
     /// The participant of `server` is gone (lease expired, or it published `dropped`): re-request
@@ -316,13 +413,14 @@ impl Client {
             .filter(|(_, t)| matches!(t.phase, Phase::Assigned(s) if s == server))
             .map(|(wire, _)| *wire)
             .collect();
-        for wire in orphaned {
+        // Re-issued tasks go to the front of the held queue, oldest first.
+        for wire in orphaned.into_iter().rev() {
             let Some(t) = self.tasks.remove(&wire) else {
                 continue;
             };
             match self.allocate() {
                 Ok(new_wire) => {
-                    self.request(now, new_wire, t.handle, t.job);
+                    self.request(now, new_wire, t.handle, t.job, true);
                     self.stats.reissued = self.stats.reissued.saturating_add(1);
                     self.events.push_back(ClientEvent::Reissued {
                         task: t.handle,

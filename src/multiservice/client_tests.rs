@@ -47,11 +47,11 @@ fn the_first_reply_becomes_the_target_and_the_job_goes_only_to_that_server() {
     assert_eq!(
         drain(&mut c),
         [
-            Outgoing::Target(r1),
             Outgoing::TaskData {
                 to_server: s1,
                 data: MsData::new(r1, "job".into())
-            }
+            },
+            Outgoing::Target(r1),
         ]
     );
     assert_eq!(c.stats().stale_replies, 1);
@@ -248,4 +248,65 @@ fn cancel_all_releases_every_unassigned_task() {
         .collect();
     assert_eq!(targets, [0, 2]);
     assert_eq!(c.in_flight(), 0);
+}
+
+#[test]
+fn requests_beyond_the_window_wait_until_earlier_tasks_get_a_server() {
+    let now = epoch();
+    let s = node("s", 1);
+    let mut c = Client::new(node("main", 1));
+    c.set_max_open_requests(2);
+    for j in ["a", "b", "c", "d"] {
+        c.submit(now, j.into()).unwrap();
+    }
+    let requested = |out: &[Outgoing]| -> Vec<u32> {
+        out.iter()
+            .filter_map(|o| match o {
+                Outgoing::Request(r) => Some(r.task_id.0),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(requested(&drain(&mut c)), [0, 1]);
+    assert_eq!((c.in_flight(), c.open_requests()), (4, 2));
+    // A reply assigns task 1: task 2's request goes out after its data and target.
+    c.handle_reply_available(now, reply(&c, 1, s));
+    let out = drain(&mut c);
+    assert_eq!(out.len(), 3, "{out:?}");
+    assert_eq!(requested(&out), [2]);
+    assert!(matches!(out[1], Outgoing::Target(_)));
+    // Cancelling an open task releases the window too; a held one publishes nothing.
+    assert!(c.cancel(now, TaskId(3)));
+    assert!(drain(&mut c).is_empty());
+    assert!(c.cancel(now, TaskId(0)));
+    assert_eq!(requested(&drain(&mut c)), Vec::<u32>::new());
+    assert_eq!((c.in_flight(), c.open_requests()), (2, 1));
+    // Widening the window releases held requests at once.
+    c.submit(now, "e".into()).unwrap();
+    c.submit(now, "f".into()).unwrap();
+    assert_eq!(requested(&drain(&mut c)), [4]);
+    c.set_max_open_requests(10);
+    assert_eq!(requested(&drain(&mut c)), [5]);
+}
+
+#[test]
+fn cancel_all_drops_held_tasks_without_publishing_their_requests() {
+    let now = epoch();
+    let mut c = Client::new(node("main", 1));
+    c.set_max_open_requests(1);
+    for j in ["a", "b", "c"] {
+        c.submit(now, j.into()).unwrap();
+    }
+    drain(&mut c);
+    assert_eq!(c.cancel_all(now), 3);
+    let out = drain(&mut c);
+    assert_eq!(
+        out,
+        [Outgoing::Target(MsReference {
+            client_id: c.id(),
+            task_id: TaskId(0),
+            server_id: AmlipId::undefined(),
+        })]
+    );
+    assert_eq!((c.in_flight(), c.open_requests()), (0, 0));
 }

@@ -9,6 +9,14 @@
 //! in a bounded FIFO, like the C++ server's DDS reader queue; a request whose target is seen
 //! while it waits is dropped from the queue.
 //!
+//! With an offer spread above 1 ([`Server::with_offer_spread`]) a free slot answers a request
+//! drawn among the oldest queued ones instead of the oldest: every idle server sees the same
+//! queue, and answering its head makes them all reply to the same request, of which only one
+//! wins (on a fast network, always the same one: one server did all the work of a 4-server
+//! cluster). The draw uses a small generator seeded from the server id (sans-IO, deterministic);
+//! a queued request is drawn with probability at least 1 / spread at every offer, so none
+//! starves. A client that sends one request at a time (AML-IP's) sees no difference.
+//!
 //! Task data is matched to its task by header (spec §11.5): it is accepted only for a task this
 //! server answered, and only if the header names this server. Data that arrives before the
 //! target is proof enough of the choice (the client only sends it after choosing), so the job
@@ -33,6 +41,9 @@ use super::types::{GenericData, MsData, MsReference, MsRequest};
 
 /// Default cap on requests waiting for a free slot (Fast DDS's KEEP_ALL `max_samples`).
 pub const DEFAULT_MAX_QUEUED: usize = 5000;
+
+/// Largest offer spread (see the module doc).
+pub const MAX_OFFER_SPREAD: usize = 256;
 
 /// Something the server asks its user to do (drained with [`Server::poll_event`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +132,19 @@ pub struct Server {
     outgoing: VecDeque<Outgoing>,
     events: VecDeque<ServerEvent>,
     stats: ServerStats,
+    /// How many of the oldest queued requests a free slot draws from (1: FIFO).
+    spread: usize,
+    /// State of the xorshift generator of the draws (never 0).
+    draw: u64,
+}
+
+/// A non-zero generator seed from the server id (its name and random bytes).
+fn seed_of(id: &AmlipId) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.to_string().bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h.max(1)
 }
 
 impl Server {
@@ -140,7 +164,26 @@ impl Server {
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
             stats: ServerStats::default(),
+            spread: 1,
+            draw: seed_of(&id),
         }
+    }
+
+    /// Answer a request drawn among the `spread` oldest queued (1 to [`MAX_OFFER_SPREAD`];
+    /// 1, the default, is FIFO as AML-IP's server). See the module doc.
+    pub fn with_offer_spread(mut self, spread: usize) -> Self {
+        self.spread = spread.clamp(1, MAX_OFFER_SPREAD);
+        self
+    }
+
+    /// The next draw in `0..n` (`n` ≥ 1): xorshift64, seeded from the server id.
+    fn draw_below(&mut self, n: usize) -> usize {
+        let mut x = self.draw;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.draw = x;
+        usize::try_from(x % n.max(1) as u64).unwrap_or(0)
     }
 
     /// Set the cap on requests waiting for a slot (at least 1).
@@ -225,7 +268,16 @@ impl Server {
     /// Answer queued requests while slots are free.
     fn offer(&mut self, now: Instant) {
         while self.capacity() > 0 {
-            let Some(req) = self.queue.pop_front() else {
+            let window = self.queue.len().min(self.spread);
+            if window == 0 {
+                break;
+            }
+            let i = if window == 1 {
+                0
+            } else {
+                self.draw_below(window)
+            };
+            let Some(req) = self.queue.remove(i) else {
                 break;
             };
             if !self.queued.remove(&req) || self.seen.contains(&req) {

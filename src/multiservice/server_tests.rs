@@ -265,3 +265,94 @@ fn samples_naming_the_undefined_client_are_ignored() {
     assert!(drain(&mut s).is_empty());
     assert_eq!(s.stats().invalid, 2);
 }
+
+/// Let every reply of `s` win at once (target, data, solution); the tasks in the order answered.
+fn serve_all(s: &mut Server, now: std::time::Instant) -> Vec<u32> {
+    let me = s.id();
+    let mut order = Vec::new();
+    for _ in 0..1000 {
+        let replies: Vec<MsReference> = drain(s)
+            .into_iter()
+            .filter_map(|o| match o {
+                Outgoing::ReplyAvailable { reference, .. } => Some(reference),
+                _ => None,
+            })
+            .collect();
+        if replies.is_empty() {
+            break;
+        }
+        for r in replies {
+            order.push(r.task_id.0);
+            s.handle_target(now, r);
+            s.handle_task_data(now, data(r.request(), me, "job"));
+            while s.poll_event().is_some() {}
+            s.complete(now, r.request(), "done".into()).unwrap();
+        }
+    }
+    order
+}
+
+#[test]
+fn with_a_spread_queued_requests_are_answered_out_of_order_but_all_exactly_once() {
+    let now = epoch();
+    let mut s = Server::new(node("comp", 1), 1).with_offer_spread(8);
+    s.set_accepting(now, false);
+    for t in 0..40 {
+        s.handle_request(now, req(1, t));
+    }
+    s.set_accepting(now, true);
+    let order = serve_all(&mut s, now);
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..40).collect::<Vec<_>>());
+    assert_ne!(order, sorted, "a spread of 8 draws, not FIFO");
+    // The FIFO default keeps the order.
+    let mut fifo = Server::new(node("comp", 1), 1);
+    fifo.set_accepting(now, false);
+    for t in 0..40 {
+        fifo.handle_request(now, req(1, t));
+    }
+    fifo.set_accepting(now, true);
+    assert_eq!(serve_all(&mut fifo, now), sorted);
+}
+
+#[test]
+fn idle_servers_with_a_spread_mostly_answer_different_requests() {
+    let now = epoch();
+    let mut servers: Vec<Server> = (1..=4)
+        .map(|i| Server::new(node("comp", i), 1).with_offer_spread(32))
+        .collect();
+    let mut collisions = 0;
+    for round in 0..50u32 {
+        let firsts: Vec<u32> = servers
+            .iter_mut()
+            .map(|s| {
+                // Requests queued while the server was busy, then a slot frees.
+                s.set_accepting(now, false);
+                for t in 0..64 {
+                    s.handle_request(now, req(1, round * 64 + t));
+                }
+                s.set_accepting(now, true);
+                let r = drain(s);
+                let [Outgoing::ReplyAvailable { reference, .. }] = r.as_slice() else {
+                    panic!("one reply expected: {r:?}");
+                };
+                reference.task_id.0
+            })
+            .collect();
+        let distinct: std::collections::BTreeSet<u32> = firsts.iter().copied().collect();
+        collisions += firsts.len() - distinct.len();
+        // Release every server: a cancel of each request.
+        for s in &mut servers {
+            for t in 0..64 {
+                s.handle_target(
+                    now,
+                    MsReference::new(req(1, round * 64 + t), AmlipId::undefined()),
+                );
+            }
+            drain(s);
+        }
+    }
+    // FIFO would collide 3 times per round (150); drawn among 32, about 0.6 per round.
+    assert!(collisions < 60, "{collisions} collisions in 50 rounds");
+}

@@ -39,6 +39,11 @@ use crate::multiservice::{
 /// Most remote nodes a core remembers (rule 6: every table is capped).
 pub const MAX_PEERS: usize = 4096;
 
+/// How many of the oldest queued requests a computing node draws its next answer from, so
+/// idle computing nodes answer different requests of a pipelining main node (see
+/// [`Server::with_offer_spread`]).
+pub const OFFER_SPREAD: usize = 32;
+
 /// Something the driver must do, in order (see the module doc).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeOutput {
@@ -240,9 +245,10 @@ impl NodeCore {
     }
 
     /// A ComputingNode (MultiService server, spec §4.5) running at most `concurrency` jobs at
-    /// once; it answers no request until [`NodeCore::set_accepting`] (requests wait).
+    /// once; it answers no request until [`NodeCore::set_accepting`] (requests wait), then
+    /// draws each answer among the [`OFFER_SPREAD`] oldest requests.
     pub fn computing(id: AmlipId, concurrency: usize, now: Instant) -> Self {
-        let mut server = Server::new(id, concurrency);
+        let mut server = Server::new(id, concurrency).with_offer_spread(OFFER_SPREAD);
         server.set_accepting(now, false);
         Self::new(id, NodeKind::COMPUTING, Role::Computing(server), now)
     }
@@ -673,9 +679,10 @@ impl NodeCore {
         Ok(())
     }
 
-    /// The node is going away: cancel pending jobs (releasing the servers that answered them),
-    /// stop answering requests, and publish `dropped` (spec §5). Later inputs are ignored.
-    pub fn shutdown(&mut self, now: Instant) {
+    /// The node is stopping, the first half of [`NodeCore::shutdown`]: cancel pending jobs
+    /// (releasing the servers that answered them), stop answering requests, and publish
+    /// `stopped` if it was running (as AML-IP's asynchronous nodes do, spec §5).
+    pub fn stop(&mut self, now: Instant) {
         if self.shut_down {
             return;
         }
@@ -687,6 +694,18 @@ impl NodeCore {
             Role::Status => {}
         }
         self.pump(now);
+        if self.state == StateKind::RUNNING {
+            self.set_state(now, StateKind::STOPPED);
+        }
+    }
+
+    /// The node is going away: [`NodeCore::stop`], then publish `dropped` (spec §5). Later
+    /// inputs are ignored.
+    pub fn shutdown(&mut self, now: Instant) {
+        if self.shut_down {
+            return;
+        }
+        self.stop(now);
         self.set_state(now, StateKind::DROPPED);
         self.shut_down = true;
     }

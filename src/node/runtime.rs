@@ -20,6 +20,7 @@ use super::core::{NodeCore, NodeEvent, NodeOutput};
 use super::options::{NodeError, NodeOptions};
 use crate::multiservice::topics::{
     self, DurabilityKind, EndpointDescription, EndpointKind, HistoryKind, ReliabilityKind,
+    STATUS_TOPIC,
 };
 use crate::multiservice::AmlipId;
 
@@ -317,11 +318,21 @@ impl Drop for Runtime {
         let participant = {
             let mut st = lock(&self.shared.state);
             let now = now();
-            st.core.shutdown(now);
+            let deadline = now + GOODBYE_TIMEOUT;
             let mut readers = Vec::new();
+            // `stopped` first, acknowledged before `dropped` replaces it in the KEEP_LAST 1
+            // status writer, so status nodes see a clean stop (spec §5).
+            st.core.stop(now);
+            let _ = Shared::drain(&mut st, &mut readers);
+            if let Some(w) = st.writers.get(STATUS_TOPIC) {
+                let left = deadline.saturating_duration_since(self::now());
+                if w.matched_readers() > 0 && !left.is_zero() {
+                    let _ = w.wait_for_acknowledgments(left);
+                }
+            }
+            st.core.shutdown(now);
             let _ = Shared::drain(&mut st, &mut readers);
             while st.core.poll_event().is_some() {}
-            let deadline = now + GOODBYE_TIMEOUT;
             for w in st.writers.values() {
                 let left = deadline.saturating_duration_since(self::now());
                 if w.matched_readers() > 0 && !left.is_zero() {
