@@ -88,7 +88,8 @@ impl EndpointCore {
             );
             match r {
                 Ok(_) => {
-                    self.shared.flush(&mut st);
+                    self.shared.flush_write(&mut st);
+                    self.shared.wake();
                     return Ok(());
                 }
                 Err(EndpointError::Write(WriteError::HistoryFull)) => {
@@ -106,6 +107,9 @@ impl EndpointCore {
     fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<(), DdsError> {
         let deadline = driver::now() + timeout;
         let mut st = self.shared.lock();
+        // Send anything held back for batching before waiting for its acknowledgment.
+        self.shared.flush(&mut st);
+        self.shared.wake();
         let Some(last) = st.participant.last_sequence_number(self.guid.entity_id) else {
             return Err(DdsError::Closed);
         };
@@ -210,6 +214,7 @@ impl Drop for Owned {
             st.participant.delete_reader(now, id)
         };
         self.0.shared.flush(&mut st);
+        self.0.shared.wake();
     }
 }
 

@@ -304,6 +304,7 @@ impl DomainParticipant {
         })?;
         shared.flush(&mut st);
         drop(st);
+        shared.wake();
         Ok(EndpointCore::new(
             shared,
             Guid::new(self.prefix, id),

@@ -11,6 +11,8 @@
 //! reads a clock, opens a socket or starts a thread.
 
 mod discovery;
+#[cfg(test)]
+mod interop_tests;
 pub mod matching;
 mod output;
 mod receiver;
@@ -559,6 +561,12 @@ impl Participant {
 
     /// Delete a local writer: its readers are unmatched and its disposal announced.
     pub fn delete_writer(&mut self, now: Instant, writer: EntityId) -> Result<(), EndpointError> {
+        if !self.writers.contains_key(&writer) {
+            return Err(EndpointError::UnknownEndpoint);
+        }
+        // Whatever the writer has not sent yet goes out before it disappears: a sample written
+        // just before the delete is sent once, not silently dropped.
+        self.flush_entities(now);
         let w = self
             .writers
             .remove(&writer)
@@ -615,9 +623,11 @@ impl Participant {
             .writers
             .get_mut(&writer)
             .ok_or(EndpointError::UnknownEndpoint)?;
-        w.writer
+        let sn = w
+            .writer
             .write(now, payload, source_timestamp)
-            .map_err(EndpointError::Write)
+            .map_err(EndpointError::Write)?;
+        Ok(sn)
     }
 
     /// Write a change of any kind on a keyed writer.
@@ -634,9 +644,11 @@ impl Participant {
             .writers
             .get_mut(&writer)
             .ok_or(EndpointError::UnknownEndpoint)?;
-        w.writer
+        let sn = w
+            .writer
             .write_change(now, kind, key_hash, payload, source_timestamp)
-            .map_err(EndpointError::Write)
+            .map_err(EndpointError::Write)?;
+        Ok(sn)
     }
 
     /// The last sequence number a local writer assigned (`None` for an unknown writer).

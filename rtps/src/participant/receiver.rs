@@ -6,6 +6,8 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use super::discovery::SpdpSample;
 use super::Participant;
 use crate::discovery::data::{disposal, guid_from_key_payload};
@@ -23,6 +25,22 @@ struct ReceiverState {
 impl Participant {
     /// Handle one received UDP payload.
     pub fn handle_datagram(&mut self, now: Instant, source: SocketAddr, datagram: &[u8]) {
+        self.handle_datagram_in(now, source, datagram, None);
+    }
+
+    /// Handle one received UDP payload held in a shared buffer: large DATA payloads are
+    /// delivered as slices of it, without a copy.
+    pub fn handle_datagram_bytes(&mut self, now: Instant, source: SocketAddr, datagram: &Bytes) {
+        self.handle_datagram_in(now, source, datagram, Some(datagram));
+    }
+
+    fn handle_datagram_in(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        datagram: &[u8],
+        owner: Option<&Bytes>,
+    ) {
         self.stats.datagrams_received += 1;
         if self.shut_down {
             return;
@@ -68,14 +86,20 @@ impl Participant {
                 Submessage::InfoReply(_) | Submessage::InfoReplyIp4(_) | Submessage::Pad(_) => {}
                 Submessage::Unknown { .. } => self.stats.unknown_submessages += 1,
                 _ if !st.for_us => self.stats.not_for_us += 1,
-                other => self.dispatch(now, &st, &other),
+                other => self.dispatch(now, &st, &other, owner),
             }
         }
         self.process_sedp(now);
         self.flush_entities(now);
     }
 
-    fn dispatch(&mut self, now: Instant, st: &ReceiverState, sub: &Submessage<'_>) {
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        st: &ReceiverState,
+        sub: &Submessage<'_>,
+        owner: Option<&Bytes>,
+    ) {
         let src = st.source;
         match sub {
             Submessage::Data(d) if d.writer_id == EntityId::SPDP_PARTICIPANT_ANNOUNCER => {
@@ -112,7 +136,7 @@ impl Participant {
                     let writer = Guid::new(src, d.writer_id);
                     for r in self.user_readers_for(writer, d.reader_id) {
                         if let Some(l) = self.readers.get_mut(&r) {
-                            l.reader.handle_data(now, src, d, st.timestamp);
+                            l.reader.handle_data_in(now, src, d, st.timestamp, owner);
                         }
                     }
                 }

@@ -345,3 +345,44 @@ fn a_10_mb_sample_arrives_under_10_percent_loss() {
         "seed {seed}: payload differs"
     );
 }
+
+#[test]
+fn a_sample_written_just_before_its_writer_is_deleted_is_still_sent() {
+    let mut w = SimWorld::new(12, 0, true);
+    let seed = w.seed();
+    let a = w.add_participant("pub", |_| {});
+    let b = w.add_participant("sub", |_| {});
+    let now = w.now;
+    let wr = w.participants[a]
+        .participant
+        .create_writer(now, "t", "T", false, reliable(false))
+        .unwrap();
+    let rd = w.participants[b]
+        .participant
+        .create_reader(now, "t", "T", false, reliable(false))
+        .unwrap();
+    w.flush(a);
+    w.flush(b);
+    assert!(
+        w.run_until(Duration::from_secs(5), |w| matched(w, a, wr) == 1),
+        "seed {seed}"
+    );
+    let now = w.now;
+    let p = &mut w.participants[a].participant;
+    p.write(now, wr, payload(42), None).unwrap();
+    // No poll_transmit between the write and the delete.
+    p.delete_writer(now, wr).unwrap();
+    w.flush(a);
+    let mut got = None;
+    let ok = w.run_until(Duration::from_secs(2), |w| {
+        got = got
+            .take()
+            .or_else(|| w.participants[b].participant.take(rd));
+        got.is_some()
+    });
+    assert!(
+        ok,
+        "seed {seed}: the last sample was dropped with its writer"
+    );
+    assert_eq!(got.map(|s| seq_of(&s.payload)), Some(42));
+}

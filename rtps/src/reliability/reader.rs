@@ -161,11 +161,33 @@ impl StatefulReader {
     /// timestamp of the INFO_TS before it.
     pub fn handle_data(
         &mut self,
-        _now: Instant,
+        now: Instant,
         writer_prefix: GuidPrefix,
         data: &Data<'_>,
         timestamp: Option<Time>,
     ) {
+        self.handle_data_in(now, writer_prefix, data, timestamp, None);
+    }
+
+    /// [`StatefulReader::handle_data`] for a DATA parsed out of `datagram`: a large payload
+    /// becomes a slice of the datagram's buffer instead of a copy (the receive path copies at
+    /// most once: kernel to buffer).
+    pub fn handle_data_in(
+        &mut self,
+        _now: Instant,
+        writer_prefix: GuidPrefix,
+        data: &Data<'_>,
+        timestamp: Option<Time>,
+        datagram: Option<&Bytes>,
+    ) {
+        // An unmatched writer's payload is not even copied.
+        if !self
+            .writers
+            .contains_key(&Guid::new(writer_prefix, data.writer_id))
+        {
+            self.stats.unknown_writer += 1;
+            return;
+        }
         let qos = data
             .inline_qos
             .as_ref()
@@ -182,7 +204,7 @@ impl StatefulReader {
             payload: data
                 .payload
                 .as_ref()
-                .map_or_else(Bytes::new, |p| Bytes::copy_from_slice(p.bytes)),
+                .map_or_else(Bytes::new, |p| share_or_copy(p.bytes, datagram)),
         };
         let StatefulReader {
             config,
@@ -319,3 +341,19 @@ impl StatefulReader {
 #[cfg(test)]
 #[path = "reader_tests.rs"]
 mod tests;
+
+/// Payloads at least this long are shared with the received datagram rather than copied.
+const SHARE_THRESHOLD: usize = 1024;
+
+/// A handle on `part`: a slice of `datagram` when `part` lies inside it and is large (no copy),
+/// else a copy (small payloads are copied so they do not pin a whole receive buffer).
+pub(crate) fn share_or_copy(part: &[u8], datagram: Option<&Bytes>) -> Bytes {
+    if let Some(d) = datagram {
+        let (start, end) = (d.as_ptr() as usize, d.as_ptr() as usize + d.len());
+        let (p0, p1) = (part.as_ptr() as usize, part.as_ptr() as usize + part.len());
+        if part.len() >= SHARE_THRESHOLD && start <= p0 && p1 <= end {
+            return d.slice(p0 - start..p1 - start);
+        }
+    }
+    Bytes::copy_from_slice(part)
+}

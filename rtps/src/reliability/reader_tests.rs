@@ -346,3 +346,23 @@ fn ignores_submessages_from_unmatched_writers() {
     assert_eq!(r.stats().unknown_writer, 2);
     assert!(samples(&mut r).is_empty() && drain(&mut r, t).is_empty());
 }
+
+#[test]
+fn a_large_payload_is_shared_with_the_datagram_and_a_small_one_copied() {
+    let big = Bytes::from(vec![7u8; 4096]);
+    let part = &big[100..3000];
+    let shared = share_or_copy(part, Some(&big));
+    assert_eq!(shared.as_ptr(), part.as_ptr(), "large payload was copied");
+    let small = share_or_copy(&big[..16], Some(&big));
+    assert_ne!(
+        small.as_ptr(),
+        big.as_ptr(),
+        "small payload pins the datagram"
+    );
+    let other = Bytes::from(vec![1u8; 4096]);
+    let copied = share_or_copy(&other[..], Some(&big));
+    assert_eq!(
+        copied, other,
+        "a slice of another buffer is copied, not mis-sliced"
+    );
+}

@@ -11,6 +11,8 @@
 //! dropped) and `poll_event` into subscribers, then wakes anyone waiting for a change.
 
 use std::collections::VecDeque;
+
+use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -21,10 +23,20 @@ use std::time::{Duration, Instant};
 use super::udp::{SendError, UdpReceiver, UdpSender};
 use crate::participant::{Event, Participant};
 
+/// Largest UDP payload.
+const MAX_DATAGRAM: usize = 65_536;
 /// How long a receive thread blocks before checking whether it should stop.
 const RECV_POLL: Duration = Duration::from_millis(200);
 /// Most datagrams kept for retry after the kernel refused them (bounded memory).
 const MAX_RETRY: usize = 8192;
+/// A write that comes less than this after the previous write is part of a burst: it is held
+/// back (at most `BATCH_DELAY`, at most `BATCH_MAX` writes) so that the burst packs several
+/// DATA submessages per datagram. An isolated write is sent at once.
+const BATCH_WINDOW: Duration = Duration::from_micros(20);
+/// Longest a held-back write waits for the rest of its burst.
+const BATCH_DELAY: Duration = Duration::from_micros(200);
+/// Most writes held back at once.
+const BATCH_MAX: u32 = 256;
 
 /// The current time (the driver is the only caller of the clock).
 #[allow(clippy::disallowed_methods)]
@@ -41,6 +53,11 @@ pub struct State {
     subscribers: Vec<Sender<Event>>,
     /// When the sleeping timer thread will wake (None while it is not sleeping).
     timer_deadline: Option<Instant>,
+    /// When the application last wrote.
+    last_write: Option<Instant>,
+    /// Writes held back for batching, and since when.
+    held: u32,
+    held_since: Option<Instant>,
     /// Datagrams we could not send at all (not retryable: e.g. too large).
     pub send_errors: u64,
 }
@@ -53,6 +70,7 @@ pub struct Shared {
     timer: Condvar,
     sender: UdpSender,
     closed: AtomicBool,
+    wake_pending: AtomicBool,
 }
 
 impl Shared {
@@ -67,8 +85,41 @@ impl Shared {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// After a write: send at once, unless the write is part of a burst (the previous send was
+    /// less than `BATCH_WINDOW` ago), in which case it is held back for at most `BATCH_DELAY`
+    /// or `BATCH_MAX` writes so the burst goes out in fuller datagrams.
+    pub fn flush_write(&self, st: &mut State) {
+        let t = now();
+        // A burst is writes following each other closely; other traffic (ACKNACKs, heartbeats)
+        // does not count, so a reply written right after a received datagram is not held.
+        let in_burst = st
+            .last_write
+            .is_some_and(|l| t.saturating_duration_since(l) < BATCH_WINDOW);
+        st.last_write = Some(t);
+        if in_burst && st.held < BATCH_MAX {
+            st.held += 1;
+            if st.held_since.is_none() {
+                st.held_since = Some(t);
+                let due = t + BATCH_DELAY;
+                if st.timer_deadline.is_some_and(|d| d > due) {
+                    st.timer_deadline = None;
+                    self.timer.notify_one();
+                }
+            }
+            return;
+        }
+        self.flush(st);
+    }
+
+    /// When held-back writes must go out.
+    fn held_due(st: &State) -> Option<Instant> {
+        st.held_since.map(|t| t + BATCH_DELAY)
+    }
+
     /// Drain transmits and events after an input, wake waiters and the timer.
     pub fn flush(&self, st: &mut State) {
+        st.held = 0;
+        st.held_since = None;
         while let Some((bytes, to)) = st.retry.pop_front() {
             match self.sender.send_to(&bytes, to) {
                 Ok(()) => {}
@@ -104,19 +155,16 @@ impl Shared {
         let mut any = false;
         while let Some(e) = st.participant.poll_event() {
             any = true;
-            // Per-sample events only wake the endpoint waiters (`changed`): the one subscriber,
-            // DDS `events()`, drops them, and sending them woke its thread for every sample.
-            if !matches!(
-                e,
-                Event::DataAvailable { .. }
-                    | Event::Acknowledged { .. }
-                    | Event::HistorySpaceAvailable { .. }
-            ) {
+            // Only discovery and matching events go to subscribers; data and acknowledgment
+            // events just wake the waiters (no extra thread wake-up per sample).
+            if is_discovery_event(&e) && !st.subscribers.is_empty() {
                 st.subscribers.retain(|s| s.send(e.clone()).is_ok());
             }
         }
         if any {
-            self.changed.notify_all();
+            // Waiters are woken after the caller unlocks (`wake`), so they do not wake up only
+            // to block on the mutex.
+            self.wake_pending.store(true, Ordering::Release);
         }
         // Wake the timer thread only when the next timeout moved before its wake-up time.
         if let Some(deadline) = st.timer_deadline {
@@ -124,6 +172,14 @@ impl Shared {
                 st.timer_deadline = None;
                 self.timer.notify_one();
             }
+        }
+    }
+
+    /// Wake the threads waiting for a change if the last flush produced events. Call after
+    /// releasing the state lock.
+    pub fn wake(&self) {
+        if self.wake_pending.swap(false, Ordering::AcqRel) {
+            self.changed.notify_all();
         }
     }
 
@@ -169,16 +225,21 @@ impl Driver {
                 retry: VecDeque::new(),
                 subscribers: Vec::new(),
                 timer_deadline: None,
+                last_write: None,
+                held: 0,
+                held_since: None,
                 send_errors: 0,
             }),
             changed: Condvar::new(),
             timer: Condvar::new(),
             sender,
             closed: AtomicBool::new(false),
+            wake_pending: AtomicBool::new(false),
         });
         {
             let mut st = shared.lock();
             shared.flush(&mut st);
+            shared.wake();
         }
         let mut threads = Vec::new();
         for rx in receivers {
@@ -211,6 +272,7 @@ impl Drop for Driver {
             let mut st = self.shared.lock();
             st.participant.shutdown(now());
             self.shared.flush(&mut st);
+            self.shared.wake();
             self.shared.closed.store(true, Ordering::Release);
         }
         self.shared.changed.notify_all();
@@ -221,20 +283,32 @@ impl Drop for Driver {
     }
 }
 
+/// Size of the receive buffers; datagrams are carved out of them, so large payloads are handed
+/// to readers as slices without a copy.
+const RECV_CHUNK: usize = 256 * 1024;
+
 fn recv_loop(shared: &Shared, rx: &UdpReceiver) {
-    let mut buf = vec![0u8; 65_536];
+    // Zeroed once per chunk; each datagram is split off the front, the rest stays initialised.
+    let mut chunk = BytesMut::zeroed(RECV_CHUNK);
     while !shared.is_closed() {
-        match rx.recv_timeout(&mut buf, Some(RECV_POLL)) {
+        if chunk.len() < MAX_DATAGRAM {
+            chunk = BytesMut::zeroed(RECV_CHUNK);
+        }
+        let Some(buf) = chunk.get_mut(..MAX_DATAGRAM) else {
+            continue;
+        };
+        match rx.recv_timeout(buf, Some(RECV_POLL)) {
             Ok(Some(r)) => {
-                let Some(bytes) = buf.get(..r.len) else {
-                    continue;
-                };
+                let datagram = chunk.split_to(r.len.min(MAX_DATAGRAM)).freeze();
                 let mut st = shared.lock();
                 if shared.is_closed() {
                     break;
                 }
-                st.participant.handle_datagram(now(), r.from, bytes);
+                st.participant
+                    .handle_datagram_bytes(now(), r.from, &datagram);
                 shared.flush(&mut st);
+                drop(st);
+                shared.wake();
             }
             Ok(None) => {}
             Err(e) => {
@@ -252,15 +326,24 @@ fn timer_loop(shared: &Shared) {
             break;
         }
         let t = now();
-        let next = st.participant.poll_timeout();
+        if Shared::held_due(&st).is_some_and(|d| d <= t) {
+            shared.flush(&mut st);
+            shared.wake();
+        }
+        let next = match (st.participant.poll_timeout(), Shared::held_due(&st)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         if next.is_some_and(|n| n <= t) {
             st.participant.handle_timeout(t);
             shared.flush(&mut st);
+            shared.wake();
             continue;
         }
         let mut wait = next.map_or(Duration::from_secs(1), |n| n.saturating_duration_since(t));
         if !st.retry.is_empty() {
             shared.flush(&mut st);
+            shared.wake();
             wait = wait.min(Duration::from_millis(1));
         }
         st.timer_deadline = Some(t + wait);
@@ -270,4 +353,14 @@ fn timer_loop(shared: &Shared) {
         };
         st.timer_deadline = None;
     }
+}
+
+/// Events that subscribers (the public events channel) want.
+fn is_discovery_event(e: &Event) -> bool {
+    !matches!(
+        e,
+        Event::DataAvailable { .. }
+            | Event::Acknowledged { .. }
+            | Event::HistorySpaceAvailable { .. }
+    )
 }

@@ -1,0 +1,112 @@
+//! Two processes exchange reliable samples over real UDP sockets on loopback: this test binary
+//! re-runs itself as the publisher (`child_publisher`, ignored in normal runs) while the parent
+//! subscribes. Runs only inside a private network namespace (`../shared/oracles/netns-run
+//! cargo test`, as `.ci/run` does); elsewhere it prints why it was skipped.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use rtps::dds::{DomainParticipant, ParticipantOptions, Qos};
+use rtps::transport::interface::loopback_only_namespace;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Message {
+    seq: u32,
+    text: String,
+}
+
+const COUNT: u32 = 2000;
+
+fn options(multicast: bool) -> ParticipantOptions {
+    let domain_id = if multicast { 21 } else { 22 };
+    ParticipantOptions {
+        domain_id,
+        multicast,
+        ..ParticipantOptions::default()
+    }
+}
+
+fn qos() -> Qos {
+    Qos::default()
+        .reliable()
+        .keep_all()
+        .max_blocking_time(Duration::from_secs(10))
+}
+
+/// The publisher side, run in a child process by the tests below.
+#[test]
+#[ignore = "run as a child process by the two-process tests"]
+fn child_publisher() {
+    let multicast = std::env::var("RTPS_CHILD_MULTICAST").map_or(true, |v| v == "1");
+    let p = DomainParticipant::new(options(multicast)).expect("participant");
+    let w = p
+        .create_writer::<Message>("two_processes", "interop::Message", &qos())
+        .expect("writer");
+    w.wait_for_matched(1, Duration::from_secs(20))
+        .expect("matched");
+    for seq in 0..COUNT {
+        w.write(&Message {
+            seq,
+            text: format!("sample {seq}"),
+        })
+        .expect("write");
+    }
+    w.wait_for_acknowledgments(Duration::from_secs(20))
+        .expect("acknowledged");
+}
+
+fn run(multicast: bool, name: &str) {
+    if !loopback_only_namespace() {
+        eprintln!("skipped {name}: not inside a private network namespace (run under ../shared/oracles/netns-run)");
+        return;
+    }
+    let p = DomainParticipant::new(options(multicast)).expect("participant");
+    let r = p
+        .create_reader::<Message>("two_processes", "interop::Message", &qos())
+        .expect("reader");
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut child = Command::new(exe)
+        .args([
+            "--exact",
+            "child_publisher",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("RTPS_CHILD_MULTICAST", if multicast { "1" } else { "0" })
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn the publisher process");
+    for seq in 0..COUNT {
+        let s = r.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|e| {
+            let _ = child.kill();
+            panic!("{name}: sample {seq} not received: {e}")
+        });
+        assert_eq!(
+            s.value,
+            Message {
+                seq,
+                text: format!("sample {seq}")
+            }
+        );
+    }
+    let status = child.wait().expect("publisher exit");
+    assert!(
+        status.success(),
+        "{name}: publisher process failed: {status}"
+    );
+}
+
+#[test]
+fn two_processes_exchange_reliable_samples() {
+    run(true, "two_processes_exchange_reliable_samples");
+}
+
+#[test]
+fn two_processes_discover_each_other_by_unicast_without_multicast() {
+    run(
+        false,
+        "two_processes_discover_each_other_by_unicast_without_multicast",
+    );
+}
