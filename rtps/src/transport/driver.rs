@@ -209,7 +209,10 @@ impl Shared {
 #[derive(Debug)]
 pub struct Driver {
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
+    /// Threads, and whether `drop` waits for them.
+    threads: Vec<(JoinHandle<()>, bool)>,
+    /// The unicast receive sockets, woken with an empty datagram on close.
+    wake_addrs: Vec<SocketAddr>,
 }
 
 impl Driver {
@@ -242,22 +245,34 @@ impl Driver {
             shared.wake();
         }
         let mut threads = Vec::new();
+        let mut wake_addrs = Vec::new();
         for rx in receivers {
             let sh = Arc::clone(&shared);
             let name = format!("rtps-recv-{:?}", rx.kind());
-            threads.push(
-                std::thread::Builder::new()
-                    .name(name)
-                    .spawn(move || recv_loop(&sh, &rx))?,
-            );
+            let local = rx.local_addr();
+            let unicast = !local.ip().is_multicast();
+            if unicast {
+                wake_addrs.push(SocketAddr::V4(local));
+            }
+            let handle = std::thread::Builder::new()
+                .name(name)
+                .spawn(move || recv_loop(&sh, &rx))?;
+            // A multicast receiver cannot be woken by a datagram to itself without waking every
+            // other member of the group: it is left to notice the close within RECV_POLL.
+            threads.push((handle, unicast));
         }
         let sh = Arc::clone(&shared);
-        threads.push(
+        threads.push((
             std::thread::Builder::new()
                 .name("rtps-timer".into())
                 .spawn(move || timer_loop(&sh))?,
-        );
-        Ok(Driver { shared, threads })
+            true,
+        ));
+        Ok(Driver {
+            shared,
+            threads,
+            wake_addrs,
+        })
     }
 
     /// The shared state.
@@ -277,8 +292,15 @@ impl Drop for Driver {
         }
         self.shared.changed.notify_all();
         self.shared.timer.notify_all();
-        for t in self.threads.drain(..) {
-            let _ = t.join();
+        // Wake the unicast receive threads at once with an empty datagram to themselves (the
+        // close is then not delayed by their RECV_POLL); multicast ones are detached.
+        for to in &self.wake_addrs {
+            let _ = self.shared.sender.send_to(&[], *to);
+        }
+        for (t, join) in self.threads.drain(..) {
+            if join {
+                let _ = t.join();
+            }
         }
     }
 }
