@@ -47,12 +47,8 @@ fn to_system_time(t: Time) -> Option<SystemTime> {
     UNIX_EPOCH.checked_add(Duration::new(t.seconds as u64, nanos as u32))
 }
 
-#[allow(clippy::disallowed_methods)]
 fn timestamp() -> Option<Time> {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()
-        .map(Time::from_unix)
+    driver::unix_time().map(Time::from_unix)
 }
 
 impl EndpointCore {

@@ -164,13 +164,10 @@ pub struct DomainParticipant {
     participant_id: u32,
 }
 
-#[allow(clippy::disallowed_methods)]
 fn random_seed() -> u64 {
-    // The driver may read the clock; mix it with the process id and an address for a
-    // seed that differs between processes started at the same instant.
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
+    // The driver's wall clock mixed with the process id and an address, for a seed that
+    // differs between processes started at the same instant.
+    let t = driver::unix_time().map_or(0, |d| d.as_nanos() as u64);
     let local = 0u8;
     let addr = &local as *const u8 as u64;
     let mut x = t ^ (u64::from(std::process::id()) << 32) ^ addr.rotate_left(17);

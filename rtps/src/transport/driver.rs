@@ -44,6 +44,14 @@ pub fn now() -> Instant {
     Instant::now()
 }
 
+/// Wall-clock time since the Unix epoch (source timestamps, seeds); `None` before 1970.
+#[allow(clippy::disallowed_methods)]
+pub fn unix_time() -> Option<Duration> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+}
+
 /// State behind the driver's mutex.
 #[derive(Debug)]
 pub struct State {
