@@ -4,7 +4,8 @@
 #   1. installs the Debian packages the oracles need (Fast DDS 2.9.1, Cyclone DDS 0.10.2,
 #      their code generators, cmake/g++, tshark), unless already present;
 #   2. builds the two oracles with ../shared/oracles/build.sh (BUILD_DIR, default
-#      /tmp/oracles-build);
+#      target/oracles-build of this checkout: a shared /tmp directory may hold a CMake
+#      cache made from another copy of ../shared, which CMake refuses to reuse);
 #   3. builds the `interop` example in release;
 #   4. runs .ci/interop-matrix.sh (every section: the 20 rows of run-interop-all.sh, 64 KiB
 #      and 1 MiB samples, keyed, TRANSIENT_LOCAL late joiner, reader restart, writer leaving,
@@ -20,8 +21,17 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 ORACLES=${ORACLES:-$(cd "$REPO/../shared/oracles" 2>/dev/null && pwd || echo /work/shared/oracles)}
 export ORACLES
-export BUILD_DIR=${BUILD_DIR:-/tmp/oracles-build}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+export BUILD_DIR=${BUILD_DIR:-$CARGO_TARGET_DIR/oracles-build}
+# A CMake cache made from another source tree (another copy of ../shared) cannot be
+# reused: start that build directory afresh instead of failing.
+for o in fastdds cyclone; do
+  cache="$BUILD_DIR/$o/CMakeCache.txt"
+  if [ -f "$cache" ] && ! grep -q "^CMAKE_HOME_DIRECTORY:INTERNAL=$ORACLES/$o\$" "$cache"; then
+    echo "== interop: $BUILD_DIR/$o was configured from another source tree; removing it"
+    rm -rf "${BUILD_DIR:?}/$o"
+  fi
+done
 export LOG_ROOT=${LOG_ROOT:-$BUILD_DIR/interop-logs/ci-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$LOG_ROOT"
 t_start=$(date +%s)
