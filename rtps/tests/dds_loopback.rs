@@ -141,3 +141,67 @@ fn a_dropped_participant_is_reported_lost_and_unmatched() {
     assert!(lost, "no ParticipantLost event");
     assert_eq!(r.matched_writers(), 0);
 }
+
+#[test]
+fn a_listener_gets_every_sample_in_order_and_can_echo_from_the_receive_thread() {
+    if !in_namespace("a_listener_gets_every_sample_in_order_and_can_echo_from_the_receive_thread") {
+        return;
+    }
+    use std::sync::{mpsc, Arc, Mutex};
+    let a = DomainParticipant::new(options(15, true)).unwrap();
+    let b = DomainParticipant::new(options(15, true)).unwrap();
+    // A small KEEP_ALL history: the echo side must never wait on its own receive thread.
+    let qos = Qos::default().reliable().keep_all().max_samples(8);
+    let ping = a.create_raw_writer("ping", "bench::Bytes", &qos).unwrap();
+    let pong = a.create_raw_reader("pong", "bench::Bytes", &qos).unwrap();
+    let ping_r = b.create_raw_reader("ping", "bench::Bytes", &qos).unwrap();
+    let pong_w = b.create_raw_writer("pong", "bench::Bytes", &qos).unwrap();
+    ping.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    pong_w.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    // Written before there is a listener: must still reach it, first.
+    ping.write(&[0, 0, 0, 0, 0]).unwrap();
+    ping.wait_for_acknowledgments(Duration::from_secs(10))
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (full_tx, full_rx) = mpsc::channel();
+    let full_tx = Mutex::new(full_tx);
+    let echo = pong_w.clone();
+    let seen_in = Arc::clone(&seen);
+    ping_r.set_listener(move |s| {
+        seen_in.lock().unwrap().push(s.value[4]);
+        // The echo may find its history full: then a thread that may wait writes it.
+        if echo.try_write_bytes(s.value.clone()).is_err() {
+            let _ = full_tx.lock().unwrap().send(s.value);
+        }
+    });
+    let waiter = std::thread::spawn(move || {
+        // Bounded: ends once the listener is gone, or after a quiet 10 s.
+        while let Ok(p) = full_rx.recv_timeout(Duration::from_secs(10)) {
+            pong_w.write_bytes(p).unwrap();
+        }
+    });
+    let (got_tx, got_rx) = mpsc::channel();
+    pong.set_listener(move |s| {
+        let _ = got_tx.send(s.value[4]);
+    });
+    for i in 1..=200u8 {
+        ping.write(&[0, 0, 0, 0, i]).unwrap();
+    }
+    let mut echoed = Vec::new();
+    while echoed.len() < 201 {
+        echoed.push(got_rx.recv_timeout(Duration::from_secs(10)).unwrap());
+    }
+    echoed.sort_unstable();
+    let all: Vec<u8> = (0..=200).collect();
+    assert_eq!(echoed, all, "every sample echoed exactly once");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        all,
+        "the listener saw every sample, in order"
+    );
+    // A listener's samples never reach take.
+    assert!(pong.take().is_none());
+    drop(ping_r);
+    drop(b);
+    waiter.join().unwrap();
+}

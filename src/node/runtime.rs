@@ -1,20 +1,31 @@
-//! The driver that runs a [`NodeCore`] over `rtps::dds`: one participant per node, one thread
-//! per reader, one for discovery events; the only place in the node layer with a clock.
+//! The driver that runs a [`NodeCore`] over `rtps::dds`: one participant per node; the only
+//! place in the node layer with a clock.
 //!
 //! Every input (a sample, a lost participant, a user operation) runs under one lock: the core
 //! handles it, then its outputs are carried out in order (endpoints created or deleted, samples
 //! written) before the lock is released. The core's events are handed to the node's sink after
 //! the lock is released, so a sink may call back into the node.
+//!
+//! Samples reach the core through reader listeners, on the participant's receive thread: a
+//! message costs no thread hand-off between the socket and the core, and the answer is written
+//! from the same thread. That thread must never wait for an acknowledgment it would itself
+//! receive, so writes do not block: a sample whose writer's history is full goes to an ordered
+//! backlog (and so does everything published after it), which one flusher thread writes with
+//! the blocking write. Nothing is dropped. Threads per node: the participant's, one for
+//! discovery events, one flusher.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::RecvTimeoutError;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use rtps::dds::{DdsEvent, DomainParticipant, ParticipantOptions, Qos, RawReader, RawWriter};
+use rtps::dds::{
+    DdsError, DdsEvent, DomainParticipant, ParticipantOptions, Qos, RawReader, RawWriter,
+};
 
 use super::core::{NodeCore, NodeEvent, NodeOutput};
 use super::options::{NodeError, NodeOptions};
@@ -60,6 +71,11 @@ struct State {
     core: NodeCore,
     participant: Option<DomainParticipant>,
     writers: BTreeMap<String, RawWriter>,
+    /// Readers (kept alive here; their samples go to listeners).
+    readers: BTreeMap<String, RawReader>,
+    /// Samples published after a writer's history was full, in publication order; the
+    /// flusher writes them (see the module doc).
+    backlog: VecDeque<(RawWriter, Bytes)>,
     write_errors: u64,
 }
 
@@ -74,6 +90,8 @@ impl std::fmt::Debug for State {
 
 struct Shared {
     state: Mutex<State>,
+    /// Signalled when the backlog grows, shrinks, or the node closes.
+    backlog_changed: Condvar,
     sink: Sink,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -125,12 +143,21 @@ impl Runtime {
                 core,
                 participant: Some(participant),
                 writers: BTreeMap::new(),
+                readers: BTreeMap::new(),
+                backlog: VecDeque::new(),
                 write_errors: 0,
             }),
+            backlog_changed: Condvar::new(),
             sink,
             threads: Mutex::new(Vec::new()),
         });
         let rt = Runtime { shared, id };
+        let weak = Arc::downgrade(&rt.shared);
+        let flusher = std::thread::Builder::new()
+            .name(format!("amlip-flush-{}", id.name()))
+            .spawn(move || Shared::flush_backlog(&weak))
+            .map_err(|e| NodeError::Dds(DdsError::Bind(e.to_string())))?;
+        rt.push_thread(flusher);
         // Carry out the constructor's outputs (endpoints, first status).
         Shared::with_core(&rt.shared, |_, _| ())?;
         let weak = Arc::downgrade(&rt.shared);
@@ -155,7 +182,7 @@ impl Runtime {
                     Err(_) => break,
                 }
             })
-            .map_err(|e| NodeError::Dds(rtps::dds::DdsError::Bind(e.to_string())))?;
+            .map_err(|e| NodeError::Dds(DdsError::Bind(e.to_string())))?;
         rt.push_thread(t);
         log::info!("node {id} started");
         Ok(rt)
@@ -220,13 +247,16 @@ impl Shared {
             }
             let r = f(&mut st.core, now());
             let res = Self::drain(&mut st, &mut readers);
+            if !st.backlog.is_empty() {
+                this.backlog_changed.notify_all();
+            }
             while let Some(e) = st.core.poll_event() {
                 events.push(e);
             }
             res.map(|()| r)
         };
         for (topic, reader) in readers {
-            Self::spawn_reader(this, topic, reader);
+            Self::listen(this, topic, reader);
         }
         for e in events {
             (this.sink)(e);
@@ -234,7 +264,8 @@ impl Shared {
         r
     }
 
-    /// Carry out the core's outputs in order; new readers are returned to be given a thread.
+    /// Carry out the core's outputs in order; new readers are returned to be given a listener.
+    /// The caller wakes the flusher if the backlog is not empty afterwards.
     fn drain(st: &mut State, readers: &mut Vec<(String, RawReader)>) -> Result<(), NodeError> {
         let mut result = Ok(());
         while let Some(o) = st.core.poll_output() {
@@ -270,18 +301,23 @@ impl Shared {
                     topic_name,
                     payload,
                 } => {
-                    let ok = match st.writers.get(&topic_name) {
-                        Some(w) => match w.write(&payload) {
-                            Ok(()) => true,
-                            Err(e) => {
-                                log::warn!("write on {topic_name} failed: {e}");
-                                false
-                            }
-                        },
-                        None => false,
-                    };
-                    if !ok {
+                    let Some(w) = st.writers.get(&topic_name).cloned() else {
                         st.write_errors = st.write_errors.saturating_add(1);
+                        continue;
+                    };
+                    let payload = Bytes::from(payload);
+                    if !st.backlog.is_empty() {
+                        // Behind earlier samples still waiting: keep the order.
+                        st.backlog.push_back((w, payload));
+                        continue;
+                    }
+                    match w.try_write_bytes(payload.clone()) {
+                        Ok(()) => {}
+                        Err(DdsError::Timeout) => st.backlog.push_back((w, payload)),
+                        Err(e) => {
+                            log::warn!("write on {topic_name} failed: {e}");
+                            st.write_errors = st.write_errors.saturating_add(1);
+                        }
                     }
                 }
             }
@@ -289,60 +325,139 @@ impl Shared {
         result
     }
 
-    fn spawn_reader(this: &Arc<Shared>, topic: String, reader: RawReader) {
+    /// Wait until the flusher has written the backlog, or until `deadline`.
+    fn wait_backlog(this: &Arc<Shared>, deadline: Instant) {
+        let mut st = lock(&this.state);
+        while !st.backlog.is_empty() {
+            let left = deadline.saturating_duration_since(now());
+            if left.is_zero() {
+                return;
+            }
+            st = match this.backlog_changed.wait_timeout(st, left) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
+    }
+
+    /// Hand `reader`'s samples to the core, on the thread that receives them.
+    fn listen(this: &Arc<Shared>, topic: String, reader: RawReader) {
         let weak = Arc::downgrade(this);
-        let name = format!("amlip-{}", topic.rsplit('/').next().unwrap_or("reader"));
-        let spawned = std::thread::Builder::new().name(name).spawn(move || {
-            while let Ok(s) = reader.recv() {
-                let Some(shared) = weak.upgrade() else {
-                    break;
-                };
+        let topic_in = topic.clone();
+        reader.set_listener(move |s| {
+            if let Some(shared) = weak.upgrade() {
                 let prefix = s.writer.prefix;
-                let r = Shared::with_core(&shared, |c, now| {
-                    c.handle_sample(now, &topic, prefix, &s.value)
+                let _ = Shared::with_core(&shared, |c, now| {
+                    c.handle_sample(now, &topic_in, prefix, &s.value)
                 });
-                if r.is_err() {
-                    break;
-                }
             }
         });
-        match spawned {
-            Ok(t) => Shared::push_thread(this, t),
-            Err(e) => log::error!("cannot start a reader thread: {e}"),
+        lock(&this.state).readers.insert(topic, reader);
+    }
+
+    /// The flusher thread: writes the backlog in order with the blocking write (a full history
+    /// waits for acknowledgments, which the receive thread is free to process), until the node
+    /// closes.
+    fn flush_backlog(weak: &std::sync::Weak<Shared>) {
+        loop {
+            let Some(this) = weak.upgrade() else {
+                return;
+            };
+            let front = {
+                let mut st = lock(&this.state);
+                loop {
+                    if st.participant.is_none() {
+                        return;
+                    }
+                    if let Some(f) = st.backlog.front() {
+                        break f.clone();
+                    }
+                    st = match this
+                        .backlog_changed
+                        .wait_timeout(st, Duration::from_millis(200))
+                    {
+                        Ok((g, _)) => g,
+                        Err(p) => p.into_inner().0,
+                    };
+                }
+            };
+            // Written without the node's lock (so the core keeps running); new samples queue
+            // behind this one because it stays at the front until it is written.
+            let (writer, payload) = front;
+            let ok = loop {
+                match writer.write_bytes(payload.clone()) {
+                    Ok(()) => break true,
+                    Err(DdsError::Timeout) if !this.is_closed() => continue,
+                    Err(e) => {
+                        log::warn!("backlogged write failed: {e}");
+                        break false;
+                    }
+                }
+            };
+            let mut st = lock(&this.state);
+            st.backlog.pop_front();
+            if !ok {
+                st.write_errors = st.write_errors.saturating_add(1);
+            }
+            drop(st);
+            this.backlog_changed.notify_all();
         }
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        let participant = {
-            let mut st = lock(&self.shared.state);
-            let now = now();
-            let deadline = now + GOODBYE_TIMEOUT;
-            let mut readers = Vec::new();
-            // `stopped` first, acknowledged before `dropped` replaces it in the KEEP_LAST 1
-            // status writer, so status nodes see a clean stop (spec §5).
-            st.core.stop(now);
+        // The node's lock is never held while waiting for acknowledgments: the receive thread
+        // that brings them may be waiting for that lock in a listener.
+        let shared = &self.shared;
+        let deadline = now() + GOODBYE_TIMEOUT;
+        let mut readers = Vec::new();
+        // `stopped` first, acknowledged before `dropped` replaces it in the KEEP_LAST 1
+        // status writer, so status nodes see a clean stop (spec §5).
+        let status = {
+            let mut st = lock(&shared.state);
+            st.core.stop(now());
             let _ = Shared::drain(&mut st, &mut readers);
-            if let Some(w) = st.writers.get(STATUS_TOPIC) {
-                let left = deadline.saturating_duration_since(self::now());
-                if w.matched_readers() > 0 && !left.is_zero() {
-                    let _ = w.wait_for_acknowledgments(left);
-                }
+            st.writers.get(STATUS_TOPIC).cloned()
+        };
+        Shared::wait_backlog(shared, deadline);
+        if let Some(w) = status {
+            let left = deadline.saturating_duration_since(now());
+            if w.matched_readers() > 0 && !left.is_zero() {
+                let _ = w.wait_for_acknowledgments(left);
             }
-            st.core.shutdown(now);
+        }
+        let writers: Vec<RawWriter> = {
+            let mut st = lock(&shared.state);
+            st.core.shutdown(now());
             let _ = Shared::drain(&mut st, &mut readers);
             while st.core.poll_event().is_some() {}
-            for w in st.writers.values() {
-                let left = deadline.saturating_duration_since(self::now());
-                if w.matched_readers() > 0 && !left.is_zero() {
-                    let _ = w.wait_for_acknowledgments(left);
-                }
+            st.writers.values().cloned().collect()
+        };
+        Shared::wait_backlog(shared, deadline);
+        for w in &writers {
+            let left = deadline.saturating_duration_since(now());
+            if w.matched_readers() > 0 && !left.is_zero() {
+                let _ = w.wait_for_acknowledgments(left);
+            }
+        }
+        drop(writers);
+        let participant = {
+            let mut st = lock(&shared.state);
+            if !st.backlog.is_empty() {
+                log::warn!(
+                    "node {}: {} samples not written before shutdown",
+                    self.id,
+                    st.backlog.len()
+                );
+                st.backlog.clear();
             }
             st.writers.clear();
+            st.readers.clear();
             st.participant.take()
         };
-        // Dropping the participant says goodbye and wakes every reader thread.
+        shared.backlog_changed.notify_all();
+        // Dropping the participant says goodbye and stops its threads.
         drop(participant);
         let threads = std::mem::take(
             &mut *self

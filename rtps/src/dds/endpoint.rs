@@ -31,6 +31,18 @@ pub struct Sample<T> {
     pub kind: ChangeKind,
 }
 
+impl Sample<Bytes> {
+    fn from_core(s: crate::reliability::Sample) -> Self {
+        Sample {
+            value: s.payload,
+            writer: s.writer_guid,
+            sn: s.sn.0,
+            source_timestamp: s.source_timestamp.and_then(to_system_time),
+            kind: s.kind,
+        }
+    }
+}
+
 /// What every endpoint handle holds.
 #[derive(Debug, Clone)]
 pub(crate) struct EndpointCore {
@@ -65,8 +77,9 @@ impl EndpointCore {
         kind: ChangeKind,
         key_hash: Option<[u8; 16]>,
         payload: Bytes,
+        max_blocking_time: Duration,
     ) -> Result<(), DdsError> {
-        let deadline = driver::now() + self.max_blocking_time;
+        let deadline = driver::now() + max_blocking_time;
         let ts = timestamp();
         let mut st = self.shared.lock();
         loop {
@@ -85,6 +98,7 @@ impl EndpointCore {
             match r {
                 Ok(_) => {
                     self.shared.flush_write(&mut st);
+                    drop(st);
                     self.shared.wake();
                     return Ok(());
                 }
@@ -105,7 +119,7 @@ impl EndpointCore {
         let mut st = self.shared.lock();
         // Send anything held back for batching before waiting for its acknowledgment.
         self.shared.flush(&mut st);
-        self.shared.wake();
+        st = self.shared.wake_relock_api(st);
         let Some(last) = st.participant.last_sequence_number(self.guid.entity_id) else {
             return Err(DdsError::Closed);
         };
@@ -156,14 +170,9 @@ impl EndpointCore {
 
     fn take_raw(&self) -> Option<Sample<Bytes>> {
         let mut st = self.shared.lock();
-        let s = st.participant.take(self.guid.entity_id)?;
-        Some(Sample {
-            value: s.payload,
-            writer: s.writer_guid,
-            sn: s.sn.0,
-            source_timestamp: s.source_timestamp.and_then(to_system_time),
-            kind: s.kind,
-        })
+        st.participant
+            .take(self.guid.entity_id)
+            .map(Sample::from_core)
     }
 
     fn recv_raw(&self, timeout: Option<Duration>) -> Result<Sample<Bytes>, DdsError> {
@@ -171,13 +180,7 @@ impl EndpointCore {
         let mut st = self.shared.lock();
         loop {
             if let Some(s) = st.participant.take(self.guid.entity_id) {
-                return Ok(Sample {
-                    value: s.payload,
-                    writer: s.writer_guid,
-                    sn: s.sn.0,
-                    source_timestamp: s.source_timestamp.and_then(to_system_time),
-                    kind: s.kind,
-                });
+                return Ok(Sample::from_core(s));
             }
             if self.shared.is_closed() {
                 return Err(DdsError::Closed);
@@ -207,9 +210,11 @@ impl Drop for Owned {
         let _ = if self.1 {
             st.participant.delete_writer(now, id)
         } else {
+            Shared::remove_listener(&mut st, id);
             st.participant.delete_reader(now, id)
         };
         self.0.shared.flush(&mut st);
+        drop(st);
         self.0.shared.wake();
     }
 }
@@ -237,21 +242,37 @@ impl RawWriter {
         self.write_bytes(Bytes::copy_from_slice(payload))
     }
 
-    /// Write a payload without copying.
+    /// Write a payload without copying. A full KEEP_ALL history blocks up to the QoS's
+    /// max_blocking_time, then fails with [`DdsError::Timeout`] (nothing written).
     pub fn write_bytes(&self, payload: Bytes) -> Result<(), DdsError> {
-        self.core().write(ChangeKind::Alive, None, payload)
+        let t = self.core().max_blocking_time;
+        self.core().write(ChangeKind::Alive, None, payload, t)
+    }
+
+    /// Write a payload without blocking: a full KEEP_ALL history fails at once with
+    /// [`DdsError::Timeout`] and nothing is written. For writers called from a reader's
+    /// listener, which must not wait for acknowledgments its own thread would receive.
+    pub fn try_write_bytes(&self, payload: Bytes) -> Result<(), DdsError> {
+        self.core()
+            .write(ChangeKind::Alive, None, payload, Duration::ZERO)
     }
 
     /// Write a payload of a keyed topic with its instance's key hash.
     pub fn write_keyed(&self, payload: Bytes, key_hash: [u8; 16]) -> Result<(), DdsError> {
+        let t = self.core().max_blocking_time;
         self.core()
-            .write(ChangeKind::Alive, Some(key_hash), payload)
+            .write(ChangeKind::Alive, Some(key_hash), payload, t)
     }
 
     /// Dispose an instance of a keyed topic.
     pub fn dispose(&self, key_hash: [u8; 16]) -> Result<(), DdsError> {
-        self.core()
-            .write(ChangeKind::NotAliveDisposed, Some(key_hash), Bytes::new())
+        let t = self.core().max_blocking_time;
+        self.core().write(
+            ChangeKind::NotAliveDisposed,
+            Some(key_hash),
+            Bytes::new(),
+            t,
+        )
     }
 
     /// Wait until every sample written so far is acknowledged by every reliable reader.
@@ -376,6 +397,21 @@ impl RawReader {
     /// Blocking iterator over samples; ends when the participant is dropped.
     pub fn iter(&self) -> impl Iterator<Item = Sample<Bytes>> + '_ {
         std::iter::from_fn(move || self.recv().ok())
+    }
+
+    /// Hand every sample of this reader, from now on and any already waiting, to `f` instead
+    /// of `take`/`recv` (which then see nothing). `f` runs on the participant's receive
+    /// thread (or whichever thread made the sample available), one sample at a time and in
+    /// order, with no thread hand-off in between: the lowest-latency way to read. Keep it
+    /// quick and never block in it on something that thread must receive (use
+    /// [`RawWriter::try_write_bytes`] to write from it). Samples arriving after the
+    /// participant began shutting down are not delivered.
+    pub fn set_listener(&self, f: impl Fn(Sample<Bytes>) + Send + Sync + 'static) {
+        let core = self.core();
+        core.shared.set_listener(
+            core.guid.entity_id,
+            Arc::new(move |s| f(Sample::from_core(s))),
+        );
     }
 
     /// Writers currently matched.

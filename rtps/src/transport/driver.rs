@@ -9,8 +9,13 @@
 //! After every input the driver drains `poll_transmit` onto the send socket (a datagram the
 //! kernel refuses for lack of buffer space is queued and retried by the timer thread, never
 //! dropped) and `poll_event` into subscribers, then wakes anyone waiting for a change.
+//!
+//! A reader may have a [`Listener`] instead of a waiting thread: its samples are then handed to
+//! the listener by the thread that made them available (usually the receive thread that got the
+//! datagram), after the state lock is released: no thread hand-off between the socket and the
+//! application. One thread at a time delivers a given reader's samples, in order.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use bytes::BytesMut;
 use std::net::SocketAddr;
@@ -22,6 +27,30 @@ use std::time::{Duration, Instant};
 
 use super::udp::{SendError, UdpReceiver, UdpSender};
 use crate::participant::{Event, Participant};
+use crate::reliability::Sample;
+use crate::wire::EntityId;
+
+/// Called with every sample of a reader that has one (see the module doc). It runs on a driver
+/// thread without the state lock: it may write, but should be quick, since the receive thread
+/// that runs it receives nothing else meanwhile.
+pub type Listener = Arc<dyn Fn(Sample) + Send + Sync>;
+
+/// Most samples taken under one lock before they are handed to a listener.
+const DELIVERY_BATCH: usize = 64;
+
+/// A reader's listener and whether a thread is delivering its samples right now.
+struct ListenerSlot {
+    f: Listener,
+    busy: bool,
+}
+
+impl std::fmt::Debug for ListenerSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListenerSlot")
+            .field("busy", &self.busy)
+            .finish()
+    }
+}
 
 /// Largest UDP payload.
 const MAX_DATAGRAM: usize = 65_536;
@@ -68,6 +97,10 @@ pub struct State {
     held_since: Option<Instant>,
     /// Datagrams we could not send at all (not retryable: e.g. too large).
     pub send_errors: u64,
+    /// Readers whose samples go to a listener.
+    listeners: BTreeMap<EntityId, ListenerSlot>,
+    /// Readers with a listener and samples to deliver, oldest first.
+    ready: VecDeque<EntityId>,
 }
 
 /// What driver threads and API handles share.
@@ -79,6 +112,7 @@ pub struct Shared {
     sender: UdpSender,
     closed: AtomicBool,
     wake_pending: AtomicBool,
+    deliver_pending: AtomicBool,
 }
 
 impl Shared {
@@ -162,6 +196,15 @@ impl Shared {
         }
         let mut any = false;
         while let Some(e) = st.participant.poll_event() {
+            if let Event::DataAvailable { reader } = e {
+                if st.listeners.contains_key(&reader) {
+                    if !st.ready.contains(&reader) {
+                        st.ready.push_back(reader);
+                    }
+                    self.deliver_pending.store(true, Ordering::Release);
+                    continue;
+                }
+            }
             any = true;
             // Only discovery and matching events go to subscribers; data and acknowledgment
             // events just wake the waiters (no extra thread wake-up per sample).
@@ -183,12 +226,115 @@ impl Shared {
         }
     }
 
-    /// Wake the threads waiting for a change if the last flush produced events. Call after
-    /// releasing the state lock.
+    /// Wake the threads waiting for a change if the last flush produced events. If samples
+    /// are ready for a listener, the timer thread is woken to deliver them: an API call never
+    /// runs listeners itself, because its caller may hold a lock a listener takes (a node
+    /// writing from under its own lock, say). Call after releasing the state lock.
     pub fn wake(&self) {
         if self.wake_pending.swap(false, Ordering::AcqRel) {
             self.changed.notify_all();
         }
+        if self.deliver_pending.load(Ordering::Acquire) {
+            let mut st = self.lock();
+            st.timer_deadline = None;
+            drop(st);
+            self.timer.notify_one();
+        }
+    }
+
+    /// [`wake`](Self::wake) for the driver's own threads, which hold no other lock: ready
+    /// samples are handed to their listeners on this thread. Call after releasing the state
+    /// lock (it takes it again to deliver).
+    fn wake_and_deliver(&self) {
+        if self.wake_pending.swap(false, Ordering::AcqRel) {
+            self.changed.notify_all();
+        }
+        if self.deliver_pending.swap(false, Ordering::AcqRel) {
+            self.deliver();
+        }
+    }
+
+    /// Release `guard`, [`wake_and_deliver`](Self::wake_and_deliver), and lock again (driver
+    /// threads only).
+    fn wake_relock<'a>(&'a self, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        drop(guard);
+        self.wake_and_deliver();
+        self.lock()
+    }
+
+    /// Release `guard`, [`wake`](Self::wake), and lock again.
+    pub fn wake_relock_api<'a>(&'a self, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        drop(guard);
+        self.wake();
+        self.lock()
+    }
+
+    /// Hand the samples of ready readers to their listeners, in order, one delivering thread
+    /// per reader: a reader another thread is delivering is left to that thread, which takes
+    /// until the reader is empty before it lets go.
+    fn deliver(&self) {
+        let mut st = self.lock();
+        loop {
+            if self.is_closed() {
+                return;
+            }
+            let next = st
+                .ready
+                .iter()
+                .position(|r| st.listeners.get(r).is_some_and(|l| !l.busy));
+            let Some(reader) = next.and_then(|i| st.ready.remove(i)) else {
+                return;
+            };
+            let Some(slot) = st.listeners.get_mut(&reader) else {
+                continue;
+            };
+            slot.busy = true;
+            let f = Arc::clone(&slot.f);
+            loop {
+                let mut batch = Vec::new();
+                while batch.len() < DELIVERY_BATCH {
+                    match st.participant.take(reader) {
+                        Some(s) => batch.push(s),
+                        None => break,
+                    }
+                }
+                if batch.is_empty() {
+                    // Empty (the core reports DataAvailable again for the next sample).
+                    if let Some(slot) = st.listeners.get_mut(&reader) {
+                        slot.busy = false;
+                    }
+                    st.ready.retain(|r| *r != reader);
+                    break;
+                }
+                drop(st);
+                for s in batch {
+                    f(s);
+                }
+                st = self.lock();
+                if self.is_closed() || !st.listeners.contains_key(&reader) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Give `reader` a listener: from now on its samples, including any already waiting, go to
+    /// `f` and not to `take`. Call without the state lock.
+    pub fn set_listener(&self, reader: EntityId, f: Listener) {
+        {
+            let mut st = self.lock();
+            st.listeners.insert(reader, ListenerSlot { f, busy: false });
+            if !st.ready.contains(&reader) {
+                st.ready.push_back(reader);
+            }
+        }
+        self.deliver();
+    }
+
+    /// Forget the listener of a reader being deleted.
+    pub fn remove_listener(st: &mut State, reader: EntityId) {
+        st.listeners.remove(&reader);
+        st.ready.retain(|r| *r != reader);
     }
 
     /// Wait for a change (an event) or until `deadline`; returns the guard.
@@ -240,18 +386,21 @@ impl Driver {
                 held: 0,
                 held_since: None,
                 send_errors: 0,
+                listeners: BTreeMap::new(),
+                ready: VecDeque::new(),
             }),
             changed: Condvar::new(),
             timer: Condvar::new(),
             sender,
             closed: AtomicBool::new(false),
             wake_pending: AtomicBool::new(false),
+            deliver_pending: AtomicBool::new(false),
         });
         {
             let mut st = shared.lock();
             shared.flush(&mut st);
-            shared.wake();
         }
+        shared.wake_and_deliver();
         let mut threads = Vec::new();
         let mut wake_addrs = Vec::new();
         for rx in receivers {
@@ -295,9 +444,12 @@ impl Drop for Driver {
             let mut st = self.shared.lock();
             st.participant.shutdown(now());
             self.shared.flush(&mut st);
-            self.shared.wake();
+            // Listeners are not called any more.
+            st.listeners.clear();
+            st.ready.clear();
             self.shared.closed.store(true, Ordering::Release);
         }
+        self.shared.wake();
         self.shared.changed.notify_all();
         self.shared.timer.notify_all();
         // Wake the unicast receive threads at once with an empty datagram to themselves (the
@@ -338,7 +490,7 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver) {
                     .handle_datagram_bytes(now(), r.from, &datagram);
                 shared.flush(&mut st);
                 drop(st);
-                shared.wake();
+                shared.wake_and_deliver();
             }
             Ok(None) => {}
             Err(e) => {
@@ -355,10 +507,13 @@ fn timer_loop(shared: &Shared) {
         if shared.is_closed() {
             break;
         }
+        if shared.deliver_pending.load(Ordering::Acquire) {
+            st = shared.wake_relock(st);
+        }
         let t = now();
         if Shared::held_due(&st).is_some_and(|d| d <= t) {
             shared.flush(&mut st);
-            shared.wake();
+            st = shared.wake_relock(st);
         }
         let next = match (st.participant.poll_timeout(), Shared::held_due(&st)) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -367,13 +522,13 @@ fn timer_loop(shared: &Shared) {
         if next.is_some_and(|n| n <= t) {
             st.participant.handle_timeout(t);
             shared.flush(&mut st);
-            shared.wake();
+            st = shared.wake_relock(st);
             continue;
         }
         let mut wait = next.map_or(Duration::from_secs(1), |n| n.saturating_duration_since(t));
         if !st.retry.is_empty() {
             shared.flush(&mut st);
-            shared.wake();
+            st = shared.wake_relock(st);
             wait = wait.min(Duration::from_millis(1));
         }
         st.timer_deadline = Some(t + wait);
