@@ -2,7 +2,8 @@
 //! mean something on a shared machine:
 //!
 //! - `loopback/rtps_ping_pong`: the floor, a 16-byte reliable sample there and back between two
-//!   `rtps::dds` participants (raw writer / reader). One job takes two such round trips
+//!   `rtps::dds` participants (raw writer / reader; the echo is written from a reader listener,
+//!   as the nodes answer, and the pinging thread waits in `recv`). One job takes two such round trips
 //!   (request → reply, target + data → solution).
 //! - `loopback/job_round_trip_1`: `MainNode::request_job_solution` of a 64-byte job, 1 main +
 //!   1 computing node, zero work.
@@ -66,7 +67,7 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-/// The floor: participant A pings, participant B echoes on its own thread.
+/// The floor: participant A pings, participant B echoes from a reader listener.
 struct PingPong {
     ping: RawWriter,
     pong: RawReader,
@@ -106,20 +107,17 @@ fn with_ping_pong<R>(f: impl FnOnce(&PingPong) -> R) -> R {
         .unwrap();
     ping.wait_for_matched(1, WAIT).expect("ping matched");
     pong_w.wait_for_matched(1, WAIT).expect("pong matched");
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        let _stop = StopOnDrop(&stop);
-        s.spawn(|| {
-            while !stop.load(Ordering::Acquire) {
-                if let Ok(x) = ping_r.recv_timeout(Duration::from_millis(50)) {
-                    let _ = pong_w.write_bytes(x.value);
-                }
-            }
-        });
-        let pp = PingPong { ping, pong };
-        pp.round_trip();
-        f(&pp)
-    })
+    // B echoes from a listener, on its receive thread: the fastest echo the API offers (the
+    // nodes read through listeners too). One sample is in flight at a time, so the write never
+    // finds the history full.
+    ping_r.set_listener(move |x| {
+        let _ = pong_w.try_write_bytes(x.value);
+    });
+    let pp = PingPong { ping, pong };
+    pp.round_trip();
+    let r = f(&pp);
+    drop(ping_r);
+    r
 }
 
 fn ping_pong(g: &mut Group<'_>, pp: &PingPong) {

@@ -132,18 +132,41 @@ pub fn run_pong(o: &Options) -> u8 {
         }
     };
     let total = o.count.saturating_add(o.warmup);
+    // Echo from a listener, on the receive thread (no hand-off to this thread): each ping's
+    // serialized bytes go back unchanged. A write that would block (a full history, whose
+    // acknowledgments that very thread must receive) is handed to this thread instead, and so
+    // is every later ping until that one is written, to keep the order.
+    let (tx, rx) = std::sync::mpsc::channel::<Option<bytes::Bytes>>();
+    let tx = std::sync::Mutex::new(tx);
+    let raw_w = w.raw().clone();
+    let handed_over = std::sync::atomic::AtomicBool::new(false);
+    r.raw().set_listener(move |s| {
+        if s.kind != rtps::dds::ChangeKind::Alive {
+            return;
+        }
+        let tx = tx.lock().unwrap_or_else(|p| p.into_inner());
+        let over = handed_over.load(std::sync::atomic::Ordering::Acquire);
+        if !over && raw_w.try_write_bytes(s.value.clone()).is_ok() {
+            let _ = tx.send(None);
+        } else {
+            handed_over.store(true, std::sync::atomic::Ordering::Release);
+            let _ = tx.send(Some(s.value));
+        }
+    });
     let mut echoed = 0u32;
     let mut rc = 1;
     while echoed < total {
-        match r.recv_timeout(o.timeout()) {
-            Ok(s) => {
-                if let Err(e) = w.write(&s.value) {
+        match rx.recv_timeout(o.timeout()) {
+            Ok(None) => echoed += 1,
+            Ok(Some(bytes)) => {
+                if let Err(e) = w.raw().write_bytes(bytes) {
                     eprintln!("[{IMPL}] pong: write: {e}");
                     break;
                 }
                 echoed += 1;
             }
-            Err(e) => {
+            Err(_) => {
+                let e = DdsError::Timeout;
                 eprintln!("[{IMPL}] pong: {e} after {echoed} pings");
                 break;
             }

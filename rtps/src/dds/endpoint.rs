@@ -207,14 +207,17 @@ impl Drop for Owned {
         let mut st = self.0.shared.lock();
         let now = driver::now();
         let id = self.0.guid.entity_id;
+        let mut listener = None;
         let _ = if self.1 {
             st.participant.delete_writer(now, id)
         } else {
-            Shared::remove_listener(&mut st, id);
+            listener = Shared::remove_listener(&mut st, id);
             st.participant.delete_reader(now, id)
         };
         self.0.shared.flush(&mut st);
         drop(st);
+        // Without the lock: the listener may own endpoints of this participant.
+        drop(listener);
         self.0.shared.wake();
     }
 }

@@ -271,26 +271,41 @@ impl Shared {
 
     /// Hand the samples of ready readers to their listeners, in order, one delivering thread
     /// per reader: a reader another thread is delivering is left to that thread, which takes
-    /// until the reader is empty before it lets go.
+    /// until the reader is empty before it lets go. A listener (which may own endpoints, whose
+    /// drop takes the lock) is only ever dropped here without the lock.
     fn deliver(&self) {
-        let mut st = self.lock();
         loop {
-            if self.is_closed() {
-                return;
-            }
-            let next = st
-                .ready
-                .iter()
-                .position(|r| st.listeners.get(r).is_some_and(|l| !l.busy));
-            let Some(reader) = next.and_then(|i| st.ready.remove(i)) else {
-                return;
+            let (reader, f) = {
+                let mut st = self.lock();
+                if self.is_closed() {
+                    return;
+                }
+                let next = st
+                    .ready
+                    .iter()
+                    .position(|r| st.listeners.get(r).is_some_and(|l| !l.busy));
+                let Some(reader) = next.and_then(|i| st.ready.remove(i)) else {
+                    return;
+                };
+                let Some(slot) = st.listeners.get_mut(&reader) else {
+                    continue;
+                };
+                slot.busy = true;
+                (reader, Arc::clone(&slot.f))
             };
-            let Some(slot) = st.listeners.get_mut(&reader) else {
-                continue;
-            };
-            slot.busy = true;
-            let f = Arc::clone(&slot.f);
-            loop {
+            self.deliver_reader(reader, &f);
+            drop(f);
+        }
+    }
+
+    /// Take `reader`'s samples in batches and hand them to `f` until it is empty.
+    fn deliver_reader(&self, reader: EntityId, f: &Listener) {
+        loop {
+            let batch = {
+                let mut st = self.lock();
+                if self.is_closed() || !st.listeners.contains_key(&reader) {
+                    return;
+                }
                 let mut batch = Vec::new();
                 while batch.len() < DELIVERY_BATCH {
                     match st.participant.take(reader) {
@@ -299,21 +314,17 @@ impl Shared {
                     }
                 }
                 if batch.is_empty() {
-                    // Empty (the core reports DataAvailable again for the next sample).
+                    // Empty: the core reports DataAvailable again for the next sample.
                     if let Some(slot) = st.listeners.get_mut(&reader) {
                         slot.busy = false;
                     }
                     st.ready.retain(|r| *r != reader);
-                    break;
+                    return;
                 }
-                drop(st);
-                for s in batch {
-                    f(s);
-                }
-                st = self.lock();
-                if self.is_closed() || !st.listeners.contains_key(&reader) {
-                    break;
-                }
+                batch
+            };
+            for s in batch {
+                f(s);
             }
         }
     }
@@ -331,10 +342,12 @@ impl Shared {
         self.deliver();
     }
 
-    /// Forget the listener of a reader being deleted.
-    pub fn remove_listener(st: &mut State, reader: EntityId) {
-        st.listeners.remove(&reader);
+    /// Forget the listener of a reader being deleted. The caller drops what is returned after
+    /// releasing the lock (the listener may own endpoints, whose drop takes the lock).
+    #[must_use = "drop the listener after releasing the lock"]
+    pub fn remove_listener(st: &mut State, reader: EntityId) -> Option<Listener> {
         st.ready.retain(|r| *r != reader);
+        st.listeners.remove(&reader).map(|l| l.f)
     }
 
     /// Wait for a change (an event) or until `deadline`; returns the guard.
@@ -440,15 +453,17 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let listeners;
         {
             let mut st = self.shared.lock();
             st.participant.shutdown(now());
             self.shared.flush(&mut st);
-            // Listeners are not called any more.
-            st.listeners.clear();
+            // Listeners are not called any more; they are dropped below, without the lock.
+            listeners = std::mem::take(&mut st.listeners);
             st.ready.clear();
             self.shared.closed.store(true, Ordering::Release);
         }
+        drop(listeners);
         self.shared.wake();
         self.shared.changed.notify_all();
         self.shared.timer.notify_all();
