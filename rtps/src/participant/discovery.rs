@@ -360,38 +360,8 @@ impl Participant {
             self.remove_remote_writer(guid);
         }
         let locators = self.endpoint_locators(&d.endpoint);
-        let readers: Vec<_> = self
-            .readers
-            .iter()
-            .filter(|(_, r)| r.data.endpoint.topic_name == d.endpoint.topic_name)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in readers {
-            let Some(r) = self.readers.get_mut(&id) else {
-                continue;
-            };
-            match matching::check(&d.endpoint, &r.data.endpoint) {
-                Ok(()) => {
-                    r.reader.add_matched_writer(
-                        now,
-                        WriterProxyConfig {
-                            remote_writer_guid: guid,
-                            reliable: r.data.endpoint.qos.reliability.kind
-                                == ReliabilityKind::Reliable,
-                            locators: locators.clone(),
-                        },
-                    );
-                    self.events.push_back(Event::SubscriptionMatched {
-                        reader: id,
-                        writer: guid,
-                    });
-                }
-                Err(reason) => self.events.push_back(Event::IncompatibleQos {
-                    local: id,
-                    remote: guid,
-                    reason,
-                }),
-            }
+        for id in self.local_readers_of(&d.endpoint.topic_name) {
+            self.pair_reader(now, id, &d, locators.clone(), true);
         }
         self.remote_writers.insert(guid, d);
     }
@@ -412,39 +382,8 @@ impl Participant {
             self.remove_remote_reader(guid);
         }
         let locators = self.endpoint_locators(&d.endpoint);
-        let writers: Vec<_> = self
-            .writers
-            .iter()
-            .filter(|(_, w)| w.data.endpoint.topic_name == d.endpoint.topic_name)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in writers {
-            let Some(w) = self.writers.get_mut(&id) else {
-                continue;
-            };
-            match matching::check(&w.data.endpoint, &d.endpoint) {
-                Ok(()) => {
-                    w.writer.add_matched_reader(
-                        now,
-                        ReaderProxyConfig {
-                            remote_reader_guid: guid,
-                            reliable: d.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
-                            durable: d.endpoint.qos.durability != QosDurability::Volatile,
-                            expects_inline_qos: d.expects_inline_qos,
-                            locators: locators.clone(),
-                        },
-                    );
-                    self.events.push_back(Event::PublicationMatched {
-                        writer: id,
-                        reader: guid,
-                    });
-                }
-                Err(reason) => self.events.push_back(Event::IncompatibleQos {
-                    local: id,
-                    remote: guid,
-                    reason,
-                }),
-            }
+        for id in self.local_writers_of(&d.endpoint.topic_name) {
+            self.pair_writer(now, id, &d, locators.clone(), true);
         }
         self.remote_readers.insert(guid, d);
     }
@@ -500,33 +439,7 @@ impl Participant {
                 .map(|r| (r.data.clone(), self.config.default_unicast.clone())),
         );
         for (r, locators) in candidates {
-            let guid = r.endpoint.endpoint_guid;
-            let Some(w) = self.writers.get_mut(&id) else {
-                continue;
-            };
-            match matching::check(&w.data.endpoint, &r.endpoint) {
-                Ok(()) => {
-                    w.writer.add_matched_reader(
-                        now,
-                        ReaderProxyConfig {
-                            remote_reader_guid: guid,
-                            reliable: r.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
-                            durable: r.endpoint.qos.durability != QosDurability::Volatile,
-                            expects_inline_qos: r.expects_inline_qos,
-                            locators,
-                        },
-                    );
-                    self.events.push_back(Event::PublicationMatched {
-                        writer: id,
-                        reader: guid,
-                    });
-                }
-                Err(reason) => self.events.push_back(Event::IncompatibleQos {
-                    local: id,
-                    remote: guid,
-                    reason,
-                }),
-            }
+            self.pair_writer(now, id, &r, locators, true);
         }
     }
 
@@ -552,32 +465,105 @@ impl Participant {
                 .map(|w| (w.data.clone(), self.config.default_unicast.clone())),
         );
         for (w, locators) in candidates {
-            let guid = w.endpoint.endpoint_guid;
-            let Some(r) = self.readers.get_mut(&id) else {
-                continue;
-            };
-            match matching::check(&w.endpoint, &r.data.endpoint) {
-                Ok(()) => {
-                    r.reader.add_matched_writer(
-                        now,
-                        WriterProxyConfig {
-                            remote_writer_guid: guid,
-                            reliable: r.data.endpoint.qos.reliability.kind
-                                == ReliabilityKind::Reliable,
-                            locators,
-                        },
-                    );
-                    self.events.push_back(Event::SubscriptionMatched {
-                        reader: id,
-                        writer: guid,
-                    });
-                }
-                Err(reason) => self.events.push_back(Event::IncompatibleQos {
-                    local: id,
-                    remote: guid,
-                    reason,
-                }),
+            self.pair_reader(now, id, &w, locators, true);
+        }
+    }
+
+    /// Local readers of `topic`.
+    fn local_readers_of(&self, topic: &str) -> Vec<EntityId> {
+        self.readers
+            .iter()
+            .filter(|(_, r)| r.data.endpoint.topic_name == topic)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Local writers of `topic`.
+    fn local_writers_of(&self, topic: &str) -> Vec<EntityId> {
+        self.writers
+            .iter()
+            .filter(|(_, w)| w.data.endpoint.topic_name == topic)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Pair local writer `id` with the reader `r` announces (remote or local), reached at
+    /// `locators`: on a match (RTPS 2.5 §8.5.5 and DDS 1.4 §2.2.3 request/offered rules) the
+    /// writer gets a reader proxy and `PublicationMatched` is reported; otherwise, if
+    /// `report_incompatible`, `IncompatibleQos` says why.
+    fn pair_writer(
+        &mut self,
+        now: Instant,
+        id: EntityId,
+        r: &ReaderData,
+        locators: Vec<Locator>,
+        report_incompatible: bool,
+    ) {
+        let Some(w) = self.writers.get_mut(&id) else {
+            return;
+        };
+        let guid = r.endpoint.endpoint_guid;
+        match matching::check(&w.data.endpoint, &r.endpoint) {
+            Ok(()) => {
+                w.writer.add_matched_reader(
+                    now,
+                    ReaderProxyConfig {
+                        remote_reader_guid: guid,
+                        reliable: r.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
+                        durable: r.endpoint.qos.durability != QosDurability::Volatile,
+                        expects_inline_qos: r.expects_inline_qos,
+                        locators,
+                    },
+                );
+                self.events.push_back(Event::PublicationMatched {
+                    writer: id,
+                    reader: guid,
+                });
             }
+            Err(reason) if report_incompatible => self.events.push_back(Event::IncompatibleQos {
+                local: id,
+                remote: guid,
+                reason,
+            }),
+            Err(_) => {}
+        }
+    }
+
+    /// Pair local reader `id` with the writer `w` announces (remote or local), reached at
+    /// `locators`: the mirror of [`Self::pair_writer`].
+    fn pair_reader(
+        &mut self,
+        now: Instant,
+        id: EntityId,
+        w: &WriterData,
+        locators: Vec<Locator>,
+        report_incompatible: bool,
+    ) {
+        let Some(r) = self.readers.get_mut(&id) else {
+            return;
+        };
+        let guid = w.endpoint.endpoint_guid;
+        match matching::check(&w.endpoint, &r.data.endpoint) {
+            Ok(()) => {
+                r.reader.add_matched_writer(
+                    now,
+                    WriterProxyConfig {
+                        remote_writer_guid: guid,
+                        reliable: r.data.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
+                        locators,
+                    },
+                );
+                self.events.push_back(Event::SubscriptionMatched {
+                    reader: id,
+                    writer: guid,
+                });
+            }
+            Err(reason) if report_incompatible => self.events.push_back(Event::IncompatibleQos {
+                local: id,
+                remote: guid,
+                reason,
+            }),
+            Err(_) => {}
         }
     }
 }
@@ -618,31 +604,9 @@ impl Participant {
         let Some(w) = self.writers.get(&id).map(|w| w.data.clone()) else {
             return;
         };
-        let readers: Vec<EntityId> = self
-            .readers
-            .iter()
-            .filter(|(_, r)| r.data.endpoint.topic_name == w.endpoint.topic_name)
-            .map(|(i, _)| *i)
-            .collect();
         let locators = self.config.default_unicast.clone();
-        for rid in readers {
-            let Some(r) = self.readers.get_mut(&rid) else {
-                continue;
-            };
-            if matching::check(&w.endpoint, &r.data.endpoint).is_ok() {
-                r.reader.add_matched_writer(
-                    now,
-                    WriterProxyConfig {
-                        remote_writer_guid: w.endpoint.endpoint_guid,
-                        reliable: r.data.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
-                        locators: locators.clone(),
-                    },
-                );
-                self.events.push_back(Event::SubscriptionMatched {
-                    reader: rid,
-                    writer: w.endpoint.endpoint_guid,
-                });
-            }
+        for rid in self.local_readers_of(&w.endpoint.topic_name) {
+            self.pair_reader(now, rid, &w, locators.clone(), false);
         }
     }
 
@@ -651,33 +615,9 @@ impl Participant {
         let Some(r) = self.readers.get(&id).map(|r| r.data.clone()) else {
             return;
         };
-        let writers: Vec<EntityId> = self
-            .writers
-            .iter()
-            .filter(|(_, w)| w.data.endpoint.topic_name == r.endpoint.topic_name)
-            .map(|(i, _)| *i)
-            .collect();
         let locators = self.config.default_unicast.clone();
-        for wid in writers {
-            let Some(w) = self.writers.get_mut(&wid) else {
-                continue;
-            };
-            if matching::check(&w.data.endpoint, &r.endpoint).is_ok() {
-                w.writer.add_matched_reader(
-                    now,
-                    ReaderProxyConfig {
-                        remote_reader_guid: r.endpoint.endpoint_guid,
-                        reliable: r.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
-                        durable: r.endpoint.qos.durability != QosDurability::Volatile,
-                        expects_inline_qos: false,
-                        locators: locators.clone(),
-                    },
-                );
-                self.events.push_back(Event::PublicationMatched {
-                    writer: wid,
-                    reader: r.endpoint.endpoint_guid,
-                });
-            }
+        for wid in self.local_writers_of(&r.endpoint.topic_name) {
+            self.pair_writer(now, wid, &r, locators.clone(), false);
         }
     }
 }
