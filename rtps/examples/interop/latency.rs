@@ -2,9 +2,11 @@
 //! (a new ping as soon as the previous pong arrived). Topics `<topic>_ping` and `<topic>_pong`,
 //! type `interop::Message`.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use rtps::dds::DdsError;
+use bytes::Bytes;
 
 use crate::pubsub::finish;
 use crate::types::{check_text, fill_text, Message};
@@ -43,6 +45,32 @@ pub fn summary_line(o: &Options, half_rtt_ns: &mut [u64], wall_s: f64) -> String
     )
 }
 
+/// What the pong listener of `ping` keeps.
+struct PingState {
+    /// The ping in flight.
+    seq: u32,
+    /// When it was written.
+    t0: Instant,
+    t_first: Option<Instant>,
+    /// Half round trips measured so far (ns).
+    half: Vec<u64>,
+    rc: u8,
+    done: bool,
+    /// A ping the listener could not write without waiting.
+    stalled_write: Option<Bytes>,
+}
+
+/// The serialized ping `seq`.
+fn ping_payload(seq: u32, size: usize) -> Bytes {
+    let m = Message {
+        seq,
+        text: fill_text(seq, size),
+    };
+    rtps::cdr::to_payload(&m, rtps::wire::Endianness::Little)
+        .map(Bytes::from)
+        .unwrap_or_default()
+}
+
 /// `ping`: `--warmup` + `--count` round trips; prints the half round-trip percentiles.
 pub fn run_ping(o: &Options) -> u8 {
     let start = now();
@@ -70,42 +98,105 @@ pub fn run_ping(o: &Options) -> u8 {
     }
     std::thread::sleep(Duration::from_millis(o.settle));
     let total = o.count.saturating_add(o.warmup);
-    let mut half = Vec::with_capacity(o.count as usize);
-    let mut rc = 0;
-    let mut t_first = None;
-    for seq in 1..=total {
-        let text = fill_text(seq, o.size);
-        let t0 = now();
-        if let Err(e) = w.write(&Message { seq, text }) {
-            eprintln!("[{IMPL}] ping: write {seq}: {e}");
-            rc = 1;
-            break;
-        }
-        let deadline = t0 + o.timeout();
-        let answered = loop {
-            match r.recv_timeout(deadline.saturating_duration_since(now())) {
-                Ok(s) if s.value.seq == seq => {
-                    if !check_text(seq, &s.value.text) {
-                        eprintln!("[{IMPL}] ping: CORRUPT pong {seq}");
-                        rc = 2;
-                    }
-                    break true;
-                }
-                Ok(_) => continue, // a late answer to an earlier ping
-                Err(DdsError::Timeout) | Err(_) => break false,
+    // As `ddsperf ping` does, each pong is handled by a listener on the receive thread, which
+    // takes the time and writes the next ping at once; this thread only starts the loop and
+    // watches for progress.
+    let state = Arc::new(Mutex::new(PingState {
+        seq: 1,
+        t0: now(),
+        t_first: None,
+        half: Vec::with_capacity(o.count as usize),
+        rc: 0,
+        done: false,
+        stalled_write: None,
+    }));
+    let progress = Arc::new(AtomicU32::new(0));
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    {
+        let (state, progress, raw_w) = (Arc::clone(&state), Arc::clone(&progress), w.raw().clone());
+        let (warmup, size) = (o.warmup, o.size);
+        let done_tx = Mutex::new(done_tx);
+        r.raw().set_listener(move |s| {
+            let t = now();
+            let Ok(m) = rtps::cdr::from_payload::<Message>(&s.value) else {
+                return;
+            };
+            let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+            if st.done || m.seq != st.seq {
+                return; // a late answer to an earlier ping
             }
-        };
-        if !answered {
-            eprintln!("[{IMPL}] ping: no pong for {seq} within {:.1} s", o.timeout);
-            rc = 1;
+            if !check_text(m.seq, &m.text) {
+                eprintln!("[{IMPL}] ping: CORRUPT pong {}", m.seq);
+                st.rc = 2;
+            }
+            if m.seq > warmup {
+                let t0 = st.t0;
+                st.t_first.get_or_insert(t0);
+                let rtt = t.duration_since(t0);
+                st.half
+                    .push(u64::try_from(rtt.as_nanos() / 2).unwrap_or(u64::MAX));
+            }
+            progress.store(m.seq, Ordering::Release);
+            if m.seq >= total {
+                st.done = true;
+                let _ = done_tx.lock().unwrap_or_else(|p| p.into_inner()).send(());
+                return;
+            }
+            st.seq = m.seq + 1;
+            let next = ping_payload(st.seq, size);
+            st.t0 = now();
+            if raw_w.try_write_bytes(next.clone()).is_err() {
+                // A full history: the main thread writes it (it may wait for acknowledgments).
+                st.stalled_write = Some(next);
+                let _ = done_tx.lock().unwrap_or_else(|p| p.into_inner()).send(());
+            }
+        });
+    }
+    let first = ping_payload(1, o.size);
+    state.lock().unwrap_or_else(|p| p.into_inner()).t0 = now();
+    let mut rc = match w.raw().write_bytes(first) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("[{IMPL}] ping: write 1: {e}");
+            1
+        }
+    };
+    let mut seen = 0;
+    let mut last_progress = now();
+    while rc == 0 {
+        let woken = done_rx.recv_timeout(Duration::from_millis(100)).is_ok();
+        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.done {
             break;
         }
-        let rtt = now().duration_since(t0);
-        if seq > o.warmup {
-            t_first.get_or_insert(t0);
-            half.push(u64::try_from(rtt.as_nanos() / 2).unwrap_or(u64::MAX));
+        if let Some(next) = st.stalled_write.take() {
+            drop(st);
+            if let Err(e) = w.raw().write_bytes(next) {
+                eprintln!("[{IMPL}] ping: write: {e}");
+                rc = 1;
+            }
+            continue;
+        }
+        drop(st);
+        let p = progress.load(Ordering::Acquire);
+        if p != seen || woken {
+            seen = p;
+            last_progress = now();
+        } else if now().duration_since(last_progress) > o.timeout() {
+            eprintln!(
+                "[{IMPL}] ping: no pong for {} within {:.1} s",
+                p + 1,
+                o.timeout
+            );
+            rc = 1;
         }
     }
+    let (mut half, t_first) = {
+        let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+        st.done = true;
+        rc = rc.max(st.rc);
+        (std::mem::take(&mut st.half), st.t_first)
+    };
     let wall = t_first.map_or(0.0, |t| now().duration_since(t).as_secs_f64());
     eprintln!("{}", summary_line(o, &mut half, wall));
     std::thread::sleep(o.linger());
@@ -135,41 +226,49 @@ pub fn run_pong(o: &Options) -> u8 {
     // Echo from a listener, on the receive thread (no hand-off to this thread): each ping's
     // serialized bytes go back unchanged. A write that would block (a full history, whose
     // acknowledgments that very thread must receive) is handed to this thread instead, and so
-    // is every later ping until that one is written, to keep the order.
-    let (tx, rx) = std::sync::mpsc::channel::<Option<bytes::Bytes>>();
-    let tx = std::sync::Mutex::new(tx);
+    // is every later ping from then on, to keep the order. This thread only watches progress.
+    let (tx, rx) = mpsc::channel::<Bytes>();
+    let tx = Mutex::new(tx);
     let raw_w = w.raw().clone();
-    let handed_over = std::sync::atomic::AtomicBool::new(false);
+    let handed_over = AtomicBool::new(false);
+    let listener_echoed = Arc::new(AtomicU32::new(0));
+    let counter = Arc::clone(&listener_echoed);
     r.raw().set_listener(move |s| {
         if s.kind != rtps::dds::ChangeKind::Alive {
             return;
         }
-        let tx = tx.lock().unwrap_or_else(|p| p.into_inner());
-        let over = handed_over.load(std::sync::atomic::Ordering::Acquire);
-        if !over && raw_w.try_write_bytes(s.value.clone()).is_ok() {
-            let _ = tx.send(None);
+        if !handed_over.load(Ordering::Acquire) && raw_w.try_write_bytes(s.value.clone()).is_ok() {
+            counter.fetch_add(1, Ordering::AcqRel);
         } else {
-            handed_over.store(true, std::sync::atomic::Ordering::Release);
-            let _ = tx.send(Some(s.value));
+            handed_over.store(true, Ordering::Release);
+            let _ = tx.lock().unwrap_or_else(|p| p.into_inner()).send(s.value);
         }
     });
+    let mut by_us = 0u32;
     let mut echoed = 0u32;
     let mut rc = 1;
+    let mut last_progress = now();
     while echoed < total {
-        match rx.recv_timeout(o.timeout()) {
-            Ok(None) => echoed += 1,
-            Ok(Some(bytes)) => {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(bytes) => {
                 if let Err(e) = w.raw().write_bytes(bytes) {
                     eprintln!("[{IMPL}] pong: write: {e}");
                     break;
                 }
-                echoed += 1;
+                by_us += 1;
             }
-            Err(_) => {
-                let e = DdsError::Timeout;
-                eprintln!("[{IMPL}] pong: {e} after {echoed} pings");
-                break;
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        let n = listener_echoed
+            .load(Ordering::Acquire)
+            .saturating_add(by_us);
+        if n != echoed {
+            echoed = n;
+            last_progress = now();
+        } else if now().duration_since(last_progress) > o.timeout() {
+            eprintln!("[{IMPL}] pong: timed out after {echoed} pings");
+            break;
         }
     }
     if echoed == total {
