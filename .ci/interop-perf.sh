@@ -8,10 +8,15 @@
 # SECTIONS (default all): tput lat stream big
 #   tput    reliable 64-byte text, a burst of N=100000 samples, KEEP_ALL, sub --quiet:
 #           pub msgs/s = N / time until all acknowledged, sub msgs/s = (N-1) / first-to-last;
-#           plus `ddsperf pub size 64` -> `ddsperf sub` (median of the 1-s intervals)
+#           plus `ddsperf pub size 64` -> `ddsperf sub` (median of the 1-s intervals);
+#           `rust-unchecked` rows run the Rust program with --unchecked, a ddsperf-like
+#           workload (text filled once, sub reads only the sample number): the one to hold
+#           next to ddsperf, while the other rows (text made and checked per sample) compare
+#           the stacks under the oracles' identical harness
 #   lat     ping-pong half round trip, 64-byte text, 10000 round trips after 100 warm-up:
 #           `interop ping`/`pong` and `ddsperf ping size 64`/`pong`
-#   stream  2000 reliable samples with a 64 KiB text, sub MB/s; and `ddsperf pub size 64k`
+#   stream  STREAM_N=10000 reliable samples with a 64 KiB text, sub MB/s; and
+#           `ddsperf pub size 64k`
 #   big     one reliable 1 MiB and one 100 MiB sample: time from write to all-acknowledged
 # Every Rust/oracle figure is the median of RUNS runs, taken interleaved.
 set -uo pipefail
@@ -26,18 +31,21 @@ ensure_netns "$HERE/interop-perf.sh" "$@"
 SECTIONS=${*:-tput lat stream big}
 RUNS=${RUNS:-3}
 N=${N:-100000}
+STREAM_N=${STREAM_N:-10000}
 OUT=${PERF_LOG:-$BUILD_DIR/perf-rust}; mkdir -p "$OUT"
-declare -A BIN=([rust]=$RUST_CMD [cyclone]=$CYCLONE_ORACLE [fastdds]=$FASTDDS_ORACLE)
+declare -A BIN=([rust]=$RUST_CMD [rust-unchecked]=$RUST_CMD [cyclone]=$CYCLONE_ORACLE [fastdds]=$FASTDDS_ORACLE)
 median() { sort -g | awk '{a[NR]=$1} END{if(NR==0){print "n/a"; exit} if(NR%2){print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'; }
 field() { grep -h "^SUMMARY $2" "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$3=//p" | head -1; }
 
 # pubsub IMPL TAG COUNT SIZE: one reliable run, IMPL -> IMPL; leaves $OUT/TAG.{pub,sub}.err
+# IMPL rust-unchecked: the Rust program with --unchecked (a ddsperf-like workload).
 pubsub() {
-  local b=${BIN[$1]} tag=$2
-  "$b" sub --topic "p_$tag" --count "$3" --timeout 120 --quiet >/dev/null 2>"$OUT/$tag.sub.err" &
+  local b=${BIN[$1]} tag=$2 extra=""
+  [ "$1" = rust-unchecked ] && extra=--unchecked
+  "$b" sub --topic "p_$tag" --count "$3" --timeout 120 --quiet $extra >/dev/null 2>"$OUT/$tag.sub.err" &
   local sp=$!
   sleep 0.5
-  "$b" pub --topic "p_$tag" --count "$3" --size "$4" --reliable --timeout 120 --linger 0.2 2>"$OUT/$tag.pub.err"
+  "$b" pub --topic "p_$tag" --count "$3" --size "$4" --reliable --timeout 120 --linger 0.2 $extra 2>"$OUT/$tag.pub.err"
   wait $sp
 }
 
@@ -47,11 +55,11 @@ for section in $SECTIONS; do
   case $section in
   tput)
     echo; echo "## reliable 64 B throughput, burst of $N samples (msgs/s, median of $RUNS)"
-    for r in $(seq 1 "$RUNS"); do for impl in rust cyclone fastdds; do
+    for r in $(seq 1 "$RUNS"); do for impl in rust rust-unchecked cyclone fastdds; do
       n=$N; [ $impl = fastdds ] && n=${N_FASTDDS:-20000}   # Fast DDS 2.9.1: ~5 k/s (finding 8)
       pubsub $impl "tput_${impl}_$r" "$n" 64
     done; done
-    for impl in rust cyclone fastdds; do
+    for impl in rust rust-unchecked cyclone fastdds; do
       p=$(for r in $(seq 1 "$RUNS"); do field "$OUT/tput_${impl}_$r.pub.err" pub msgs_per_s; done | median)
       s=$(for r in $(seq 1 "$RUNS"); do field "$OUT/tput_${impl}_$r.sub.err" sub msgs_per_s; done | median)
       ok=$(grep -l 'result=OK' "$OUT"/tput_${impl}_*.sub.err 2>/dev/null | wc -l)
@@ -75,11 +83,11 @@ for section in $SECTIONS; do
     dstat() { awk -v k="$1" '/ mean .*us .* cnt / { t=$2+0; for(i=1;i<=NF;i++) if($i==k) v=$(i+1); gsub("us","",v); if (t>=2 && t<=7) print v }' "$OUT/ddsperf-ping-64.txt" | median; }
     echo "ddsperf ping/pong: p50 $(dstat 50%) p90 $(dstat 90%) p99 $(dstat 99%) mean $(dstat mean)" ;;
   stream)
-    echo; echo "## 64 KiB stream, 2000 reliable samples (MB/s of text at the sub, median of $RUNS)"
-    for r in $(seq 1 "$RUNS"); do for impl in rust cyclone fastdds; do
-      pubsub $impl "stream_${impl}_$r" 2000 65536
+    echo; echo "## 64 KiB stream, $STREAM_N reliable samples (MB/s of text at the sub, median of $RUNS)"
+    for r in $(seq 1 "$RUNS"); do for impl in rust rust-unchecked cyclone fastdds; do
+      pubsub $impl "stream_${impl}_$r" "$STREAM_N" 65536
     done; done
-    for impl in rust cyclone fastdds; do
+    for impl in rust rust-unchecked cyclone fastdds; do
       m=$(for r in $(seq 1 "$RUNS"); do field "$OUT/stream_${impl}_$r.sub.err" sub MBps; done | median)
       echo "$impl -> $impl: $m MB/s"
     done

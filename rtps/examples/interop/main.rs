@@ -9,6 +9,7 @@
 //!             [--linger S] [--timeout S] [--depth D]
 //! interop sub --topic T --count N --timeout S [--reliable|--best-effort] [--transient-local]
 //!             [--keyed] [--domain D] [--linger S] [--quiet] [--depth D]
+//! (pub and sub also take --unchecked: a ddsperf-like workload for speed comparisons)
 //! interop ping|pong --topic T --count N --size B ...   (latency, half round trip)
 //! ```
 //!
@@ -109,6 +110,12 @@ pub struct Options {
     /// sub: no per-sample lines.
     #[arg(long)]
     pub quiet: bool,
+    /// ddsperf-like workload, for speed comparisons with `ddsperf pub`/`sub`: pub fills the
+    /// text once and only changes the sample number (each write still serializes the whole
+    /// sample); sub copies each payload out of the reader and reads only the sample number
+    /// (no decoding or checking of the text). Rust program only; the oracles lack it.
+    #[arg(long)]
+    pub unchecked: bool,
     /// ping: round trips not counted in the statistics at the start.
     #[arg(long, default_value_t = 100)]
     pub warmup: u32,
