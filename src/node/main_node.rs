@@ -210,8 +210,10 @@ impl MainNode {
         rx
     }
 
-    /// Call `f` (from a node thread; keep it short) for every solution of a
-    /// [`MainNode::submit`]ted job instead of sending it to the channel.
+    /// Call `f` for every solution of a [`MainNode::submit`]ted job instead of sending it to
+    /// the channel. It runs on the node's receive thread, the lowest-latency place: keep it
+    /// short (hand long work to a thread of yours) and do not wait in it for another solution
+    /// (that thread would bring it). Submitting more jobs from it is fine.
     pub fn on_solution(&self, f: impl Fn(Solution) + Send + Sync + 'static) {
         lock(&self.router).callback = Some(Arc::new(Box::new(f)));
     }
