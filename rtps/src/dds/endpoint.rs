@@ -98,8 +98,7 @@ impl EndpointCore {
             match r {
                 Ok(_) => {
                     self.shared.flush_write(&mut st);
-                    drop(st);
-                    self.shared.wake();
+                    self.shared.wake(st);
                     return Ok(());
                 }
                 Err(EndpointError::Write(WriteError::HistoryFull)) => {
@@ -119,7 +118,7 @@ impl EndpointCore {
         let mut st = self.shared.lock();
         // Send anything held back for batching before waiting for its acknowledgment.
         self.shared.flush(&mut st);
-        st = self.shared.wake_relock_api(st);
+        st = self.shared.wake_relock(st);
         let Some(last) = st.participant.last_sequence_number(self.guid.entity_id) else {
             return Err(DdsError::Closed);
         };
@@ -215,10 +214,9 @@ impl Drop for Owned {
             st.participant.delete_reader(now, id)
         };
         self.0.shared.flush(&mut st);
-        drop(st);
+        self.0.shared.wake(st);
         // Without the lock: the listener may own endpoints of this participant.
         drop(listener);
-        self.0.shared.wake();
     }
 }
 

@@ -300,8 +300,7 @@ impl DomainParticipant {
             }
         })?;
         shared.flush(&mut st);
-        drop(st);
-        shared.wake();
+        shared.wake(st);
         Ok(EndpointCore::new(
             shared,
             Guid::new(self.prefix, id),

@@ -101,6 +101,9 @@ pub struct State {
     listeners: BTreeMap<EntityId, ListenerSlot>,
     /// Readers with a listener and samples to deliver, oldest first.
     ready: VecDeque<EntityId>,
+    /// A flush made a reader ready since the flushing thread last looked: that thread (which
+    /// takes the flag under the same lock) arranges the delivery.
+    ready_new: bool,
 }
 
 /// What driver threads and API handles share.
@@ -112,7 +115,6 @@ pub struct Shared {
     sender: UdpSender,
     closed: AtomicBool,
     wake_pending: AtomicBool,
-    deliver_pending: AtomicBool,
 }
 
 impl Shared {
@@ -201,7 +203,7 @@ impl Shared {
                     if !st.ready.contains(&reader) {
                         st.ready.push_back(reader);
                     }
-                    self.deliver_pending.store(true, Ordering::Release);
+                    st.ready_new = true;
                     continue;
                 }
             }
@@ -226,46 +228,48 @@ impl Shared {
         }
     }
 
-    /// Wake the threads waiting for a change if the last flush produced events. If samples
-    /// are ready for a listener, the timer thread is woken to deliver them: an API call never
-    /// runs listeners itself, because its caller may hold a lock a listener takes (a node
-    /// writing from under its own lock, say). Call after releasing the state lock.
-    pub fn wake(&self) {
+    /// Release the state lock after an API call's flush, and wake the threads waiting for a
+    /// change if it produced events. If it made samples ready for a listener, the timer thread
+    /// is woken to deliver them: an API call never runs listeners itself, because its caller
+    /// may hold a lock a listener takes (a node writing from under its own lock, say).
+    pub fn wake(&self, mut st: MutexGuard<'_, State>) {
+        // The flag stays set: the timer thread takes it (or a receive thread that flushes
+        // first delivers everything ready anyway).
+        let deliver = st.ready_new;
+        if deliver {
+            st.timer_deadline = None;
+        }
+        drop(st);
         if self.wake_pending.swap(false, Ordering::AcqRel) {
             self.changed.notify_all();
         }
-        if self.deliver_pending.load(Ordering::Acquire) {
-            let mut st = self.lock();
-            st.timer_deadline = None;
-            drop(st);
+        if deliver {
             self.timer.notify_one();
         }
     }
 
-    /// [`wake`](Self::wake) for the driver's own threads, which hold no other lock: ready
-    /// samples are handed to their listeners on this thread. Call after releasing the state
-    /// lock (it takes it again to deliver).
-    fn wake_and_deliver(&self) {
+    /// [`wake`](Self::wake), then lock again.
+    pub fn wake_relock<'a>(&'a self, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.wake(st);
+        self.lock()
+    }
+
+    /// [`wake`](Self::wake) for the driver's own threads, which hold no other lock: samples
+    /// their flush made ready are handed to listeners on this thread.
+    fn wake_and_deliver(&self, mut st: MutexGuard<'_, State>) {
+        let deliver = std::mem::take(&mut st.ready_new);
+        drop(st);
         if self.wake_pending.swap(false, Ordering::AcqRel) {
             self.changed.notify_all();
         }
-        if self.deliver_pending.swap(false, Ordering::AcqRel) {
+        if deliver {
             self.deliver();
         }
     }
 
-    /// Release `guard`, [`wake_and_deliver`](Self::wake_and_deliver), and lock again (driver
-    /// threads only).
-    fn wake_relock<'a>(&'a self, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        drop(guard);
-        self.wake_and_deliver();
-        self.lock()
-    }
-
-    /// Release `guard`, [`wake`](Self::wake), and lock again.
-    pub fn wake_relock_api<'a>(&'a self, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        drop(guard);
-        self.wake();
+    /// [`wake_and_deliver`](Self::wake_and_deliver), then lock again.
+    fn wake_deliver_relock<'a>(&'a self, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.wake_and_deliver(st);
         self.lock()
     }
 
@@ -401,19 +405,19 @@ impl Driver {
                 send_errors: 0,
                 listeners: BTreeMap::new(),
                 ready: VecDeque::new(),
+                ready_new: false,
             }),
             changed: Condvar::new(),
             timer: Condvar::new(),
             sender,
             closed: AtomicBool::new(false),
             wake_pending: AtomicBool::new(false),
-            deliver_pending: AtomicBool::new(false),
         });
         {
             let mut st = shared.lock();
             shared.flush(&mut st);
+            shared.wake_and_deliver(st);
         }
-        shared.wake_and_deliver();
         let mut threads = Vec::new();
         let mut wake_addrs = Vec::new();
         for rx in receivers {
@@ -464,7 +468,6 @@ impl Drop for Driver {
             self.shared.closed.store(true, Ordering::Release);
         }
         drop(listeners);
-        self.shared.wake();
         self.shared.changed.notify_all();
         self.shared.timer.notify_all();
         // Wake the unicast receive threads at once with an empty datagram to themselves (the
@@ -504,8 +507,7 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver) {
                 st.participant
                     .handle_datagram_bytes(now(), r.from, &datagram);
                 shared.flush(&mut st);
-                drop(st);
-                shared.wake_and_deliver();
+                shared.wake_and_deliver(st);
             }
             Ok(None) => {}
             Err(e) => {
@@ -522,13 +524,13 @@ fn timer_loop(shared: &Shared) {
         if shared.is_closed() {
             break;
         }
-        if shared.deliver_pending.load(Ordering::Acquire) {
-            st = shared.wake_relock(st);
+        if st.ready_new {
+            st = shared.wake_deliver_relock(st);
         }
         let t = now();
         if Shared::held_due(&st).is_some_and(|d| d <= t) {
             shared.flush(&mut st);
-            st = shared.wake_relock(st);
+            st = shared.wake_deliver_relock(st);
         }
         let next = match (st.participant.poll_timeout(), Shared::held_due(&st)) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -537,13 +539,13 @@ fn timer_loop(shared: &Shared) {
         if next.is_some_and(|n| n <= t) {
             st.participant.handle_timeout(t);
             shared.flush(&mut st);
-            st = shared.wake_relock(st);
+            st = shared.wake_deliver_relock(st);
             continue;
         }
         let mut wait = next.map_or(Duration::from_secs(1), |n| n.saturating_duration_since(t));
         if !st.retry.is_empty() {
             shared.flush(&mut st);
-            st = shared.wake_relock(st);
+            st = shared.wake_deliver_relock(st);
             wait = wait.min(Duration::from_millis(1));
         }
         st.timer_deadline = Some(t + wait);
