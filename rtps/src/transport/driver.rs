@@ -15,6 +15,7 @@
 //! datagram), after the state lock is released: no thread hand-off between the socket and the
 //! application. One thread at a time delivers a given reader's samples, in order.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 
 use bytes::BytesMut;
@@ -34,6 +35,11 @@ use crate::wire::EntityId;
 /// thread without the state lock: it may write, but should be quick, since the receive thread
 /// that runs it receives nothing else meanwhile.
 pub type Listener = Arc<dyn Fn(Sample) + Send + Sync>;
+
+thread_local! {
+    /// True while this thread runs listeners (their writes are held until they are done).
+    static DELIVERING: Cell<bool> = const { Cell::new(false) };
+}
 
 /// Most samples taken under one lock before they are handed to a listener.
 const DELIVERY_BATCH: usize = 64;
@@ -132,6 +138,9 @@ impl Shared {
     /// After a write: send at once, unless the write is part of a burst (the previous send was
     /// less than `BATCH_WINDOW` ago), in which case it is held back for at most `BATCH_DELAY`
     /// or `BATCH_MAX` writes so the burst goes out in fuller datagrams.
+    ///
+    /// A burst written by listeners is held without waking the timer thread: the delivering
+    /// thread sends it when its listeners are done (see [`Shared::deliver`]).
     pub fn flush_write(&self, st: &mut State) {
         let t = now();
         // A burst is writes following each other closely; other traffic (ACKNACKs, heartbeats)
@@ -140,6 +149,12 @@ impl Shared {
             .last_write
             .is_some_and(|l| t.saturating_duration_since(l) < BATCH_WINDOW);
         st.last_write = Some(t);
+        if in_burst && st.held < BATCH_MAX && DELIVERING.with(Cell::get) {
+            // The delivering thread sends it when its listeners are done: no timer needed.
+            st.held += 1;
+            st.held_since.get_or_insert(t);
+            return;
+        }
         if in_burst && st.held < BATCH_MAX {
             st.held += 1;
             if st.held_since.is_none() {
@@ -289,6 +304,18 @@ impl Shared {
                     .iter()
                     .position(|r| st.listeners.get(r).is_some_and(|l| !l.busy));
                 let Some(reader) = next.and_then(|i| st.ready.remove(i)) else {
+                    // Done: send what the listeners wrote (held by `flush_write`), which may
+                    // make local readers ready in turn.
+                    if st.held > 0 {
+                        self.flush(&mut st);
+                        if std::mem::take(&mut st.ready_new) {
+                            continue;
+                        }
+                    }
+                    drop(st);
+                    if self.wake_pending.swap(false, Ordering::AcqRel) {
+                        self.changed.notify_all();
+                    }
                     return;
                 };
                 let Some(slot) = st.listeners.get_mut(&reader) else {
@@ -327,9 +354,11 @@ impl Shared {
                 }
                 batch
             };
+            let outer = DELIVERING.with(|d| d.replace(true));
             for s in batch {
                 f(s);
             }
+            DELIVERING.with(|d| d.set(outer));
         }
     }
 
