@@ -277,3 +277,50 @@ fn invalid_names_are_refused() {
         Err(amlip::node::NodeError::InvalidName(_))
     ));
 }
+
+/// Tiny writer histories (2 samples) on both sides: most writes find their history full. None
+/// is lost or reordered: they wait in the node's backlog until acknowledgments make room, and
+/// the receive thread (which brings those acknowledgments) never waits for them. The jobs are
+/// submitted before the nodes have matched: a durable writer without readers must keep them
+/// (it once dropped the oldest, as Fast DDS does, and this test stalled 1 run in 5).
+#[test]
+fn full_writer_histories_delay_samples_but_lose_none() {
+    if !in_namespace() {
+        return;
+    }
+    let small = NodeOptions {
+        writer_history_limit: Some(2),
+        ..opts(107)
+    };
+    let comp = Arc::new(ComputingNode::new("TinyComp", small.clone()).unwrap());
+    let main = MainNode::new("TinyMain", small).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_after(&stop, Duration::from_secs(120));
+    let worker = {
+        let (comp, stop) = (Arc::clone(&comp), Arc::clone(&stop));
+        thread::spawn(move || comp.run(&stop, 4, upper).unwrap())
+    };
+    let solutions = main.solutions();
+    let mut jobs = BTreeMap::new();
+    for i in 0..300 {
+        let job = format!("job number {i}");
+        jobs.insert(main.submit(job.clone()).unwrap(), job);
+    }
+    let mut seen = BTreeSet::new();
+    for _ in 0..jobs.len() {
+        let s = solutions.recv_timeout(WAIT).unwrap_or_else(|e| {
+            panic!(
+                "{e} after {} solutions; in flight {}, write errors {}",
+                seen.len(),
+                main.in_flight(),
+                main.write_errors()
+            )
+        });
+        let job = jobs.get(&s.task).expect("a task of ours");
+        assert_eq!(s.solution, job.to_ascii_uppercase().into_bytes());
+        assert!(seen.insert(s.task), "task {} solved twice", s.task);
+    }
+    assert_eq!(main.write_errors(), 0);
+    stop.store(true, Ordering::Release);
+    assert_eq!(worker.join().unwrap(), 300);
+}

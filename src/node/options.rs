@@ -22,6 +22,11 @@ pub struct NodeOptions {
     /// Participant lease: how long peers wait before declaring this node gone after a crash
     /// (default 20 s, as Fast DDS).
     pub lease_duration: Duration,
+    /// Cap on the samples each of the node's writers keeps until its readers acknowledge them
+    /// (default `None`: AML-IP's 5000, spec §6.2). Local only, nothing on the wire changes. A
+    /// full history loses nothing: later samples wait, in order, for acknowledgments (or, with
+    /// no reader matched yet, for one to come and take them).
+    pub writer_history_limit: Option<u32>,
 }
 
 impl Default for NodeOptions {
@@ -31,6 +36,7 @@ impl Default for NodeOptions {
             interface: Ipv4Addr::LOCALHOST,
             multicast: true,
             lease_duration: Duration::from_secs(20),
+            writer_history_limit: None,
         }
     }
 }

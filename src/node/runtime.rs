@@ -77,6 +77,8 @@ struct State {
     /// flusher writes them (see the module doc).
     backlog: VecDeque<(RawWriter, Bytes)>,
     write_errors: u64,
+    /// `NodeOptions::writer_history_limit`.
+    writer_history_limit: Option<u32>,
 }
 
 impl std::fmt::Debug for State {
@@ -146,6 +148,7 @@ impl Runtime {
                 readers: BTreeMap::new(),
                 backlog: VecDeque::new(),
                 write_errors: 0,
+                writer_history_limit: options.writer_history_limit,
             }),
             backlog_changed: Condvar::new(),
             sink,
@@ -277,6 +280,10 @@ impl Shared {
                     let qos = dds_qos(&e);
                     match e.kind {
                         EndpointKind::Writer => {
+                            let qos = match st.writer_history_limit {
+                                Some(m) => qos.max_samples(m.max(1)),
+                                None => qos,
+                            };
                             match p.create_raw_writer(&e.topic_name, e.type_name, &qos) {
                                 Ok(w) => {
                                     st.writers.insert(e.topic_name, w);

@@ -156,6 +156,9 @@ pub struct StatefulWriter {
     events: VecDeque<WriterEvent>,
     reported_acked_below: SequenceNumber,
     reported_full: bool,
+    /// Changes below this were delivered to every reader matched when the last one left: a
+    /// full durable history without readers may drop those, never the ones written since.
+    delivered_before_unmatch: SequenceNumber,
     stats: WriterStats,
 }
 
@@ -175,6 +178,7 @@ impl StatefulWriter {
             events: VecDeque::new(),
             reported_acked_below: SequenceNumber(1),
             reported_full: false,
+            delivered_before_unmatch: SequenceNumber(1),
             stats: WriterStats::default(),
         }
     }
@@ -294,6 +298,10 @@ impl StatefulWriter {
 
     /// Unmatch a reader (RTPS 2.5 §8.4.7.5 `matched_reader_remove`); false if unknown.
     pub fn remove_matched_reader(&mut self, guid: Guid) -> bool {
+        if self.readers.len() == 1 && self.readers.contains_key(&guid) {
+            self.delivered_before_unmatch =
+                self.delivered_before_unmatch.max(self.delivered_floor());
+        }
         let removed = self.readers.remove(&guid).is_some();
         if removed {
             self.remove_acked();
@@ -424,8 +432,6 @@ impl StatefulWriter {
         None
     }
 
-    /// Drop changes nobody needs any more: under KEEP_ALL for a VOLATILE writer, those every
-    /// reliable reader acknowledged and every best-effort reader was sent.
     /// The first sequence number not yet acknowledged by every reliable reader (and not yet
     /// sent to every best-effort one): changes below it are delivered everywhere.
     fn delivered_floor(&self) -> SequenceNumber {
@@ -446,13 +452,26 @@ impl StatefulWriter {
     /// that every matched reader already has, as Fast DDS does (AML-IP relies on it, spec
     /// §6.4): late joiners then miss only changes that were delivered to everyone before. A
     /// change some reader still lacks is never dropped; the write fails with HistoryFull.
+    /// Unlike Fast DDS, a writer without readers keeps what nobody has received yet (for the
+    /// late joiners TRANSIENT_LOCAL promises it to): its writes fail until a reader takes them.
     fn evict_oldest_acknowledged(&mut self) {
-        let floor = self.delivered_floor();
-        if let Some(min) = self.history.min_sn().filter(|min| *min < floor) {
+        if let Some(min) = self.evictable_min() {
             self.history.remove(min);
         }
     }
 
+    /// The oldest change a full durable history may drop to make room, if any.
+    fn evictable_min(&self) -> Option<SequenceNumber> {
+        let floor = if self.readers.is_empty() {
+            self.delivered_before_unmatch
+        } else {
+            self.delivered_floor()
+        };
+        self.history.min_sn().filter(|min| *min < floor)
+    }
+
+    /// Drop changes nobody needs any more: under KEEP_ALL for a VOLATILE writer, those every
+    /// reliable reader acknowledged and every best-effort reader was sent.
     fn remove_acked(&mut self) {
         if self.config.history != HistoryKind::KeepAll
             || self.config.durability != Durability::Volatile
@@ -473,7 +492,8 @@ impl StatefulWriter {
                 .retain(|e| !matches!(e, WriterEvent::Acknowledged { .. }));
             self.events.push_back(WriterEvent::Acknowledged { below });
         }
-        if self.reported_full && !self.history.is_full() {
+        let room = !self.history.is_full() || self.evictable_min().is_some();
+        if self.reported_full && room {
             self.reported_full = false;
             self.events.push_back(WriterEvent::HistorySpaceAvailable);
         }

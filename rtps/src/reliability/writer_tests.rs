@@ -495,3 +495,53 @@ fn a_full_durable_keep_all_history_drops_its_oldest_change_everyone_acknowledged
     assert_eq!(w.history().min_sn(), Some(sn(2)));
     assert_eq!(w.history().len(), 2);
 }
+
+#[test]
+fn a_full_durable_history_without_readers_keeps_what_nobody_received() {
+    let t = t0();
+    let cfg = WriterConfig {
+        durability: Durability::TransientLocal,
+        resource_limits: ResourceLimits {
+            max_samples: Some(2),
+            max_instances: None,
+        },
+        ..config()
+    };
+    // Never matched: the changes are for the late joiners, none may be dropped.
+    let mut w = StatefulWriter::new(writer_guid(), cfg);
+    w.write(t, payload(10, 0), None).unwrap();
+    w.write(t, payload(10, 1), None).unwrap();
+    assert_eq!(
+        w.write(t, payload(10, 2), None),
+        Err(WriteError::HistoryFull)
+    );
+    // A durable late joiner acknowledges sample 1: there is room again.
+    w.add_matched_reader(t, reader(1, true, true));
+    drain_writer(&mut w, t);
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[2], 1),
+    );
+    let events: Vec<_> = std::iter::from_fn(|| w.poll_event()).collect();
+    assert!(
+        events.contains(&WriterEvent::HistorySpaceAvailable),
+        "{events:?}"
+    );
+    assert_eq!(w.write(t, payload(10, 2), None), Ok(sn(3)));
+    assert_eq!(w.history().min_sn(), Some(sn(2)));
+    // The reader leaves having acknowledged 2 but not 3: 2 may go, 3 and later may not.
+    drain_writer(&mut w, t);
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 3, &[3], 2),
+    );
+    assert!(w.remove_matched_reader(reader_guid(1)));
+    assert_eq!(w.write(t, payload(10, 3), None), Ok(sn(4)));
+    assert_eq!(w.history().min_sn(), Some(sn(3)));
+    assert_eq!(
+        w.write(t, payload(10, 4), None),
+        Err(WriteError::HistoryFull)
+    );
+}
