@@ -137,6 +137,7 @@ impl Runtime {
                 .collect(),
             multicast: options.multicast,
             lease_duration: options.lease_duration,
+            busy_poll: options.busy_poll,
             ..ParticipantOptions::default()
         })?;
         let events = participant.events();

@@ -9,7 +9,8 @@
 //!             [--linger S] [--timeout S] [--depth D]
 //! interop sub --topic T --count N --timeout S [--reliable|--best-effort] [--transient-local]
 //!             [--keyed] [--domain D] [--linger S] [--quiet] [--depth D]
-//! (pub and sub also take --unchecked: a ddsperf-like workload for speed comparisons)
+//! (pub and sub also take --unchecked: a ddsperf-like workload for speed comparisons; every
+//! mode takes --busy-poll US, the receive threads' poll window)
 //! interop ping|pong --topic T --count N --size B ...   (latency, half round trip)
 //! ```
 //!
@@ -116,6 +117,10 @@ pub struct Options {
     /// (no decoding or checking of the text). Rust program only; the oracles lack it.
     #[arg(long)]
     pub unchecked: bool,
+    /// Microseconds the receive threads keep polling after a datagram before they block
+    /// (`ParticipantOptions::busy_poll`; 0: block at once). Rust program only.
+    #[arg(long, value_name = "US", default_value_t = rtps::dds::DEFAULT_BUSY_POLL.as_micros() as u64)]
+    pub busy_poll: u64,
     /// ping: round trips not counted in the statistics at the start.
     #[arg(long, default_value_t = 100)]
     pub warmup: u32,
@@ -204,6 +209,7 @@ pub fn make_participant(o: &Options) -> Option<DomainParticipant> {
     let options = ParticipantOptions {
         domain_id: o.domain,
         name: Some(format!("interop-{IMPL}-{role}")),
+        busy_poll: Duration::from_micros(o.busy_poll),
         ..ParticipantOptions::default()
     };
     match DomainParticipant::new(options) {

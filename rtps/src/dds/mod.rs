@@ -26,7 +26,7 @@ mod qos;
 use core::fmt;
 
 pub use endpoint::{RawReader, RawWriter, Reader, Sample, Writer};
-pub use participant::{DdsEvent, DomainParticipant, ParticipantOptions};
+pub use participant::{DdsEvent, DomainParticipant, ParticipantOptions, DEFAULT_BUSY_POLL};
 pub use qos::Qos;
 
 pub use crate::history::ChangeKind;

@@ -38,7 +38,16 @@ pub struct ParticipantOptions {
     pub lease_duration: Duration,
     /// RNG seed (GUID prefix); default: random.
     pub seed: Option<u64>,
+    /// How long a receive thread keeps polling its socket after a datagram before it blocks
+    /// (default [`DEFAULT_BUSY_POLL`]; zero: block at once). A blocked thread takes tens of
+    /// microseconds to wake on a virtual machine; an answer that comes back within this window
+    /// is read without that delay. The poll yields the CPU to other runnable threads, and an
+    /// idle participant does not poll at all.
+    pub busy_poll: Duration,
 }
+
+/// [`ParticipantOptions::busy_poll`]'s default.
+pub const DEFAULT_BUSY_POLL: Duration = Duration::from_micros(200);
 
 impl Default for ParticipantOptions {
     fn default() -> Self {
@@ -51,6 +60,7 @@ impl Default for ParticipantOptions {
             multicast: true,
             lease_duration: Duration::from_secs(20),
             seed: None,
+            busy_poll: DEFAULT_BUSY_POLL,
         }
     }
 }
@@ -218,7 +228,7 @@ impl DomainParticipant {
         let mut receivers = vec![parts.metatraffic_unicast, parts.user_unicast];
         receivers.extend(parts.metatraffic_multicast);
         receivers.extend(parts.user_multicast);
-        let driver = Driver::start(participant, parts.sender, receivers)
+        let driver = Driver::start(participant, parts.sender, receivers, options.busy_poll)
             .map_err(|e| DdsError::Bind(e.to_string()))?;
         Ok(DomainParticipant {
             driver,

@@ -421,6 +421,7 @@ impl Driver {
         participant: Participant,
         sender: UdpSender,
         receivers: Vec<UdpReceiver>,
+        busy_poll: Duration,
     ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
@@ -459,7 +460,7 @@ impl Driver {
             }
             let handle = std::thread::Builder::new()
                 .name(name)
-                .spawn(move || recv_loop(&sh, &rx))?;
+                .spawn(move || recv_loop(&sh, &rx, busy_poll))?;
             // A multicast receiver cannot be woken by a datagram to itself without waking every
             // other member of the group: it is left to notice the close within RECV_POLL.
             threads.push((handle, unicast));
@@ -516,9 +517,14 @@ impl Drop for Driver {
 /// to readers as slices without a copy.
 const RECV_CHUNK: usize = 256 * 1024;
 
-fn recv_loop(shared: &Shared, rx: &UdpReceiver) {
+/// Receive and handle datagrams until the participant closes. After each datagram the thread
+/// polls the socket for `busy_poll` (yielding between polls) before it blocks again: the answer
+/// to what it just handled usually comes back within that window, and is then read without the
+/// wake-up latency of a blocked thread.
+fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration) {
     // Zeroed once per chunk; each datagram is split off the front, the rest stays initialised.
     let mut chunk = BytesMut::zeroed(RECV_CHUNK);
+    let mut poll_until: Option<Instant> = None;
     while !shared.is_closed() {
         if chunk.len() < MAX_DATAGRAM {
             chunk = BytesMut::zeroed(RECV_CHUNK);
@@ -526,21 +532,37 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver) {
         let Some(buf) = chunk.get_mut(..MAX_DATAGRAM) else {
             continue;
         };
-        match rx.recv_timeout(buf, Some(RECV_POLL)) {
+        let received = match poll_until {
+            Some(_) => rx.try_recv(buf),
+            None => rx.recv_timeout(buf, Some(RECV_POLL)),
+        };
+        match received {
             Ok(Some(r)) => {
                 let datagram = chunk.split_to(r.len.min(MAX_DATAGRAM)).freeze();
                 let mut st = shared.lock();
                 if shared.is_closed() {
                     break;
                 }
-                st.participant
-                    .handle_datagram_bytes(now(), r.from, &datagram);
+                let t = now();
+                st.participant.handle_datagram_bytes(t, r.from, &datagram);
                 shared.flush(&mut st);
                 shared.wake_and_deliver(st);
+                if !busy_poll.is_zero() {
+                    poll_until = now().checked_add(busy_poll);
+                }
             }
-            Ok(None) => {}
+            Ok(None) => {
+                if let Some(until) = poll_until {
+                    if now() >= until {
+                        poll_until = None;
+                    } else {
+                        std::thread::yield_now();
+                    }
+                }
+            }
             Err(e) => {
                 log::warn!("receive on {:?} failed: {e}", rx.kind());
+                poll_until = None;
                 std::thread::sleep(RECV_POLL);
             }
         }

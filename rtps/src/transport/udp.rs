@@ -26,7 +26,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -142,6 +142,8 @@ pub struct UdpReceiver {
     local: SocketAddrV4,
     /// The `SO_RCVTIMEO` last set, in nanoseconds, so repeated calls skip the syscall.
     timeout_ns: AtomicU64,
+    /// The socket is in non-blocking mode ([`UdpReceiver::try_recv`] last).
+    nonblocking: AtomicBool,
 }
 
 impl UdpReceiver {
@@ -151,6 +153,7 @@ impl UdpReceiver {
             kind,
             local,
             timeout_ns: AtomicU64::new(TIMEOUT_UNKNOWN),
+            nonblocking: AtomicBool::new(false),
         }
     }
 
@@ -172,7 +175,27 @@ impl UdpReceiver {
         buf: &mut [u8],
         timeout: Option<Duration>,
     ) -> Result<Option<Received>, RecvError> {
+        self.set_nonblocking(false)?;
         self.apply_timeout(timeout)?;
+        self.recv_now(buf)
+    }
+
+    /// Receive one datagram into `buf` if one is queued, without waiting (`Ok(None)` if none).
+    /// Busy-polling with this avoids the wake-up latency of a blocked thread.
+    pub fn try_recv(&self, buf: &mut [u8]) -> Result<Option<Received>, RecvError> {
+        self.set_nonblocking(true)?;
+        self.recv_now(buf)
+    }
+
+    fn set_nonblocking(&self, on: bool) -> Result<(), RecvError> {
+        if self.nonblocking.load(Ordering::Relaxed) != on {
+            self.socket.set_nonblocking(on).map_err(RecvError::Io)?;
+            self.nonblocking.store(on, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn recv_now(&self, buf: &mut [u8]) -> Result<Option<Received>, RecvError> {
         match self.socket.recv_from(buf) {
             Ok((len, from)) => Ok(Some(Received {
                 len,
