@@ -38,11 +38,12 @@ pub struct ParticipantOptions {
     pub lease_duration: Duration,
     /// RNG seed (GUID prefix); default: random.
     pub seed: Option<u64>,
-    /// How long a receive thread keeps polling its socket after a datagram before it blocks
-    /// (default [`DEFAULT_BUSY_POLL`]; zero: block at once). A blocked thread takes tens of
-    /// microseconds to wake on a virtual machine; an answer that comes back within this window
-    /// is read without that delay. The poll yields the CPU to other runnable threads, and an
-    /// idle participant does not poll at all.
+    /// How long a receive thread keeps polling its socket after a datagram that brought samples
+    /// before it blocks (default [`DEFAULT_BUSY_POLL`]; zero: block at once). A blocked thread
+    /// takes tens of microseconds to wake on a virtual machine; an answer that comes back
+    /// within this window is read without that delay. The poll yields the CPU to other
+    /// runnable threads; acknowledgments alone start no poll, and an idle participant polls
+    /// nothing.
     pub busy_poll: Duration,
 }
 

@@ -110,6 +110,9 @@ pub struct State {
     /// A flush made a reader ready since the flushing thread last looked: that thread (which
     /// takes the flag under the same lock) arranges the delivery.
     ready_new: bool,
+    /// A flush saw new samples for some reader (taken by the receive thread: it busy-polls
+    /// only after data, the traffic that gets answered, not after acknowledgments).
+    data_arrived: bool,
 }
 
 /// What driver threads and API handles share.
@@ -214,6 +217,7 @@ impl Shared {
         let mut any = false;
         while let Some(e) = st.participant.poll_event() {
             if let Event::DataAvailable { reader } = e {
+                st.data_arrived = true;
                 if st.listeners.contains_key(&reader) {
                     if !st.ready.contains(&reader) {
                         st.ready.push_back(reader);
@@ -436,6 +440,7 @@ impl Driver {
                 listeners: BTreeMap::new(),
                 ready: VecDeque::new(),
                 ready_new: false,
+                data_arrived: false,
             }),
             changed: Condvar::new(),
             timer: Condvar::new(),
@@ -517,10 +522,12 @@ impl Drop for Driver {
 /// to readers as slices without a copy.
 const RECV_CHUNK: usize = 256 * 1024;
 
-/// Receive and handle datagrams until the participant closes. After each datagram the thread
-/// polls the socket for `busy_poll` (yielding between polls) before it blocks again: the answer
-/// to what it just handled usually comes back within that window, and is then read without the
-/// wake-up latency of a blocked thread.
+/// Receive and handle datagrams until the participant closes. After a datagram that brought
+/// samples the thread polls the socket for `busy_poll` (yielding between polls) before it
+/// blocks again: the answer to what it just delivered usually comes back within that window,
+/// and is then read without the wake-up latency of a blocked thread. Acknowledgments and
+/// heartbeats alone do not start a poll (a writer's receive thread would only steal CPU from
+/// the writer).
 fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration) {
     // Zeroed once per chunk; each datagram is split off the front, the rest stays initialised.
     let mut chunk = BytesMut::zeroed(RECV_CHUNK);
@@ -543,11 +550,12 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration) {
                 if shared.is_closed() {
                     break;
                 }
-                let t = now();
-                st.participant.handle_datagram_bytes(t, r.from, &datagram);
+                st.participant
+                    .handle_datagram_bytes(now(), r.from, &datagram);
                 shared.flush(&mut st);
+                let data = std::mem::take(&mut st.data_arrived);
                 shared.wake_and_deliver(st);
-                if !busy_poll.is_zero() {
+                if data && !busy_poll.is_zero() {
                     poll_until = now().checked_add(busy_poll);
                 }
             }
