@@ -412,6 +412,16 @@ impl StatefulWriter {
     /// The next transmit, if any reader has something due at `now`. Drain until `None`.
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         self.handle_timeout(now);
+        // The participant polls every writer after every input: most have nothing due, and
+        // are answered without building the round-robin order.
+        let last_sn = self.last_sn;
+        let due = |p: &ReaderProxy| {
+            p.highest_sent < last_sn
+                || (p.reliable && (p.heartbeat_due || p.repair_at.is_some_and(|t| t <= now)))
+        };
+        if !self.readers.values().any(due) {
+            return None;
+        }
         let order: Vec<Guid> = match self.last_served {
             Some(last) => self
                 .readers
