@@ -103,7 +103,7 @@ for section in $SECTIONS; do
       done; done
       for impl in rust cyclone fastdds; do
         t=$(for r in $(seq 1 "$RUNS"); do field "$OUT/big${size}_${impl}_$r.pub.err" pub acked_s; done | median)
-        ok=$(grep -l 'result=OK' "$OUT"/big${size}_${impl}_*.sub.err 2>/dev/null | wc -l)
+        ok=$(for r in $(seq 1 "$RUNS"); do grep -l 'result=OK' "$OUT/big${size}_${impl}_$r.sub.err" 2>/dev/null; done | wc -l)
         echo "$impl -> $impl: $t s (delivered $ok/$RUNS)"
       done
     done ;;
