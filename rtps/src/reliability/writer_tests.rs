@@ -468,14 +468,7 @@ fn sends_dispose_with_status_info_and_key_hash_inline() {
 #[test]
 fn a_full_durable_keep_all_history_drops_its_oldest_change_everyone_acknowledged() {
     let t = t0();
-    let cfg = WriterConfig {
-        durability: Durability::TransientLocal,
-        resource_limits: ResourceLimits {
-            max_samples: Some(2),
-            max_instances: None,
-        },
-        ..config()
-    };
+    let cfg = durable_keep_all_of_two();
     let mut w = writer_with_reader(cfg, t);
     w.write(t, payload(10, 0), None).unwrap();
     w.write(t, payload(10, 1), None).unwrap();
@@ -499,14 +492,7 @@ fn a_full_durable_keep_all_history_drops_its_oldest_change_everyone_acknowledged
 #[test]
 fn a_full_durable_history_without_readers_keeps_what_nobody_received() {
     let t = t0();
-    let cfg = WriterConfig {
-        durability: Durability::TransientLocal,
-        resource_limits: ResourceLimits {
-            max_samples: Some(2),
-            max_instances: None,
-        },
-        ..config()
-    };
+    let cfg = durable_keep_all_of_two();
     // Never matched: the changes are for the late joiners, none may be dropped.
     let mut w = StatefulWriter::new(writer_guid(), cfg);
     w.write(t, payload(10, 0), None).unwrap();
@@ -544,4 +530,16 @@ fn a_full_durable_history_without_readers_keeps_what_nobody_received() {
         w.write(t, payload(10, 4), None),
         Err(WriteError::HistoryFull)
     );
+}
+
+/// A TRANSIENT_LOCAL KEEP_ALL writer configuration holding at most 2 samples.
+fn durable_keep_all_of_two() -> WriterConfig {
+    WriterConfig {
+        durability: Durability::TransientLocal,
+        resource_limits: ResourceLimits {
+            max_samples: Some(2),
+            max_instances: None,
+        },
+        ..config()
+    }
 }
