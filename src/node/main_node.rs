@@ -71,14 +71,19 @@ impl Router {
                     solution,
                     latency,
                 };
+                // Sent after the router's lock is released: the woken caller submits its next
+                // job at once, and would otherwise block on this lock.
                 let mut r = lock(router);
                 if let Some(w) = r.waiters.remove(&task) {
+                    drop(r);
                     let _ = w.send(Ok(s));
                 } else if let Some(cb) = r.callback.clone() {
                     drop(r);
                     cb(s);
                 } else {
-                    let _ = r.channel.send(s);
+                    let channel = r.channel.clone();
+                    drop(r);
+                    let _ = channel.send(s);
                 }
             }
             NodeEvent::Reissued { task, lost_server } => {

@@ -133,19 +133,79 @@ impl Participant {
         self.scratch = buf;
     }
 
-    fn queue_transmit(&mut self, t: Transmit, builtin: bool) {
-        let mut addrs = self.reachable(&t.destination.locators);
-        if addrs.is_empty() {
-            if let Some(r) = self.remotes.get(&t.destination.guid.prefix) {
-                let l = if builtin {
-                    &r.data.metatraffic_unicast_locators
-                } else {
-                    &r.data.default_unicast_locators
-                };
-                addrs = self.reachable(l);
+    /// Where `t` goes: its reachable locators, or else the remote participant's unicast
+    /// locators (metatraffic ones for builtin endpoints).
+    fn transmit_addrs(&self, t: &Transmit, builtin: bool) -> Vec<SocketAddr> {
+        let addrs = self.reachable(&t.destination.locators);
+        if !addrs.is_empty() {
+            return addrs;
+        }
+        match self.remotes.get(&t.destination.guid.prefix) {
+            Some(r) if builtin => self.reachable(&r.data.metatraffic_unicast_locators),
+            Some(r) => self.reachable(&r.data.default_unicast_locators),
+            None => addrs,
+        }
+    }
+
+    /// Queue the transmits of one flush, packing those for the same participant at the same
+    /// addresses into shared datagrams (one INFO_DST; RTPS 2.5 §8.3.4: submessages of several
+    /// writers and readers may share a message). An answer written on two topics, or a DATA
+    /// and an ACKNACK for the same peer, then costs one datagram.
+    fn queue_transmits(&mut self, transmits: Vec<(Transmit, bool)>) {
+        struct Group {
+            dst: GuidPrefix,
+            addrs: Vec<SocketAddr>,
+            subs: Vec<OutSubmessage>,
+            /// A timestamp (INFO_TS with a time) is in force at the end of `subs`.
+            timestamped: bool,
+        }
+        let mut groups: Vec<Group> = Vec::new();
+        for (t, builtin) in transmits {
+            let addrs = self.transmit_addrs(&t, builtin);
+            let dst = t.destination.guid.prefix;
+            let i = match groups.iter().position(|g| g.dst == dst && g.addrs == addrs) {
+                Some(i) => i,
+                None => {
+                    groups.push(Group {
+                        dst,
+                        addrs,
+                        subs: Vec::new(),
+                        timestamped: false,
+                    });
+                    groups.len() - 1
+                }
+            };
+            let Some(g) = groups.get_mut(i) else {
+                continue;
+            };
+            // A DATA that this transmit sends without a timestamp must not inherit the one an
+            // earlier transmit of the group left in force.
+            let first_data_unstamped = t
+                .submessages
+                .iter()
+                .find(|s| {
+                    matches!(
+                        s,
+                        OutSubmessage::InfoTimestamp(_)
+                            | OutSubmessage::Data(_)
+                            | OutSubmessage::DataFrag(_)
+                    )
+                })
+                .is_some_and(|s| !matches!(s, OutSubmessage::InfoTimestamp(_)));
+            if g.timestamped && first_data_unstamped {
+                g.subs.push(OutSubmessage::InfoTimestamp(None));
+                g.timestamped = false;
+            }
+            for s in t.submessages {
+                if let OutSubmessage::InfoTimestamp(ts) = &s {
+                    g.timestamped = ts.is_some();
+                }
+                g.subs.push(s);
             }
         }
-        self.queue_submessages(Some(t.destination.guid.prefix), &t.submessages, addrs);
+        for g in groups {
+            self.queue_submessages(Some(g.dst), &g.subs, g.addrs);
+        }
     }
 
     /// Drain every state machine's transmits and events into datagrams and events.
@@ -194,12 +254,12 @@ impl Participant {
             }
         }
         self.events.extend(events);
-        for t in builtin {
-            self.queue_transmit(t, true);
-        }
-        for t in user {
-            self.queue_transmit(t, false);
-        }
+        let all = builtin
+            .into_iter()
+            .map(|t| (t, true))
+            .chain(user.into_iter().map(|t| (t, false)))
+            .collect();
+        self.queue_transmits(all);
     }
 
     /// The next datagram to send, if any. Call until `None` after every input and operation:

@@ -386,3 +386,87 @@ fn a_sample_written_just_before_its_writer_is_deleted_is_still_sent() {
     );
     assert_eq!(got.map(|s| seq_of(&s.payload)), Some(42));
 }
+
+/// Samples that one flush sends to the same participant share a datagram (one INFO_DST), and
+/// a DATA written without a timestamp does not inherit the one an earlier writer's DATA set:
+/// an INFO_TS invalidate comes between them (RTPS 2.5 §8.3.7.9). Both samples arrive.
+#[test]
+fn one_flush_packs_several_writers_for_one_peer_into_one_datagram() {
+    use crate::wire::message::Message;
+    use crate::wire::submessage::Submessage;
+    use crate::wire::Time;
+
+    let mut w = SimWorld::new(13, 0, true);
+    let seed = w.seed();
+    let a = w.add_participant("pub", |_| {});
+    let b = w.add_participant("sub", |_| {});
+    let now = w.now;
+    let mut pairs = Vec::new();
+    for topic in ["t1", "t2"] {
+        let wr = w.participants[a]
+            .participant
+            .create_writer(now, topic, "T", false, reliable(false))
+            .unwrap();
+        let rd = w.participants[b]
+            .participant
+            .create_reader(now, topic, "T", false, reliable(false))
+            .unwrap();
+        pairs.push((wr, rd));
+    }
+    w.flush(a);
+    w.flush(b);
+    assert!(
+        w.run_until(Duration::from_secs(5), |w| pairs
+            .iter()
+            .all(|(wr, _)| matched(w, a, *wr) == 1)),
+        "seed {seed}: no match"
+    );
+    // Let discovery settle so that the flush below carries only the two writes.
+    w.run_for(Duration::from_secs(2));
+    let now = w.now;
+    let stamp = Time {
+        seconds: 1_700_000_000,
+        fraction: 0,
+    };
+    let p = &mut w.participants[a].participant;
+    p.write(now, pairs[0].0, payload(1), Some(stamp)).unwrap();
+    p.write(now, pairs[1].0, payload(2), None).unwrap();
+    let d = p.poll_transmit(now).expect("a datagram");
+    assert!(
+        p.poll_transmit(now).is_none(),
+        "seed {seed}: the two samples for one peer took two datagrams"
+    );
+    let m = Message::parse(&d.bytes).expect("parses");
+    let kinds: Vec<&str> = m
+        .submessages()
+        .map(|s| match s.expect("submessage").submessage {
+            Submessage::InfoDestination(_) => "dst",
+            Submessage::InfoTimestamp(t) if t.timestamp.is_some() => "ts",
+            Submessage::InfoTimestamp(_) => "ts-invalidate",
+            Submessage::Data(_) => "data",
+            Submessage::Heartbeat(_) => "hb",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["dst", "ts", "data", "hb", "ts-invalidate", "data", "hb"],
+        "seed {seed}"
+    );
+    for to in &d.destinations {
+        let from = w.participants[a].address;
+        let _ = w.net.send(now, from, *to, &d.bytes);
+    }
+    w.flush(a);
+    let mut got = Vec::new();
+    let ok = w.run_until(Duration::from_secs(1), |w| {
+        for (_, rd) in &pairs {
+            while let Some(s) = w.participants[b].participant.take(*rd) {
+                got.push(seq_of(&s.payload));
+            }
+        }
+        got.len() == 2
+    });
+    assert!(ok, "seed {seed}: got {got:?}");
+    assert_eq!(got, [1, 2], "seed {seed}");
+}

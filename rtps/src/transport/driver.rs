@@ -39,6 +39,8 @@ pub type Listener = Arc<dyn Fn(Sample) + Send + Sync>;
 thread_local! {
     /// True while this thread runs listeners (their writes are held until they are done).
     static DELIVERING: Cell<bool> = const { Cell::new(false) };
+    /// When this thread last wrote outside a listener (see [`Shared::flush_write`]).
+    static LAST_WRITE: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
 /// Most samples taken under one lock before they are handed to a listener.
@@ -96,8 +98,6 @@ pub struct State {
     subscribers: Vec<Sender<Event>>,
     /// When the sleeping timer thread will wake (None while it is not sleeping).
     timer_deadline: Option<Instant>,
-    /// When the application last wrote.
-    last_write: Option<Instant>,
     /// Writes held back for batching, and since when.
     held: u32,
     held_since: Option<Instant>,
@@ -138,27 +138,25 @@ impl Shared {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// After a write: send at once, unless the write is part of a burst (the previous send was
-    /// less than `BATCH_WINDOW` ago), in which case it is held back for at most `BATCH_DELAY`
-    /// or `BATCH_MAX` writes so the burst goes out in fuller datagrams.
+    /// After a write: send at once, unless the write is part of a burst, in which case it is
+    /// held back for at most `BATCH_DELAY` or `BATCH_MAX` writes so the burst goes out in
+    /// fuller datagrams.
     ///
-    /// A burst written by listeners is held without waking the timer thread: the delivering
-    /// thread sends it when its listeners are done (see [`Shared::deliver`]).
+    /// A burst is writes that one thread makes less than `BATCH_WINDOW` apart. Writes of other
+    /// threads do not count: the caller answering what a receive thread just wrote (a request
+    /// right after the previous job's target, say) is one isolated write, sent at once.
+    ///
+    /// Writes made by listeners are always held, without waking the timer thread: the
+    /// delivering thread sends them when its listeners are done (see [`Shared::deliver`]), so
+    /// the samples one received sample causes (an answer on two topics) share a datagram.
     pub fn flush_write(&self, st: &mut State) {
-        let t = now();
-        // A burst is writes following each other closely; other traffic (ACKNACKs, heartbeats)
-        // does not count, so a reply written right after a received datagram is not held.
-        let in_burst = st
-            .last_write
-            .is_some_and(|l| t.saturating_duration_since(l) < BATCH_WINDOW);
-        st.last_write = Some(t);
-        if in_burst && st.held < BATCH_MAX && DELIVERING.with(Cell::get) {
-            // The delivering thread sends it when its listeners are done: no timer needed.
+        if DELIVERING.with(Cell::get) && st.held < BATCH_MAX {
             st.held += 1;
-            st.held_since.get_or_insert(t);
+            st.held_since.get_or_insert_with(now);
             return;
         }
-        if in_burst && st.held < BATCH_MAX {
+        let t = now();
+        if continues_burst(t) && st.held < BATCH_MAX {
             st.held += 1;
             if st.held_since.is_none() {
                 st.held_since = Some(t);
@@ -419,6 +417,14 @@ pub struct Driver {
     wake_addrs: Vec<SocketAddr>,
 }
 
+/// Note a write by this thread at `t` (outside listeners); true when it follows this thread's
+/// previous write by less than `BATCH_WINDOW`, i.e. continues a burst.
+fn continues_burst(t: Instant) -> bool {
+    LAST_WRITE
+        .with(|l| l.replace(Some(t)))
+        .is_some_and(|l| t.saturating_duration_since(l) < BATCH_WINDOW)
+}
+
 impl Driver {
     /// Start the threads for `participant` over these sockets.
     pub fn start(
@@ -433,7 +439,6 @@ impl Driver {
                 retry: VecDeque::new(),
                 subscribers: Vec::new(),
                 timer_deadline: None,
-                last_write: None,
                 held: 0,
                 held_since: None,
                 send_errors: 0,
@@ -624,4 +629,31 @@ fn is_discovery_event(e: &Event) -> bool {
             | Event::Acknowledged { .. }
             | Event::HistorySpaceAvailable { .. }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A burst is one thread's writes: another thread writing right after it (a caller
+    /// answering what a receive thread wrote) is not held back.
+    #[test]
+    fn a_burst_is_the_writes_of_one_thread() {
+        let t0 = now();
+        let us = move |n| t0 + Duration::from_micros(n);
+        assert!(!continues_burst(t0), "a first write is sent at once");
+        assert!(
+            continues_burst(us(5)),
+            "5 us after this thread's last write"
+        );
+        let other = std::thread::spawn(move || continues_burst(us(6)))
+            .join()
+            .expect("thread");
+        assert!(!other, "another thread's write right after is not a burst");
+        assert!(continues_burst(us(10)));
+        assert!(
+            !continues_burst(us(100)),
+            "a write after a pause is sent at once"
+        );
+    }
 }
