@@ -39,8 +39,8 @@ pub type Listener = Arc<dyn Fn(Sample) + Send + Sync>;
 thread_local! {
     /// True while this thread runs listeners (their writes are held until they are done).
     static DELIVERING: Cell<bool> = const { Cell::new(false) };
-    /// When this thread last wrote outside a listener (see [`Shared::flush_write`]).
-    static LAST_WRITE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// This thread's last write outside a listener (see [`Shared::flush_write`]).
+    static LAST_WRITE: Cell<Option<WriteMark>> = const { Cell::new(None) };
 }
 
 /// Most samples taken under one lock before they are handed to a listener.
@@ -103,6 +103,8 @@ pub struct State {
     held_since: Option<Instant>,
     /// Datagrams we could not send at all (not retryable: e.g. too large).
     pub send_errors: u64,
+    /// Datagrams received and handled (a write after one is not part of a burst).
+    received: u64,
     /// Readers whose samples go to a listener.
     listeners: BTreeMap<EntityId, ListenerSlot>,
     /// Readers with a listener and samples to deliver, oldest first.
@@ -142,9 +144,11 @@ impl Shared {
     /// held back for at most `BATCH_DELAY` or `BATCH_MAX` writes so the burst goes out in
     /// fuller datagrams.
     ///
-    /// A burst is writes that one thread makes less than `BATCH_WINDOW` apart. Writes of other
-    /// threads do not count: the caller answering what a receive thread just wrote (a request
-    /// right after the previous job's target, say) is one isolated write, sent at once.
+    /// A burst is writes that one thread makes to one participant less than `BATCH_WINDOW`
+    /// apart with no datagram received in between (see [`WriteMark::continues_burst`]). So a
+    /// thread answering what it just received (a ping-pong, a main node's next job after the
+    /// last solution) or what another thread just wrote is never held: only a thread writing
+    /// without waiting for anything is.
     ///
     /// Writes made by listeners are always held, without waking the timer thread: the
     /// delivering thread sends them when its listeners are done (see [`Shared::deliver`]), so
@@ -156,7 +160,15 @@ impl Shared {
             return;
         }
         let t = now();
-        if continues_burst(t) && st.held < BATCH_MAX {
+        let mark = WriteMark {
+            at: t,
+            participant: std::ptr::from_ref(self) as usize,
+            received: st.received,
+        };
+        let in_burst = LAST_WRITE
+            .with(|l| l.replace(Some(mark)))
+            .is_some_and(|prev| mark.continues_burst(&prev));
+        if in_burst && st.held < BATCH_MAX {
             st.held += 1;
             if st.held_since.is_none() {
                 st.held_since = Some(t);
@@ -417,12 +429,24 @@ pub struct Driver {
     wake_addrs: Vec<SocketAddr>,
 }
 
-/// Note a write by this thread at `t` (outside listeners); true when it follows this thread's
-/// previous write by less than `BATCH_WINDOW`, i.e. continues a burst.
-fn continues_burst(t: Instant) -> bool {
-    LAST_WRITE
-        .with(|l| l.replace(Some(t)))
-        .is_some_and(|l| t.saturating_duration_since(l) < BATCH_WINDOW)
+/// A write by one thread, for telling bursts apart (see [`Shared::flush_write`]).
+#[derive(Debug, Clone, Copy)]
+struct WriteMark {
+    at: Instant,
+    /// Which participant (the address of its [`Shared`]).
+    participant: usize,
+    /// Its [`State::received`] count at the time.
+    received: u64,
+}
+
+impl WriteMark {
+    /// True when this write follows `prev`, this thread's previous one, on the same
+    /// participant, less than `BATCH_WINDOW` later, with no datagram received in between.
+    fn continues_burst(&self, prev: &WriteMark) -> bool {
+        self.participant == prev.participant
+            && self.received == prev.received
+            && self.at.saturating_duration_since(prev.at) < BATCH_WINDOW
+    }
 }
 
 impl Driver {
@@ -442,6 +466,7 @@ impl Driver {
                 held: 0,
                 held_since: None,
                 send_errors: 0,
+                received: 0,
                 listeners: BTreeMap::new(),
                 ready: VecDeque::new(),
                 ready_new: false,
@@ -557,6 +582,7 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration) {
                 }
                 st.participant
                     .handle_datagram_bytes(now(), r.from, &datagram);
+                st.received = st.received.wrapping_add(1);
                 shared.flush(&mut st);
                 let data = std::mem::take(&mut st.data_arrived);
                 shared.wake_and_deliver(st);
@@ -635,25 +661,25 @@ fn is_discovery_event(e: &Event) -> bool {
 mod tests {
     use super::*;
 
-    /// A burst is one thread's writes: another thread writing right after it (a caller
-    /// answering what a receive thread wrote) is not held back.
+    /// A burst is one thread's writes to one participant with nothing received in between.
     #[test]
-    fn a_burst_is_the_writes_of_one_thread() {
+    fn a_burst_is_one_threads_writes_with_nothing_received_between() {
         let t0 = now();
-        let us = move |n| t0 + Duration::from_micros(n);
-        assert!(!continues_burst(t0), "a first write is sent at once");
+        let mark = |us, participant, received| WriteMark {
+            at: t0 + Duration::from_micros(us),
+            participant,
+            received,
+        };
+        let first = mark(0, 1, 7);
+        assert!(mark(5, 1, 7).continues_burst(&first));
         assert!(
-            continues_burst(us(5)),
-            "5 us after this thread's last write"
+            !mark(5, 1, 8).continues_burst(&first),
+            "a datagram came in between: an answer, not a burst"
         );
-        let other = std::thread::spawn(move || continues_burst(us(6)))
-            .join()
-            .expect("thread");
-        assert!(!other, "another thread's write right after is not a burst");
-        assert!(continues_burst(us(10)));
         assert!(
-            !continues_burst(us(100)),
-            "a write after a pause is sent at once"
+            !mark(5, 2, 7).continues_burst(&first),
+            "another participant"
         );
+        assert!(!mark(100, 1, 7).continues_burst(&first), "after a pause");
     }
 }
