@@ -97,7 +97,11 @@ impl EndpointCore {
             );
             match r {
                 Ok(_) => {
-                    self.shared.flush_write(&mut st);
+                    // A writer no reader matches has nothing to send: no flush, and no burst
+                    // for the writes that follow (a node's status nobody reads, say).
+                    if st.participant.has_matched_readers(self.guid.entity_id) {
+                        self.shared.flush_write(&mut st);
+                    }
                     self.shared.wake(st);
                     return Ok(());
                 }

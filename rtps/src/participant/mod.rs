@@ -461,6 +461,13 @@ impl Participant {
             .unwrap_or_default()
     }
 
+    /// True when a local writer has at least one matched reader (a write to it sends something).
+    pub fn has_matched_readers(&self, writer: EntityId) -> bool {
+        self.writers
+            .get(&writer)
+            .is_some_and(|w| w.writer.matched_readers().next().is_some())
+    }
+
     /// Remote writers matched with a local reader.
     pub fn matched_writers(&self, reader: EntityId) -> Vec<Guid> {
         self.readers
