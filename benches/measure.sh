@@ -63,6 +63,10 @@ cli_first=$(echo "$sorted" | sed -n 3p)
 cli_min=$(echo "$sorted" | head -1)
 cli_max=$(echo "$sorted" | tail -1)
 
+floor_ratio() { # floor_ratio RTT PINGPONG -> RTT / (2 x PINGPONG) with 2 decimals
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / (2 * b); else print "-" }'
+}
+
 ratio() { # ratio A B -> A / B with 1 decimal
   awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1f", a / b; else print "-" }'
 }
@@ -76,8 +80,8 @@ echo
 echo "| Figure | Value | Reference / ratio |"
 echo "| --- | --- | --- |"
 echo "| RTPS ping-pong round trip, 16 B reliable (floor) | ${pp} us | 2 x floor = $(awk -v p="$pp" 'BEGIN { printf "%.1f", 2 * p }') us |"
-echo "| Job round trip, 1 main + 1 computing, 64 B, zero work | ${rtt1} us | $(ratio "$rtt1" "$pp" | awk '{ printf "%.2f", $1 / 2 }')x the 2-ping-pong floor; interleaved $(fig ratio_job_rtt_1)x; speed-up over AML-IP (~400 us): $(ratio 400 "$rtt1")x |"
-echo "| Job round trip, 1 main + 4 computing | ${rtt4} us | $(ratio "$rtt4" "$pp" | awk '{ printf "%.2f", $1 / 2 }')x the floor; interleaved $(fig ratio_job_rtt_4)x; speed-up over AML-IP (~670 us): $(ratio 670 "$rtt4")x |"
+echo "| Job round trip, 1 main + 1 computing, 64 B, zero work | ${rtt1} us | $(floor_ratio "$rtt1" "$pp")x the 2-ping-pong floor; interleaved $(fig ratio_job_rtt_1_interleaved)x; speed-up over AML-IP (~400 us): $(ratio 400 "$rtt1")x |"
+echo "| Job round trip, 1 main + 4 computing | ${rtt4} us | $(floor_ratio "$rtt4" "$pp")x the floor; interleaved $(fig ratio_job_rtt_4_interleaved)x; speed-up over AML-IP (~670 us): $(ratio 670 "$rtt4")x |"
 echo "| Pipelined throughput, 4 computing, zero work, 20,000 jobs | ${thr} jobs/s | vs Ray (~8,000 async tasks/s): $(ratio "$thr" 8000)x |"
 echo "| Time from new() of both nodes to the first solution (library) | ${first} ms | speed-up over AML-IP (90-280 ms): $(ratio 90 "$first")x-$(ratio 280 "$first")x |"
 echo "| CLI: \`amlip computing --delay 0 &\` then \`time amlip main x\` | ${cli_first} ms (${cli_min}-${cli_max}, 5 runs), process exit included | AML-IP 90-280 ms |"
