@@ -1,0 +1,100 @@
+//! Job round-trip latency of the blocking API: one main node and N computing nodes in this
+//! process (zero work, 64-byte jobs), each job sent after the previous one's solution, and the
+//! percentiles printed. Repeating it shows how much a shared machine moves the figure from one
+//! process to the next (thread placement), which one criterion run cannot.
+//!
+//! ```sh
+//! cargo build --release --example job_latency
+//! ../shared/oracles/netns-run target/release/examples/job_latency [JOBS] [COMPUTING] [DOMAIN]
+//! ```
+//!
+//! It opens sockets on the loopback default; run it inside a private network namespace.
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions};
+
+/// Jobs run before timing starts (matching, first writer creation).
+const WARM_UP: usize = 100;
+/// Longest wait for one solution.
+const WAIT: Duration = Duration::from_secs(10);
+
+#[allow(clippy::disallowed_methods)]
+fn clock() -> Instant {
+    Instant::now()
+}
+
+fn arg<T: std::str::FromStr>(i: usize, name: &str, default: T) -> Result<T, String> {
+    match std::env::args().nth(i) {
+        None => Ok(default),
+        Some(s) => s
+            .parse()
+            .map_err(|_| format!("{name}: not a number: {s:?}")),
+    }
+}
+
+fn run(jobs: usize, computing: usize, domain: u32) -> Result<Vec<f64>, NodeError> {
+    let options = NodeOptions::default().with_domain(domain);
+    let comps = (0..computing)
+        .map(|i| ComputingNode::new(&format!("LatencyComputing{i}"), options.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for c in &comps {
+            let stop = &stop;
+            s.spawn(move || c.run(stop, 1, <[u8]>::to_vec));
+        }
+        let result = (|| {
+            let main = MainNode::new("LatencyMain", options.clone())?;
+            let job: Vec<u8> = (0..64u8).collect();
+            for _ in 0..WARM_UP {
+                main.request_job_solution_timeout(job.clone(), WAIT)?;
+            }
+            let mut micros = Vec::with_capacity(jobs);
+            for _ in 0..jobs {
+                let t0 = clock();
+                main.request_job_solution_timeout(job.clone(), WAIT)?;
+                micros.push(t0.elapsed().as_secs_f64() * 1e6);
+            }
+            Ok(micros)
+        })();
+        stop.store(true, Ordering::Release);
+        result
+    })
+}
+
+fn main() -> ExitCode {
+    let parsed = (|| {
+        Ok::<_, String>((
+            arg(1, "JOBS", 5000usize)?.max(1),
+            arg(2, "COMPUTING", 1usize)?.max(1),
+            arg(3, "DOMAIN", 140u32)?,
+        ))
+    })();
+    let (jobs, computing, domain) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("job_latency: {e}\nusage: job_latency [JOBS] [COMPUTING] [DOMAIN]");
+            return ExitCode::from(2);
+        }
+    };
+    let mut micros = match run(jobs, computing, domain) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("job_latency: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    micros.sort_by(f64::total_cmp);
+    let q = |p: f64| micros[((micros.len() - 1) as f64 * p) as usize];
+    let mean = micros.iter().sum::<f64>() / micros.len() as f64;
+    println!(
+        "jobs {jobs}, computing {computing}: round trip p50 {:.1} p90 {:.1} p99 {:.1} mean {mean:.1} us",
+        q(0.5),
+        q(0.9),
+        q(0.99)
+    );
+    ExitCode::SUCCESS
+}
