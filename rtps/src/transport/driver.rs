@@ -62,8 +62,6 @@ impl std::fmt::Debug for ListenerSlot {
 
 /// Largest UDP payload.
 const MAX_DATAGRAM: usize = 65_536;
-/// Most datagrams a receive thread handles under one lock before it flushes (see `recv_loop`).
-const RECV_BATCH: usize = 32;
 /// How long a receive thread blocks before checking whether it should stop.
 const RECV_POLL: Duration = Duration::from_millis(200);
 /// Most datagrams kept for retry after the kernel refused them (bounded memory).
@@ -564,11 +562,11 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration) {
     // Zeroed once per chunk; each datagram is split off the front, the rest stays initialised.
     let mut chunk = BytesMut::zeroed(RECV_CHUNK);
     let mut poll_until: Option<Instant> = None;
-    // The last receive found a datagram already queued (no empty poll since the one before):
-    // datagrams are arriving faster than they are handled.
-    let mut queued = false;
     while !shared.is_closed() {
-        let Some(buf) = recv_buffer(&mut chunk) else {
+        if chunk.len() < MAX_DATAGRAM {
+            chunk = BytesMut::zeroed(RECV_CHUNK);
+        }
+        let Some(buf) = chunk.get_mut(..MAX_DATAGRAM) else {
             continue;
         };
         let received = match poll_until {
@@ -585,33 +583,14 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration) {
                 st.participant
                     .handle_datagram_bytes(now(), r.from, &datagram);
                 st.received = st.received.wrapping_add(1);
-                if queued {
-                    // Under load, take what else is queued before flushing: one flush and one
-                    // delivery for the batch, so the answers to several datagrams share
-                    // datagrams. (With one datagram at a time, no extra receive call.)
-                    for _ in 1..RECV_BATCH {
-                        let Some(buf) = recv_buffer(&mut chunk) else {
-                            break;
-                        };
-                        let Ok(Some(r)) = rx.try_recv(buf) else {
-                            break;
-                        };
-                        let datagram = chunk.split_to(r.len.min(MAX_DATAGRAM)).freeze();
-                        st.participant
-                            .handle_datagram_bytes(now(), r.from, &datagram);
-                        st.received = st.received.wrapping_add(1);
-                    }
-                }
                 shared.flush(&mut st);
                 let data = std::mem::take(&mut st.data_arrived);
                 shared.wake_and_deliver(st);
                 if data && !busy_poll.is_zero() {
                     poll_until = now().checked_add(busy_poll);
                 }
-                queued = poll_until.is_some();
             }
             Ok(None) => {
-                queued = false;
                 if let Some(until) = poll_until {
                     if now() >= until {
                         poll_until = None;
@@ -623,20 +602,10 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration) {
             Err(e) => {
                 log::warn!("receive on {:?} failed: {e}", rx.kind());
                 poll_until = None;
-                queued = false;
                 std::thread::sleep(RECV_POLL);
             }
         }
     }
-}
-
-/// Room for one more datagram at the front of `chunk` (a fresh zeroed chunk when the rest is
-/// too small).
-fn recv_buffer(chunk: &mut BytesMut) -> Option<&mut [u8]> {
-    if chunk.len() < MAX_DATAGRAM {
-        *chunk = BytesMut::zeroed(RECV_CHUNK);
-    }
-    chunk.get_mut(..MAX_DATAGRAM)
 }
 
 fn timer_loop(shared: &Shared) {
