@@ -205,3 +205,73 @@ fn a_listener_gets_every_sample_in_order_and_can_echo_from_the_receive_thread() 
     drop(b);
     waiter.join().unwrap();
 }
+
+#[test]
+fn a_waiting_thread_reads_its_answers_itself_and_the_receive_thread_takes_over_after() {
+    if !in_namespace(
+        "a_waiting_thread_reads_its_answers_itself_and_the_receive_thread_takes_over_after",
+    ) {
+        return;
+    }
+    use std::sync::mpsc;
+    use std::thread::{self, ThreadId};
+    // A long poll window: the receive thread is still polling (so the socket is free to take
+    // over) when the test thread asks, however slow the machine.
+    let opts = ParticipantOptions {
+        busy_poll: Duration::from_millis(500),
+        ..options(16, true)
+    };
+    let a = DomainParticipant::new(opts.clone()).unwrap();
+    let b = DomainParticipant::new(opts).unwrap();
+    let qos = Qos::default().reliable().keep_all();
+    let ping = a.create_raw_writer("ping", "bench::Bytes", &qos).unwrap();
+    let pong = a.create_raw_reader("pong", "bench::Bytes", &qos).unwrap();
+    let ping_r = b.create_raw_reader("ping", "bench::Bytes", &qos).unwrap();
+    let pong_w = b.create_raw_writer("pong", "bench::Bytes", &qos).unwrap();
+    ping.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    pong_w.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    let echo = pong_w.clone();
+    ping_r.set_listener(move |s| {
+        let _ = echo.try_write_bytes(s.value);
+    });
+    let (tx, rx) = mpsc::channel::<(u8, ThreadId)>();
+    let tx = std::sync::Mutex::new(tx);
+    pong.set_listener(move |s| {
+        let _ = tx
+            .lock()
+            .unwrap()
+            .send((s.value[4], thread::current().id()));
+    });
+    let me = thread::current().id();
+    let poller = a.receive_poller();
+    let (mut on_me, mut polled) = (0, 0);
+    for i in 0..50u8 {
+        ping.write(&[0, 0, 0, 0, i]).unwrap();
+        let mut got = None;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let r = poller.poll_until(deadline, || {
+            got = rx.try_recv().ok();
+            got.is_some()
+        });
+        polled += usize::from(r == Some(true));
+        let (n, by) = match got {
+            Some(g) => g,
+            None => rx.recv_timeout(Duration::from_secs(10)).unwrap(),
+        };
+        assert_eq!(n, i, "answers in order, none lost");
+        on_me += usize::from(by == me);
+    }
+    assert!(polled > 0, "the socket was never free to poll");
+    assert_eq!(
+        on_me, polled,
+        "every answer found by polling was read and handed to the listener on this thread"
+    );
+    // Nobody polls now: the receive thread takes the socket back (after at most the park of
+    // a thread that got its answer) and delivers what comes.
+    thread::sleep(Duration::from_millis(50));
+    pong_w.write(&[0, 0, 0, 0, 200]).unwrap();
+    let (n, by) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(n, 200);
+    assert_ne!(by, me);
+    drop(ping_r);
+}

@@ -18,13 +18,13 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::core::{NodeCore, NodeEvent};
 use super::options::{NodeError, NodeOptions};
-use super::runtime::Runtime;
+use super::runtime::{now, Runtime};
 use crate::multiservice::topics::{MultiServiceTopic, JOB_TOPIC_NAME};
 use crate::multiservice::{AmlipId, TaskId};
 
@@ -42,7 +42,12 @@ pub struct Solution {
 }
 
 type Callback = Box<dyn Fn(Solution) + Send + Sync>;
-type Waiter = Sender<Result<Solution, NodeError>>;
+type Waited = Result<Solution, NodeError>;
+type Waiter = Sender<Waited>;
+
+/// Longest a caller polls for its solution before it blocks (the poll also ends after a quiet
+/// `busy_poll`).
+const POLL_LIMIT: Duration = Duration::from_millis(100);
 
 /// Where solutions go: a blocked caller, the callback, or the channel.
 struct Router {
@@ -151,7 +156,11 @@ impl MainNode {
         job: impl Into<Vec<u8>>,
     ) -> Result<(Vec<u8>, AmlipId), NodeError> {
         let rx = self.submit_waiting(job.into())?.1;
-        match rx.recv() {
+        let r = match self.poll_for(&rx, now() + POLL_LIMIT) {
+            Some(r) => Ok(r),
+            None => rx.recv(),
+        };
+        match r {
             Ok(r) => r.map(|s| (s.solution, s.server)),
             Err(_) => Err(NodeError::Closed),
         }
@@ -164,8 +173,13 @@ impl MainNode {
         job: impl Into<Vec<u8>>,
         timeout: Duration,
     ) -> Result<(Vec<u8>, AmlipId), NodeError> {
+        let deadline = now() + timeout;
         let (task, rx) = self.submit_waiting(job.into())?;
-        match rx.recv_timeout(timeout) {
+        let r = match self.poll_for(&rx, deadline) {
+            Some(r) => Ok(r),
+            None => rx.recv_timeout(deadline.saturating_duration_since(now())),
+        };
+        match r {
             Ok(r) => r.map(|s| (s.solution, s.server)),
             Err(RecvTimeoutError::Timeout) => {
                 lock(&self.router).waiters.remove(&task);
@@ -180,10 +194,22 @@ impl MainNode {
         }
     }
 
-    fn submit_waiting(
-        &self,
-        job: Vec<u8>,
-    ) -> Result<(TaskId, Receiver<Result<Solution, NodeError>>), NodeError> {
+    /// While the solution comes quickly, read the node's traffic on this thread (no hand-over
+    /// from the receive thread); `None` if it did not come within the poll window.
+    fn poll_for(&self, rx: &Receiver<Waited>, deadline: Instant) -> Option<Waited> {
+        let mut got = None;
+        self.runtime.poll_until(deadline, || match rx.try_recv() {
+            Ok(r) => {
+                got = Some(r);
+                true
+            }
+            Err(TryRecvError::Empty) => false,
+            Err(TryRecvError::Disconnected) => true,
+        });
+        got
+    }
+
+    fn submit_waiting(&self, job: Vec<u8>) -> Result<(TaskId, Receiver<Waited>), NodeError> {
         let (tx, rx) = mpsc::channel();
         let router = Arc::clone(&self.router);
         // Registered under the node's lock, before any reader can deliver the solution.

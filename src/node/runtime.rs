@@ -25,6 +25,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rtps::dds::{
     DdsError, DdsEvent, DomainParticipant, ParticipantOptions, Qos, RawReader, RawWriter,
+    ReceivePoller,
 };
 
 use super::core::{NodeCore, NodeEvent, NodeOutput};
@@ -103,6 +104,7 @@ struct Shared {
 pub(crate) struct Runtime {
     shared: Arc<Shared>,
     id: AmlipId,
+    poller: ReceivePoller,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -141,6 +143,7 @@ impl Runtime {
             ..ParticipantOptions::default()
         })?;
         let events = participant.events();
+        let poller = participant.receive_poller();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 core,
@@ -155,7 +158,7 @@ impl Runtime {
             sink,
             threads: Mutex::new(Vec::new()),
         });
-        let rt = Runtime { shared, id };
+        let rt = Runtime { shared, id, poller };
         let weak = Arc::downgrade(&rt.shared);
         let flusher = std::thread::Builder::new()
             .name(format!("amlip-flush-{}", id.name()))
@@ -207,6 +210,15 @@ impl Runtime {
         f: impl FnOnce(&mut NodeCore, Instant) -> R,
     ) -> Result<R, NodeError> {
         Shared::with_core(&self.shared, f)
+    }
+
+    /// Read the node's traffic on the calling thread until `done()`, `deadline`, or a quiet
+    /// `busy_poll` (see [`ReceivePoller::poll_until`]): a thread waiting for a solution or a
+    /// job gets it without a hand-over from the receive thread. The samples run the core on
+    /// this thread, so the caller must hold no lock a listener or the sink takes. `Some(true)`
+    /// when `done()`.
+    pub(crate) fn poll_until(&self, deadline: Instant, done: impl FnMut() -> bool) -> Option<bool> {
+        self.poller.poll_until(deadline, done)
     }
 
     /// Look at the core without changing it.

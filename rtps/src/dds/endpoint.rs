@@ -180,9 +180,11 @@ impl EndpointCore {
 
     fn recv_raw(&self, timeout: Option<Duration>) -> Result<Sample<Bytes>, DdsError> {
         let deadline = timeout.map(|t| driver::now() + t);
+        let reader = self.guid.entity_id;
+        let mut may_poll = true;
         let mut st = self.shared.lock();
         loop {
-            if let Some(s) = st.participant.take(self.guid.entity_id) {
+            if let Some(s) = st.participant.take(reader) {
                 return Ok(Sample::from_core(s));
             }
             if self.shared.is_closed() {
@@ -193,6 +195,26 @@ impl EndpointCore {
                 Some(d) => d,
                 None => driver::now() + Duration::from_secs(1),
             };
+            if may_poll {
+                // Read the socket on this thread for a while first: the sample then costs no
+                // hand-over from the receive thread. Listeners are left to the driver's threads
+                // (this caller may hold a lock one takes).
+                drop(st);
+                let mut got = None;
+                let polled = self.shared.poll_receive(d, false, &mut || {
+                    got = self.shared.lock().participant.take(reader);
+                    got.is_some()
+                });
+                if let Some(s) = got {
+                    return Ok(Sample::from_core(s));
+                }
+                may_poll = polled.is_none();
+                st = self.shared.lock();
+                if may_poll {
+                    st = self.shared.wait_until(st, d);
+                }
+                continue;
+            }
             st = self.shared.wait_until(st, d);
         }
     }

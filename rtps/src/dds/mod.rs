@@ -26,7 +26,9 @@ mod qos;
 use core::fmt;
 
 pub use endpoint::{RawReader, RawWriter, Reader, Sample, Writer};
-pub use participant::{DdsEvent, DomainParticipant, ParticipantOptions, DEFAULT_BUSY_POLL};
+pub use participant::{
+    DdsEvent, DomainParticipant, ParticipantOptions, ReceivePoller, DEFAULT_BUSY_POLL,
+};
 pub use qos::Qos;
 
 pub use crate::history::ChangeKind;

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -166,6 +166,28 @@ impl DdsEvent {
     }
 }
 
+/// Reads a participant's user socket on the calling thread (from
+/// [`DomainParticipant::receive_poller`]).
+#[derive(Debug, Clone)]
+pub struct ReceivePoller {
+    shared: Arc<Shared>,
+}
+
+impl ReceivePoller {
+    /// Read and handle the participant's user traffic on this thread until `done()` returns
+    /// true, until `deadline`, or until [`ParticipantOptions::busy_poll`] passes without a
+    /// sample; samples of readers with a listener are handed to it on this thread, so hold no
+    /// lock a listener takes. `done` is called without any lock of the participant, before
+    /// each read.
+    ///
+    /// `Some(true)`: `done()`. `Some(false)`: the window ran out first. `None`: the socket is
+    /// not free to poll now (its receive thread is blocked on it, another thread polls, busy
+    /// polling is off, or the participant is closed); wait the usual way.
+    pub fn poll_until(&self, deadline: Instant, mut done: impl FnMut() -> bool) -> Option<bool> {
+        self.shared.poll_receive(deadline, true, &mut done)
+    }
+}
+
 /// A DDS domain participant on UDP (loopback unless another interface is configured).
 /// Dropping it announces its departure and stops its threads.
 #[derive(Debug)]
@@ -240,6 +262,15 @@ impl DomainParticipant {
 
     fn shared(&self) -> &Arc<Shared> {
         self.driver.shared()
+    }
+
+    /// A handle with which a thread that waits for an answer reads this participant's user
+    /// socket itself, so the answer costs no hand-over from the receive thread (see
+    /// [`ReceivePoller::poll_until`]). It does not keep the participant open.
+    pub fn receive_poller(&self) -> ReceivePoller {
+        ReceivePoller {
+            shared: Arc::clone(self.shared()),
+        }
     }
 
     /// Our GUID prefix.

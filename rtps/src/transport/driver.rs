@@ -4,7 +4,10 @@
 //! - one receive thread per socket (metatraffic and user unicast, SPDP multicast) calls
 //!   `handle_datagram` with the datagram it just received (one copy: kernel to buffer);
 //! - one timer thread calls `handle_timeout` at `poll_timeout`;
-//! - API calls (`write`, `take`, endpoint creation) run on the caller's thread.
+//! - API calls (`write`, `take`, endpoint creation) run on the caller's thread;
+//! - a thread that waits for an answer may read the user-unicast socket itself for a while
+//!   ([`Shared::poll_receive`]; the receive thread parks meanwhile, see `transport/turn.rs`), so
+//!   the answer reaches it without a hand-over from the receive thread.
 //!
 //! After every input the driver drains `poll_transmit` onto the send socket (a datagram the
 //! kernel refuses for lack of buffer space is queued and retried by the timer thread, never
@@ -18,7 +21,7 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, VecDeque};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
@@ -26,7 +29,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::udp::{SendError, UdpReceiver, UdpSender};
+use super::turn::SocketTurn;
+use super::udp::{ReceiverKind, SendError, UdpReceiver, UdpSender};
 use crate::participant::{Event, Participant};
 use crate::reliability::Sample;
 use crate::wire::EntityId;
@@ -126,6 +130,47 @@ pub struct Shared {
     sender: UdpSender,
     closed: AtomicBool,
     wake_pending: AtomicBool,
+    /// Whose turn it is to read `app_rx` (see [`Shared::poll_receive`]).
+    turn: Mutex<SocketTurn>,
+    /// Signalled when an application thread hands the socket back early, and on close.
+    turn_changed: Condvar,
+    /// The user-unicast receiver, which a waiting application thread may poll (taken away
+    /// when the driver stops, so the socket closes with it).
+    app_rx: Mutex<Option<Arc<UdpReceiver>>>,
+    /// The polling application thread's receive buffer (one poller at a time).
+    app_buf: Mutex<RecvBuf>,
+    busy_poll: Duration,
+}
+
+/// A receive buffer: datagrams are carved out of a large chunk, so large payloads are handed
+/// to readers as slices without a copy.
+#[derive(Debug)]
+struct RecvBuf {
+    chunk: BytesMut,
+}
+
+impl RecvBuf {
+    fn new() -> Self {
+        RecvBuf {
+            chunk: BytesMut::new(),
+        }
+    }
+
+    /// Room for the largest datagram (a fresh chunk when the rest of this one is too short;
+    /// zeroed once per chunk).
+    fn space(&mut self) -> &mut [u8] {
+        if self.chunk.len() < MAX_DATAGRAM {
+            self.chunk = BytesMut::zeroed(RECV_CHUNK);
+        }
+        let n = self.chunk.len().min(MAX_DATAGRAM);
+        &mut self.chunk[..n]
+    }
+
+    /// The `len` bytes just received into [`RecvBuf::space`].
+    fn take(&mut self, len: usize) -> Bytes {
+        let len = len.min(MAX_DATAGRAM).min(self.chunk.len());
+        self.chunk.split_to(len).freeze()
+    }
 }
 
 impl Shared {
@@ -413,6 +458,128 @@ impl Shared {
         }
     }
 
+    /// Handle one received datagram: the core takes it, its transmits go out, waiters are
+    /// woken, and (if `run_listeners`) the samples it made ready are handed to listeners on
+    /// this thread, else the timer thread is woken to deliver them. Returns whether it brought
+    /// samples, or `None` if the participant is closed.
+    fn handle_received(
+        &self,
+        from: SocketAddr,
+        datagram: &Bytes,
+        run_listeners: bool,
+    ) -> Option<bool> {
+        let mut st = self.lock();
+        if self.is_closed() {
+            return None;
+        }
+        st.participant.handle_datagram_bytes(now(), from, datagram);
+        st.received = st.received.wrapping_add(1);
+        self.flush(&mut st);
+        let data = std::mem::take(&mut st.data_arrived);
+        if run_listeners {
+            self.wake_and_deliver(st);
+        } else {
+            self.wake(st);
+        }
+        Some(data)
+    }
+
+    fn turn(&self) -> MutexGuard<'_, SocketTurn> {
+        self.turn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Read the user-unicast socket on the calling thread while it waits for an answer, until
+    /// `done()`, until `deadline`, or until `busy_poll` passes with no sample received. The
+    /// answer is then read and handled by the thread that wants it: no hand-over from the
+    /// receive thread (which is parked meanwhile). `done` is called without the state lock,
+    /// before each read.
+    ///
+    /// With `run_listeners` the samples of readers with a listener are delivered on this
+    /// thread, so it must hold no lock a listener takes; without, the timer thread delivers
+    /// them.
+    ///
+    /// Returns `Some(true)` when `done()`, `Some(false)` when the window or the deadline ran
+    /// out, `None` when the socket is not free to poll (the receive thread is blocked on it,
+    /// another thread polls, busy polling is off, the participant is closed): the caller then
+    /// waits as usual.
+    pub fn poll_receive(
+        &self,
+        deadline: Instant,
+        run_listeners: bool,
+        done: &mut dyn FnMut() -> bool,
+    ) -> Option<bool> {
+        if self.busy_poll.is_zero() || self.is_closed() {
+            return None;
+        }
+        let rx = self
+            .app_rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        let mut until = deadline.min(now() + self.busy_poll);
+        if !self.turn().app_claim(until) {
+            return None;
+        }
+        let mut buf = self.app_buf.lock().unwrap_or_else(|e| e.into_inner());
+        let answered = loop {
+            if done() {
+                break true;
+            }
+            if self.is_closed() {
+                break false;
+            }
+            match rx.try_recv(buf.space()) {
+                Ok(Some(r)) => {
+                    let datagram = buf.take(r.len);
+                    match self.handle_received(r.from, &datagram, run_listeners) {
+                        None => break false,
+                        Some(true) => {
+                            until = deadline.min(now() + self.busy_poll);
+                            self.turn().app_extend(until);
+                        }
+                        Some(false) => {}
+                    }
+                }
+                Ok(None) => {
+                    if now() >= until {
+                        break false;
+                    }
+                    std::thread::yield_now();
+                }
+                Err(e) => {
+                    log::warn!("receive on {:?} failed: {e}", rx.kind());
+                    break false;
+                }
+            }
+        };
+        drop(buf);
+        let linger = answered.then_some(self.busy_poll);
+        if self.turn().app_release(now(), linger) {
+            self.turn_changed.notify_all();
+        }
+        Some(answered)
+    }
+
+    /// The receive thread of `app_rx` waits for its turn to read (`poll`: without blocking);
+    /// false once the participant is closed.
+    fn recv_turn(&self, poll: bool) -> bool {
+        let mut turn = self.turn();
+        loop {
+            if self.is_closed() {
+                return false;
+            }
+            match turn.recv_claim(now(), poll) {
+                Ok(()) => return true,
+                Err(wait) => {
+                    turn = match self.turn_changed.wait_timeout(turn, wait.min(RECV_POLL)) {
+                        Ok((g, _)) => g,
+                        Err(e) => e.into_inner().0,
+                    };
+                }
+            }
+        }
+    }
+
     /// Subscribe to the participant's events.
     pub fn subscribe(&self, tx: Sender<Event>) {
         self.lock().subscribers.push(tx);
@@ -457,6 +624,11 @@ impl Driver {
         receivers: Vec<UdpReceiver>,
         busy_poll: Duration,
     ) -> std::io::Result<Self> {
+        let receivers: Vec<Arc<UdpReceiver>> = receivers.into_iter().map(Arc::new).collect();
+        let app_rx = receivers
+            .iter()
+            .find(|r| r.kind() == ReceiverKind::UserUnicast)
+            .cloned();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 participant,
@@ -477,6 +649,11 @@ impl Driver {
             sender,
             closed: AtomicBool::new(false),
             wake_pending: AtomicBool::new(false),
+            turn: Mutex::new(SocketTurn::Blocking),
+            turn_changed: Condvar::new(),
+            app_rx: Mutex::new(app_rx.clone()),
+            app_buf: Mutex::new(RecvBuf::new()),
+            busy_poll,
         });
         {
             let mut st = shared.lock();
@@ -493,9 +670,10 @@ impl Driver {
             if unicast {
                 wake_addrs.push(SocketAddr::V4(local));
             }
+            let turns = app_rx.as_ref().is_some_and(|a| Arc::ptr_eq(a, &rx));
             let handle = std::thread::Builder::new()
                 .name(name)
-                .spawn(move || recv_loop(&sh, &rx, busy_poll))?;
+                .spawn(move || recv_loop(&sh, &rx, busy_poll, turns))?;
             // A multicast receiver cannot be woken by a datagram to itself without waking every
             // other member of the group: it is left to notice the close within RECV_POLL.
             threads.push((handle, unicast));
@@ -535,6 +713,12 @@ impl Drop for Driver {
         drop(listeners);
         self.shared.changed.notify_all();
         self.shared.timer.notify_all();
+        self.shared.turn_changed.notify_all();
+        self.shared
+            .app_rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         // Wake the unicast receive threads at once with an empty datagram to themselves (the
         // close is then not delayed by their RECV_POLL); multicast ones are detached.
         for to in &self.wake_addrs {
@@ -548,8 +732,7 @@ impl Drop for Driver {
     }
 }
 
-/// Size of the receive buffers; datagrams are carved out of them, so large payloads are handed
-/// to readers as slices without a copy.
+/// Size of the receive buffers' chunks.
 const RECV_CHUNK: usize = 256 * 1024;
 
 /// Receive and handle datagrams until the participant closes. After a datagram that brought
@@ -557,37 +740,29 @@ const RECV_CHUNK: usize = 256 * 1024;
 /// blocks again: the answer to what it just delivered usually comes back within that window,
 /// and is then read without the wake-up latency of a blocked thread. Acknowledgments and
 /// heartbeats alone do not start a poll (a writer's receive thread would only steal CPU from
-/// the writer).
-fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration) {
-    // Zeroed once per chunk; each datagram is split off the front, the rest stays initialised.
-    let mut chunk = BytesMut::zeroed(RECV_CHUNK);
+/// the writer). With `turns` (the user-unicast socket) it parks while an application thread
+/// polls the socket itself ([`Shared::poll_receive`]).
+fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool) {
+    let mut buf = RecvBuf::new();
     let mut poll_until: Option<Instant> = None;
     while !shared.is_closed() {
-        if chunk.len() < MAX_DATAGRAM {
-            chunk = BytesMut::zeroed(RECV_CHUNK);
+        if turns && !shared.recv_turn(poll_until.is_some()) {
+            break;
         }
-        let Some(buf) = chunk.get_mut(..MAX_DATAGRAM) else {
-            continue;
-        };
+        let space = buf.space();
         let received = match poll_until {
-            Some(_) => rx.try_recv(buf),
-            None => rx.recv_timeout(buf, Some(RECV_POLL)),
+            Some(_) => rx.try_recv(space),
+            None => rx.recv_timeout(space, Some(RECV_POLL)),
         };
         match received {
             Ok(Some(r)) => {
-                let datagram = chunk.split_to(r.len.min(MAX_DATAGRAM)).freeze();
-                let mut st = shared.lock();
-                if shared.is_closed() {
-                    break;
-                }
-                st.participant
-                    .handle_datagram_bytes(now(), r.from, &datagram);
-                st.received = st.received.wrapping_add(1);
-                shared.flush(&mut st);
-                let data = std::mem::take(&mut st.data_arrived);
-                shared.wake_and_deliver(st);
-                if data && !busy_poll.is_zero() {
-                    poll_until = now().checked_add(busy_poll);
+                let datagram = buf.take(r.len);
+                match shared.handle_received(r.from, &datagram, true) {
+                    None => break,
+                    Some(true) if !busy_poll.is_zero() => {
+                        poll_until = now().checked_add(busy_poll);
+                    }
+                    Some(_) => {}
                 }
             }
             Ok(None) => {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod interface;
 pub mod ports;
 pub mod sim;
+mod turn;
 pub mod udp;
 
 pub use interface::{loopback_only_namespace, resolve_interface, InterfaceError};
