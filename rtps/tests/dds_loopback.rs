@@ -275,3 +275,31 @@ fn a_waiting_thread_reads_its_answers_itself_and_the_receive_thread_takes_over_a
     assert_ne!(by, me);
     drop(ping_r);
 }
+
+#[test]
+fn the_events_channel_ends_with_the_participant_even_while_handles_live() {
+    if !in_namespace("the_events_channel_ends_with_the_participant_even_while_handles_live") {
+        return;
+    }
+    let a = DomainParticipant::new(options(17, true)).unwrap();
+    let qos = Qos::default().reliable().keep_all();
+    let w = a.create_raw_writer("kept", "bench::Bytes", &qos).unwrap();
+    let poller = a.receive_poller();
+    let events = a.events();
+    drop(a);
+    loop {
+        match events.recv_timeout(Duration::from_secs(10)) {
+            Ok(_) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(e) => panic!("the events channel outlived its participant: {e}"),
+        }
+    }
+    assert!(
+        w.write(&[0, 1, 0, 0]).is_err(),
+        "a write after the close fails"
+    );
+    assert_eq!(
+        poller.poll_until(std::time::Instant::now() + Duration::from_secs(1), || false),
+        None
+    );
+}

@@ -708,6 +708,9 @@ impl Drop for Driver {
             // Listeners are not called any more; they are dropped below, without the lock.
             listeners = std::mem::take(&mut st.listeners);
             st.ready.clear();
+            // Event receivers see the end now, even while endpoint or poller handles keep
+            // this state alive.
+            st.subscribers.clear();
             self.shared.closed.store(true, Ordering::Release);
         }
         drop(listeners);
