@@ -325,6 +325,43 @@ pub struct Participant {
     shut_down: bool,
     /// Reused datagram-building buffer.
     scratch: Vec<u8>,
+    /// Local endpoints an input touched since the last `flush_entities`, which polls only
+    /// them (every input and operation that changes an endpoint marks it, see
+    /// [`Participant::touch`]).
+    touched: Touched,
+    /// Local endpoints touched since `timeout` was computed in full.
+    touched_timeout: Touched,
+    /// The last full [`Participant::poll_timeout`], lowered by what touched endpoints want
+    /// since (see [`Participant::poll_timeout_hint`]); `None` before the first.
+    timeout: Option<Option<Instant>>,
+}
+
+/// A set of local endpoint ids, or all of them.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Touched {
+    pub(super) all: bool,
+    pub(super) ids: Vec<EntityId>,
+}
+
+impl Touched {
+    /// Most ids kept before the set becomes "all" (an input touches one or two endpoints).
+    const MAX_IDS: usize = 16;
+
+    fn mark(&mut self, id: EntityId) {
+        if self.all || self.ids.contains(&id) {
+            return;
+        }
+        if self.ids.len() >= Self::MAX_IDS {
+            self.mark_all();
+        } else {
+            self.ids.push(id);
+        }
+    }
+
+    fn mark_all(&mut self) {
+        self.all = true;
+        self.ids.clear();
+    }
 }
 
 /// The QoS of a local endpoint as the reliability layer wants it.
@@ -423,6 +460,12 @@ impl Participant {
             stats: Stats::default(),
             shut_down: false,
             scratch: Vec::new(),
+            touched: Touched {
+                all: true,
+                ids: Vec::new(),
+            },
+            touched_timeout: Touched::default(),
+            timeout: None,
         };
         p.handle_timeout(now);
         p
@@ -498,6 +541,19 @@ impl Participant {
         }
     }
 
+    /// Note that local endpoint `id` changed: the next flush polls it for transmits and
+    /// events, and the next timeout hint asks it.
+    pub(super) fn touch(&mut self, id: EntityId) {
+        self.touched.mark(id);
+        self.touched_timeout.mark(id);
+    }
+
+    /// Note that any local endpoint, discovery or lease state may have changed.
+    pub(super) fn touch_all(&mut self) {
+        self.touched.mark_all();
+        self.touched_timeout.mark_all();
+    }
+
     /// Create a writer on `topic` of `type_name` (keyed or not) and announce it by SEDP.
     pub fn create_writer(
         &mut self,
@@ -514,6 +570,7 @@ impl Participant {
             EntityKind::WRITER_NO_KEY
         };
         let id = self.next_entity_id(kind)?;
+        self.touch_all();
         let guid = Guid::new(self.prefix, id);
         let mut data = WriterData::new(guid, topic, type_name);
         data.endpoint.qos = qos;
@@ -544,6 +601,7 @@ impl Participant {
             EntityKind::READER_NO_KEY
         };
         let id = self.next_entity_id(kind)?;
+        self.touch_all();
         let guid = Guid::new(self.prefix, id);
         let mut data = ReaderData::new(guid, topic, type_name);
         data.endpoint.qos = qos;
@@ -574,6 +632,7 @@ impl Participant {
         // Whatever the writer has not sent yet goes out before it disappears: a sample written
         // just before the delete is sent once, not silently dropped.
         self.flush_entities(now);
+        self.touch_all();
         let w = self
             .writers
             .remove(&writer)
@@ -597,6 +656,7 @@ impl Participant {
 
     /// Delete a local reader: its writers are unmatched and its disposal announced.
     pub fn delete_reader(&mut self, now: Instant, reader: EntityId) -> Result<(), EndpointError> {
+        self.touch_all();
         let r = self
             .readers
             .remove(&reader)
@@ -626,6 +686,7 @@ impl Participant {
         payload: Bytes,
         source_timestamp: Option<Time>,
     ) -> Result<SequenceNumber, EndpointError> {
+        self.touch(writer);
         let w = self
             .writers
             .get_mut(&writer)
@@ -647,6 +708,7 @@ impl Participant {
         payload: Bytes,
         source_timestamp: Option<Time>,
     ) -> Result<SequenceNumber, EndpointError> {
+        self.touch(writer);
         let w = self
             .writers
             .get_mut(&writer)
@@ -679,6 +741,7 @@ impl Participant {
 
     /// Take the next sample of a local reader (in order per writer).
     pub fn take(&mut self, reader: EntityId) -> Option<Sample> {
+        self.touch(reader);
         let r = self.readers.get_mut(&reader)?;
         let s = r.reader.poll_sample();
         if s.is_none() {
@@ -705,6 +768,7 @@ impl Participant {
         if self.shut_down {
             return;
         }
+        self.touch_all();
         let writers: Vec<EntityId> = self.writers.keys().copied().collect();
         for w in writers {
             let _ = self.delete_writer(now, w);
@@ -716,6 +780,38 @@ impl Participant {
         self.flush_entities(now);
         self.send_spdp_disposal();
         self.shut_down = true;
+    }
+
+    /// [`Participant::poll_timeout`], computed in full and remembered for
+    /// [`Participant::poll_timeout_hint`]. A driver's timer calls this before it sleeps.
+    pub fn refresh_timeout(&mut self) -> Option<Instant> {
+        let t = self.poll_timeout();
+        self.timeout = Some(t);
+        self.touched_timeout = Touched::default();
+        t
+    }
+
+    /// A cheap bound for [`Participant::poll_timeout`] after an input: never later than it
+    /// (an endpoint touched since the last [`Participant::refresh_timeout`] is asked again,
+    /// the others cannot have moved), possibly earlier (a timeout cancelled since is still
+    /// counted). Enough to decide whether a sleeping timer must wake earlier; O(touched
+    /// endpoints) instead of O(all).
+    pub fn poll_timeout_hint(&mut self) -> Option<Instant> {
+        let touched = std::mem::take(&mut self.touched_timeout);
+        let Some(mut t) = self.timeout.filter(|_| !touched.all) else {
+            return self.refresh_timeout();
+        };
+        for id in &touched.ids {
+            let own = match self.writers.get(id) {
+                Some(w) => w.writer.poll_timeout(),
+                None => self.readers.get(id).and_then(|r| r.reader.poll_timeout()),
+            };
+            if let Some(o) = own {
+                t = Some(t.map_or(o, |t| t.min(o)));
+            }
+        }
+        self.timeout = Some(t);
+        t
     }
 
     /// When `handle_timeout` should next be called.
@@ -750,6 +846,7 @@ impl Participant {
         if self.shut_down {
             return;
         }
+        self.touch_all();
         if now >= self.spdp.next_announce {
             self.announce_spdp(None);
             let interval = if self.spdp.burst_left > 0 {

@@ -227,7 +227,13 @@ impl Participant {
         while self.sedp.subscriptions_writer.poll_event().is_some() {}
         let mut user: Vec<Transmit> = Vec::new();
         let mut events: Vec<Event> = Vec::new();
-        for (id, w) in self.writers.iter_mut() {
+        // Only the endpoints an input touched since the last flush can have something new
+        // (timers touch them all); the others are not asked.
+        let touched = std::mem::take(&mut self.touched);
+        let mut ids = touched.ids;
+        ids.sort_unstable();
+        let is_touched = |id: &EntityId| touched.all || ids.binary_search(id).is_ok();
+        for (id, w) in self.writers.iter_mut().filter(|(id, _)| is_touched(id)) {
             while let Some(t) = w.writer.poll_transmit(now) {
                 user.push(t);
             }
@@ -242,12 +248,12 @@ impl Participant {
                 });
             }
         }
-        for r in self.readers.values_mut() {
+        for (_, r) in self.readers.iter_mut().filter(|(id, _)| is_touched(id)) {
             while let Some(t) = r.reader.poll_transmit(now) {
                 user.push(t);
             }
         }
-        for (id, r) in self.readers.iter_mut() {
+        for (id, r) in self.readers.iter_mut().filter(|(id, _)| is_touched(id)) {
             if !r.notified && r.reader.samples_ready() > 0 {
                 r.notified = true;
                 events.push(Event::DataAvailable { reader: *id });

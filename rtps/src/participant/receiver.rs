@@ -101,6 +101,10 @@ impl Participant {
         owner: Option<&Bytes>,
     ) {
         let src = st.source;
+        if Self::is_builtin_traffic(sub) {
+            // Discovery: matching, leases and the SEDP endpoints may all change.
+            self.touch_all();
+        }
         match sub {
             Submessage::Data(d) if d.writer_id == EntityId::SPDP_PARTICIPANT_ANNOUNCER => {
                 let key = d.payload.as_ref().filter(|p| p.is_key).map(|p| p.bytes);
@@ -135,6 +139,7 @@ impl Participant {
                 _ => {
                     let writer = Guid::new(src, d.writer_id);
                     for r in self.user_readers_for(writer, d.reader_id) {
+                        self.touch(r);
                         if let Some(l) = self.readers.get_mut(&r) {
                             l.reader.handle_data_in(now, src, d, st.timestamp, owner);
                         }
@@ -154,6 +159,7 @@ impl Participant {
                 _ => {
                     let writer = Guid::new(src, d.writer_id);
                     for r in self.user_readers_for(writer, d.reader_id) {
+                        self.touch(r);
                         if let Some(l) = self.readers.get_mut(&r) {
                             l.reader.handle_data_frag(now, src, d, st.timestamp);
                         }
@@ -170,6 +176,7 @@ impl Participant {
                 w if Self::is_builtin(w) => {}
                 _ => {
                     for r in self.user_readers_for(Guid::new(src, h.writer_id), h.reader_id) {
+                        self.touch(r);
                         if let Some(l) = self.readers.get_mut(&r) {
                             l.reader.handle_heartbeat(now, src, h);
                         }
@@ -186,6 +193,7 @@ impl Participant {
                 w if Self::is_builtin(w) => {}
                 _ => {
                     for r in self.user_readers_for(Guid::new(src, g.writer_id), g.reader_id) {
+                        self.touch(r);
                         if let Some(l) = self.readers.get_mut(&r) {
                             l.reader.handle_gap(now, src, g);
                         }
@@ -204,6 +212,7 @@ impl Participant {
                 w if Self::is_builtin(w) => {}
                 _ => {
                     for r in self.user_readers_for(Guid::new(src, h.writer_id), h.reader_id) {
+                        self.touch(r);
                         if let Some(l) = self.readers.get_mut(&r) {
                             l.reader.handle_heartbeat_frag(now, src, h);
                         }
@@ -218,6 +227,7 @@ impl Participant {
                     self.sedp.subscriptions_writer.handle_acknack(now, src, a)
                 }
                 id => {
+                    self.touch(id);
                     if let Some(w) = self.writers.get_mut(&id) {
                         w.writer.handle_acknack(now, src, a);
                     }
@@ -231,6 +241,7 @@ impl Participant {
                     self.sedp.subscriptions_writer.handle_nack_frag(now, src, n)
                 }
                 id => {
+                    self.touch(id);
                     if let Some(w) = self.writers.get_mut(&id) {
                         w.writer.handle_nack_frag(now, src, n);
                     }
@@ -238,6 +249,21 @@ impl Participant {
             },
             _ => {}
         }
+    }
+
+    /// True for a submessage of a builtin (discovery) writer, or for one of ours.
+    fn is_builtin_traffic(sub: &Submessage<'_>) -> bool {
+        let writer = match sub {
+            Submessage::Data(d) => d.writer_id,
+            Submessage::DataFrag(d) => d.writer_id,
+            Submessage::Heartbeat(h) => h.writer_id,
+            Submessage::Gap(g) => g.writer_id,
+            Submessage::HeartbeatFrag(h) => h.writer_id,
+            Submessage::AckNack(a) => a.writer_id,
+            Submessage::NackFrag(n) => n.writer_id,
+            _ => return false,
+        };
+        Self::is_builtin(writer)
     }
 
     /// The local readers a submessage from `writer` addressed to `reader_id` is for: that

@@ -295,7 +295,12 @@ impl Shared {
         }
         // Wake the timer thread only when the next timeout moved before its wake-up time.
         if let Some(deadline) = st.timer_deadline {
-            if st.participant.poll_timeout().is_some_and(|n| n < deadline) || !st.retry.is_empty() {
+            if st
+                .participant
+                .poll_timeout_hint()
+                .is_some_and(|n| n < deadline)
+                || !st.retry.is_empty()
+            {
                 st.timer_deadline = None;
                 self.timer.notify_one();
             }
@@ -800,7 +805,7 @@ fn timer_loop(shared: &Shared) {
             shared.flush(&mut st);
             st = shared.wake_deliver_relock(st);
         }
-        let next = match (st.participant.poll_timeout(), Shared::held_due(&st)) {
+        let next = match (st.participant.refresh_timeout(), Shared::held_due(&st)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
