@@ -59,9 +59,10 @@ struct Common {
     /// Network interface: a name (lo, eth0) or an IPv4 address. Default: loopback only.
     #[arg(long, global = true, default_value = "127.0.0.1", value_parser = parse_interface)]
     interface: Ipv4Addr,
-    /// Microseconds the receive threads keep polling after a message before they block: saves
-    /// the wake-up latency of each hop of a job for some CPU time right after traffic
-    /// (0: block at once, for the least CPU).
+    /// Microseconds a node keeps polling its socket after a message before it blocks (the
+    /// thread waiting for a solution or a job polls it itself): saves the wake-up latency of
+    /// each hop of a job for some CPU time right after traffic (0: block at once, for the
+    /// least CPU).
     #[arg(long, global = true, value_name = "US", default_value_t = rtps::dds::DEFAULT_BUSY_POLL.as_micros() as u64,
           value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     busy_poll: u64,

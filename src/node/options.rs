@@ -27,10 +27,13 @@ pub struct NodeOptions {
     /// full history loses nothing: later samples wait, in order, for acknowledgments (or, with
     /// no reader matched yet, for one to come and take them).
     pub writer_history_limit: Option<u32>,
-    /// How long the node's receive threads keep polling their sockets after a message before
-    /// they block (default 200 us, [`rtps::dds::DEFAULT_BUSY_POLL`]; zero: block at once). It
-    /// saves the wake-up latency of a blocked thread on the hops of a job (tens of microseconds
-    /// on a virtual machine) at the cost of CPU time right after traffic; an idle node polls
+    /// How long the node keeps polling its sockets after a message before it blocks (default
+    /// 200 us, [`rtps::dds::DEFAULT_BUSY_POLL`]; zero: block at once). The thread that waits
+    /// for an answer polls the socket itself (a caller of
+    /// [`MainNode::request_job_solution`](super::MainNode::request_job_solution), a computing
+    /// node's worker), other threads' answers are polled by the receive thread. It saves the
+    /// wake-up latency of a blocked thread on the hops of a job (tens of microseconds on a
+    /// virtual machine) at the cost of CPU time right after traffic; an idle node polls
     /// nothing.
     pub busy_poll: Duration,
 }
