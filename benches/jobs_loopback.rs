@@ -3,7 +3,8 @@
 //!
 //! - `loopback/rtps_ping_pong`: the floor, a 16-byte reliable sample there and back between two
 //!   `rtps::dds` participants (raw writer / reader; the echo is written from a reader listener,
-//!   as the nodes answer, and the pinging thread waits in `recv`). One job takes two such round trips
+//!   as the nodes answer, and the pinging thread waits in `recv_polling_timeout`, reading the
+//!   socket itself as a main node's caller does). One job takes two such round trips
 //!   (request → reply, target + data → solution).
 //! - `loopback/job_round_trip_1`: `MainNode::request_job_solution` of a 64-byte job, 1 main +
 //!   1 computing node, zero work.
@@ -77,7 +78,7 @@ impl PingPong {
     /// One round trip.
     fn round_trip(&self) {
         self.ping.write(&PING).expect("ping");
-        self.pong.recv_timeout(WAIT).expect("pong");
+        self.pong.recv_polling_timeout(WAIT).expect("pong");
     }
 }
 

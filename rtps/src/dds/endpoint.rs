@@ -178,10 +178,12 @@ impl EndpointCore {
             .map(Sample::from_core)
     }
 
-    fn recv_raw(&self, timeout: Option<Duration>) -> Result<Sample<Bytes>, DdsError> {
+    /// The next sample, waiting up to `timeout`; with `poll`, the calling thread reads the
+    /// socket itself for a while first (see [`RawReader::recv_polling_timeout`]).
+    fn recv_raw(&self, timeout: Option<Duration>, poll: bool) -> Result<Sample<Bytes>, DdsError> {
         let deadline = timeout.map(|t| driver::now() + t);
         let reader = self.guid.entity_id;
-        let mut may_poll = true;
+        let mut may_poll = poll;
         let mut st = self.shared.lock();
         loop {
             if let Some(s) = st.participant.take(reader) {
@@ -413,12 +415,22 @@ impl RawReader {
 
     /// Wait up to `timeout` for the next sample.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Sample<Bytes>, DdsError> {
-        self.core().recv_raw(Some(timeout))
+        self.core().recv_raw(Some(timeout), false)
+    }
+
+    /// As [`RawReader::recv_timeout`], for an answer to something just written: while it
+    /// waits, this thread reads the participant's socket itself (for up to
+    /// [`ParticipantOptions::busy_poll`](super::ParticipantOptions::busy_poll) without a
+    /// sample), so the answer reaches it without a hand-over from the receive thread. For a
+    /// stream, prefer `recv_timeout`: the receive thread then reads ahead while this thread
+    /// works on each sample. Listeners of other readers are left to the driver's threads.
+    pub fn recv_polling_timeout(&self, timeout: Duration) -> Result<Sample<Bytes>, DdsError> {
+        self.core().recv_raw(Some(timeout), true)
     }
 
     /// Wait for the next sample until the participant closes.
     pub fn recv(&self) -> Result<Sample<Bytes>, DdsError> {
-        self.core().recv_raw(None)
+        self.core().recv_raw(None, false)
     }
 
     /// Blocking iterator over samples; ends when the participant is dropped.

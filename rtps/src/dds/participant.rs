@@ -43,9 +43,9 @@ pub struct ParticipantOptions {
     /// takes tens of microseconds to wake on a virtual machine; an answer that comes back
     /// within this window is read without that delay. The poll yields the CPU to other
     /// runnable threads; acknowledgments alone start no poll, and an idle participant polls
-    /// nothing. A thread waiting for a sample (`RawReader::recv`, or
+    /// nothing. A thread waiting for an answer (`RawReader::recv_polling_timeout`,
     /// [`ReceivePoller::poll_until`]) polls the user socket itself for as long, while the
-    /// receive thread parks: the sample then reaches it without a thread hand-over.
+    /// receive thread parks: the answer then reaches it without a thread hand-over.
     pub busy_poll: Duration,
 }
 
