@@ -303,3 +303,35 @@ fn the_events_channel_ends_with_the_participant_even_while_handles_live() {
         None
     );
 }
+
+#[test]
+fn recv_polling_timeout_gets_every_answer_in_order() {
+    if !in_namespace("recv_polling_timeout_gets_every_answer_in_order") {
+        return;
+    }
+    let a = DomainParticipant::new(options(18, true)).unwrap();
+    let b = DomainParticipant::new(options(18, true)).unwrap();
+    let qos = Qos::default().reliable().keep_all();
+    let ping = a.create_raw_writer("ping", "bench::Bytes", &qos).unwrap();
+    let pong = a.create_raw_reader("pong", "bench::Bytes", &qos).unwrap();
+    let ping_r = b.create_raw_reader("ping", "bench::Bytes", &qos).unwrap();
+    let pong_w = b.create_raw_writer("pong", "bench::Bytes", &qos).unwrap();
+    ping.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    pong_w.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    ping_r.set_listener(move |s| {
+        let _ = pong_w.try_write_bytes(s.value);
+    });
+    for i in 0..200u8 {
+        ping.write(&[0, 0, 0, 0, i]).unwrap();
+        let s = pong.recv_polling_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(s.value[4], i);
+    }
+    assert!(
+        matches!(
+            pong.recv_polling_timeout(Duration::from_millis(50)),
+            Err(rtps::dds::DdsError::Timeout)
+        ),
+        "nothing more"
+    );
+    drop(ping_r);
+}
