@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn an_application_thread_never_joins_a_blocked_receive_thread() {
-        let t = Instant::now();
+        let t = crate::transport::driver::now();
         let mut turn = SocketTurn::Polling;
         assert_eq!(turn.recv_claim(t, false), Ok(()));
         assert_eq!(turn, SocketTurn::Blocking);
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn one_application_thread_at_a_time_and_the_receive_thread_parks_meanwhile() {
-        let t = Instant::now();
+        let t = crate::transport::driver::now();
         let mut turn = SocketTurn::Polling;
         assert!(turn.app_claim(t + us(200)));
         assert_eq!(turn.recv_claim(t, true), Err(APP_PARK));
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn an_answered_poller_keeps_the_socket_for_a_while_a_timed_out_one_hands_it_back() {
-        let t = Instant::now();
+        let t = crate::transport::driver::now();
         let mut turn = SocketTurn::Polling;
         assert!(turn.app_claim(t + us(200)));
         assert!(!turn.app_release(t + us(10), Some(us(200))));
