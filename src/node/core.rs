@@ -195,6 +195,9 @@ pub struct NodeCore {
     role: Role,
     /// Topics whose writer was requested from the driver.
     writers: BTreeSet<String>,
+    /// DDS names of the topics written so far, by topic and recipient (formatting a direct
+    /// topic's name, with its recipient's id, costs more than the rest of a publish).
+    topic_names: BTreeMap<(MultiServiceTopic, Option<AmlipId>), String>,
     peers: BTreeMap<GuidPrefix, Peer>,
     peer_order: VecDeque<GuidPrefix>,
     output: VecDeque<NodeOutput>,
@@ -212,6 +215,7 @@ impl NodeCore {
             base: topics::JOB_TOPIC_NAME.to_owned(),
             role,
             writers: BTreeSet::new(),
+            topic_names: BTreeMap::new(),
             peers: BTreeMap::new(),
             peer_order: VecDeque::new(),
             output: VecDeque::new(),
@@ -340,8 +344,22 @@ impl NodeCore {
         self.publish_status();
     }
 
+    /// The DDS name of `out`'s topic (remembered; bounded like the peers).
+    fn topic_name(&mut self, out: &Outgoing) -> String {
+        let key = (out.topic(), out.recipient());
+        if let Some(n) = self.topic_names.get(&key) {
+            return n.clone();
+        }
+        let name = out.topic_name(&self.base);
+        if self.topic_names.len() >= MAX_PEERS {
+            self.topic_names.clear();
+        }
+        self.topic_names.insert(key, name.clone());
+        name
+    }
+
     fn emit_outgoing(&mut self, out: Outgoing) {
-        let topic_name = out.topic_name(&self.base);
+        let topic_name = self.topic_name(&out);
         if let Some(recipient) = out.recipient() {
             if !self.writers.contains(&topic_name) {
                 let e = topics::multiservice_writer(out.topic(), &self.base, &recipient);
