@@ -210,26 +210,29 @@ impl Participant {
 
     /// Drain every state machine's transmits and events into datagrams and events.
     pub(super) fn flush_entities(&mut self, now: Instant) {
+        // Only the endpoints an input touched since the last flush can have something new:
+        // user traffic touches its endpoints, and everything that can change the builtin
+        // (SEDP) ones (discovery traffic, endpoint creation and deletion, timers) touches all.
+        let touched = std::mem::take(&mut self.touched);
         let mut builtin: Vec<Transmit> = Vec::new();
-        while let Some(t) = self.sedp.publications_writer.poll_transmit(now) {
-            builtin.push(t);
+        if touched.all {
+            while let Some(t) = self.sedp.publications_writer.poll_transmit(now) {
+                builtin.push(t);
+            }
+            while let Some(t) = self.sedp.subscriptions_writer.poll_transmit(now) {
+                builtin.push(t);
+            }
+            while let Some(t) = self.sedp.publications_reader.poll_transmit(now) {
+                builtin.push(t);
+            }
+            while let Some(t) = self.sedp.subscriptions_reader.poll_transmit(now) {
+                builtin.push(t);
+            }
+            while self.sedp.publications_writer.poll_event().is_some() {}
+            while self.sedp.subscriptions_writer.poll_event().is_some() {}
         }
-        while let Some(t) = self.sedp.subscriptions_writer.poll_transmit(now) {
-            builtin.push(t);
-        }
-        while let Some(t) = self.sedp.publications_reader.poll_transmit(now) {
-            builtin.push(t);
-        }
-        while let Some(t) = self.sedp.subscriptions_reader.poll_transmit(now) {
-            builtin.push(t);
-        }
-        while self.sedp.publications_writer.poll_event().is_some() {}
-        while self.sedp.subscriptions_writer.poll_event().is_some() {}
         let mut user: Vec<Transmit> = Vec::new();
         let mut events: Vec<Event> = Vec::new();
-        // Only the endpoints an input touched since the last flush can have something new
-        // (timers touch them all); the others are not asked.
-        let touched = std::mem::take(&mut self.touched);
         let mut ids = touched.ids;
         ids.sort_unstable();
         let is_touched = |id: &EntityId| touched.all || ids.binary_search(id).is_ok();
