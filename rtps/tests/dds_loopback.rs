@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use rtps::dds::{DdsEvent, DomainParticipant, ParticipantOptions, Qos};
+use rtps::dds::{DdsEvent, DomainParticipant, ParticipantOptions, Qos, RawReader, RawWriter};
 use rtps::transport::interface::loopback_only_namespace;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +33,35 @@ fn options(domain: u32, multicast: bool) -> ParticipantOptions {
         domain_id: domain,
         multicast,
         ..ParticipantOptions::default()
+    }
+}
+
+/// Two participants with raw `ping` (a to b) and `pong` (b to a) endpoints, matched.
+struct PingPong {
+    a: DomainParticipant,
+    b: DomainParticipant,
+    ping: RawWriter,
+    pong: RawReader,
+    ping_r: RawReader,
+    pong_w: RawWriter,
+}
+
+fn ping_pong(opts: ParticipantOptions, qos: &Qos) -> PingPong {
+    let a = DomainParticipant::new(opts.clone()).unwrap();
+    let b = DomainParticipant::new(opts).unwrap();
+    let ping = a.create_raw_writer("ping", "bench::Bytes", qos).unwrap();
+    let pong = a.create_raw_reader("pong", "bench::Bytes", qos).unwrap();
+    let ping_r = b.create_raw_reader("ping", "bench::Bytes", qos).unwrap();
+    let pong_w = b.create_raw_writer("pong", "bench::Bytes", qos).unwrap();
+    ping.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    pong_w.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    PingPong {
+        a,
+        b,
+        ping,
+        pong,
+        ping_r,
+        pong_w,
     }
 }
 
@@ -154,16 +183,16 @@ fn a_listener_gets_every_sample_in_order_and_can_echo_from_the_receive_thread() 
         return;
     }
     use std::sync::{mpsc, Arc, Mutex};
-    let a = DomainParticipant::new(options(15, true)).unwrap();
-    let b = DomainParticipant::new(options(15, true)).unwrap();
     // A small KEEP_ALL history: the echo side must never wait on its own receive thread.
     let qos = Qos::default().reliable().keep_all().max_samples(8);
-    let ping = a.create_raw_writer("ping", "bench::Bytes", &qos).unwrap();
-    let pong = a.create_raw_reader("pong", "bench::Bytes", &qos).unwrap();
-    let ping_r = b.create_raw_reader("ping", "bench::Bytes", &qos).unwrap();
-    let pong_w = b.create_raw_writer("pong", "bench::Bytes", &qos).unwrap();
-    ping.wait_for_matched(1, Duration::from_secs(10)).unwrap();
-    pong_w.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    let PingPong {
+        a: _a,
+        b,
+        ping,
+        pong,
+        ping_r,
+        pong_w,
+    } = ping_pong(options(15, true), &qos);
     // Written before there is a listener: must still reach it, first.
     ping.write(&[0, 0, 0, 0, 0]).unwrap();
     ping.wait_for_acknowledgments(Duration::from_secs(10))
@@ -227,15 +256,15 @@ fn a_waiting_thread_reads_its_answers_itself_and_the_receive_thread_takes_over_a
         busy_poll: Duration::from_millis(500),
         ..options(16, true)
     };
-    let a = DomainParticipant::new(opts.clone()).unwrap();
-    let b = DomainParticipant::new(opts).unwrap();
     let qos = Qos::default().reliable().keep_all();
-    let ping = a.create_raw_writer("ping", "bench::Bytes", &qos).unwrap();
-    let pong = a.create_raw_reader("pong", "bench::Bytes", &qos).unwrap();
-    let ping_r = b.create_raw_reader("ping", "bench::Bytes", &qos).unwrap();
-    let pong_w = b.create_raw_writer("pong", "bench::Bytes", &qos).unwrap();
-    ping.wait_for_matched(1, Duration::from_secs(10)).unwrap();
-    pong_w.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    let PingPong {
+        a,
+        b: _b,
+        ping,
+        pong,
+        ping_r,
+        pong_w,
+    } = ping_pong(opts, &qos);
     let echo = pong_w.clone();
     ping_r.set_listener(move |s| {
         let _ = echo.try_write_bytes(s.value);
@@ -315,15 +344,15 @@ fn recv_polling_timeout_gets_every_answer_in_order() {
     if !in_namespace("recv_polling_timeout_gets_every_answer_in_order") {
         return;
     }
-    let a = DomainParticipant::new(options(18, true)).unwrap();
-    let b = DomainParticipant::new(options(18, true)).unwrap();
     let qos = Qos::default().reliable().keep_all();
-    let ping = a.create_raw_writer("ping", "bench::Bytes", &qos).unwrap();
-    let pong = a.create_raw_reader("pong", "bench::Bytes", &qos).unwrap();
-    let ping_r = b.create_raw_reader("ping", "bench::Bytes", &qos).unwrap();
-    let pong_w = b.create_raw_writer("pong", "bench::Bytes", &qos).unwrap();
-    ping.wait_for_matched(1, Duration::from_secs(10)).unwrap();
-    pong_w.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    let PingPong {
+        a: _a,
+        b: _b,
+        ping,
+        pong,
+        ping_r,
+        pong_w,
+    } = ping_pong(options(18, true), &qos);
     ping_r.set_listener(move |s| {
         let _ = pong_w.try_write_bytes(s.value);
     });
