@@ -5,17 +5,22 @@
 //! The default interface is loopback: nothing leaves the host unless a LAN interface is
 //! configured explicitly.
 
+#[cfg(feature = "udp")]
 pub mod driver;
+#[cfg(feature = "udp")]
 pub mod error;
 pub mod interface;
 pub mod ports;
 pub mod sim;
+#[cfg(feature = "udp")]
 mod turn;
+#[cfg(feature = "udp")]
 pub mod udp;
 
 pub use interface::{loopback_only_namespace, resolve_interface, InterfaceError};
 pub use ports::{PortError, Ports, SPDP_MULTICAST_GROUP};
 pub use sim::{Delivery, LinkConfig, NodeId, SimNetwork};
+#[cfg(feature = "udp")]
 pub use udp::{
     BindError, LocalLocators, Received, ReceiverKind, RecvError, SendError, TransportConfig,
     UdpReceiver, UdpSender, UdpTransport,
