@@ -326,4 +326,11 @@ eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
             Err(InterfaceError::UnknownInterface)
         );
     }
+
+    #[test]
+    fn require_private_namespace_panics_exactly_outside_one() {
+        // Reads /proc only: no socket is opened, in or out of a namespace.
+        let r = std::panic::catch_unwind(require_private_namespace);
+        assert_eq!(r.is_ok(), loopback_only_namespace());
+    }
 }
