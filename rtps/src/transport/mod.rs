@@ -1,7 +1,8 @@
 //! Transports: the well-known port mapping, the UDPv4 socket transport, interface lookup and a
 //! deterministic simulated network (RTPS 2.5 §9.6).
 //!
-//! Only [`udp`] (and the driver built on it) touches sockets; [`ports`] and [`sim`] are pure.
+//! Only `udp` and the driver built on it (both behind the `udp` feature) touch sockets; [`ports`]
+//! and [`sim`] are pure.
 //! The default interface is loopback: nothing leaves the host unless a LAN interface is
 //! configured explicitly.
 
