@@ -4,7 +4,8 @@
 #    RTPS datagram of ../shared/captures/*.pcap;
 #  - discovery_data: the serialized payloads of the SPDP/SEDP DATA submessages of the captures;
 #  - cdr_deserialize: the CDR bodies (after the encapsulation header) of the user DATA payloads.
-# The capture part is done by an ignored test of rtps/tests/captures.rs (it has the pcap reader).
+# The capture part is done by a test of rtps/tests/captures.rs (it has the pcap reader) that
+# does nothing unless AMLIP_FUZZ_SEED_DIR is set.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -29,7 +30,7 @@ done
 cd "$root"
 AMLIP_SHARED="$shared" AMLIP_FUZZ_SEED_DIR="$here/corpus" \
   cargo test -q --workspace --test captures ${CARGO_OFFLINE:+--offline} -- \
-  --ignored --exact writes_fuzz_seed_corpora --nocapture
+  --exact writes_fuzz_seed_corpora --nocapture
 for t in message_parse message_roundtrip discovery_data cdr_deserialize; do
   echo "seed corpus $t: $(find "$here/corpus/$t" -type f | wc -l) files"
 done

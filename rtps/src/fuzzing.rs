@@ -1,5 +1,6 @@
 //! Entry points for the `fuzz/` targets: each takes arbitrary bytes and must not panic.
 
+/// Parses `data` as an RTPS message and walks its submessages (RTPS 2.5 §9.4).
 pub fn message_parse(data: &[u8]) {
     if let Ok(m) = crate::wire::Message::parse(data) {
         for s in m.submessages() {
@@ -10,6 +11,7 @@ pub fn message_parse(data: &[u8]) {
     }
 }
 
+/// Parses `data` as an RTPS message and checks that every submessage re-emits as parsed.
 pub fn message_roundtrip(data: &[u8]) {
     use crate::wire::{EmitError, Submessage, SubmessageRef, Writer};
 
@@ -56,6 +58,8 @@ pub fn message_roundtrip(data: &[u8]) {
     }
 }
 
+/// Parses `data` as SPDP/SEDP discovery data and checks that what parses re-emits and
+/// parses back equal.
 pub fn discovery_data(data: &[u8]) {
     use crate::discovery::data::{guid_from_key_payload, ParticipantData, ReaderData, WriterData};
 
@@ -81,6 +85,7 @@ pub fn discovery_data(data: &[u8]) {
     let _ = guid_from_key_payload(data);
 }
 
+/// Decodes `data` as plain CDR in both byte orders and checks that what decodes round-trips.
 pub fn cdr_deserialize(data: &[u8]) {
     crate::cdr::fuzz::round_trip(data);
 }

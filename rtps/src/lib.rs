@@ -7,14 +7,18 @@
 //! - [`cdr`]: a serde serializer/deserializer for plain CDR (XCDR1).
 //! - [`discovery`]: SPDP/SEDP discovery data (participant, writer and reader data) as PL_CDR.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod cdr;
+#[cfg(feature = "udp")]
 pub mod dds;
 pub mod discovery;
+#[doc(hidden)] // entry points of the `fuzz/` targets: not part of the stable API
 pub mod fuzzing;
 pub mod history;
 pub mod participant;
 pub mod reliability;
+#[doc(hidden)] // the deterministic test world of this crate's and `amlip`'s tests: not stable API
 pub mod simworld;
 pub mod transport;
 pub mod wire;

@@ -1,11 +1,11 @@
 //! The public DDS API on real UDP sockets over loopback. These tests only run inside a private
-//! network namespace (`../shared/oracles/netns-run cargo test`, as `.ci/run` does), so that no
-//! packet can leave the machine; elsewhere they print why they were skipped.
+//! network namespace (`../shared/oracles/netns-run cargo test -- --include-ignored`, as `.ci/run`
+//! does), so that no packet can leave the machine: a plain `cargo test` lists them as ignored.
 
 use std::time::Duration;
 
 use rtps::dds::{DdsEvent, DomainParticipant, ParticipantOptions, Qos, RawReader, RawWriter};
-use rtps::transport::interface::loopback_only_namespace;
+use rtps::transport::interface::require_private_namespace;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,14 +18,6 @@ struct Message {
 #[allow(clippy::disallowed_methods)]
 fn clock() -> std::time::Instant {
     std::time::Instant::now()
-}
-
-fn in_namespace(test: &str) -> bool {
-    if loopback_only_namespace() {
-        return true;
-    }
-    eprintln!("skipped {test}: not inside a private network namespace (run under ../shared/oracles/netns-run)");
-    false
 }
 
 fn options(domain: u32, multicast: bool) -> ParticipantOptions {
@@ -66,10 +58,9 @@ fn ping_pong(opts: ParticipantOptions, qos: &Qos) -> PingPong {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn two_participants_exchange_reliable_samples_in_order() {
-    if !in_namespace("two_participants_exchange_reliable_samples_in_order") {
-        return;
-    }
+    require_private_namespace();
     let a = DomainParticipant::new(options(11, true)).unwrap();
     let b = DomainParticipant::new(options(11, true)).unwrap();
     assert_ne!(a.participant_id(), b.participant_id());
@@ -103,10 +94,9 @@ fn two_participants_exchange_reliable_samples_in_order() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn discovery_works_by_unicast_when_multicast_is_off() {
-    if !in_namespace("discovery_works_by_unicast_when_multicast_is_off") {
-        return;
-    }
+    require_private_namespace();
     let a = DomainParticipant::new(options(12, false)).unwrap();
     let b = DomainParticipant::new(options(12, false)).unwrap();
     let qos = Qos::default().reliable();
@@ -127,10 +117,9 @@ fn discovery_works_by_unicast_when_multicast_is_off() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn a_large_sample_is_fragmented_and_reassembled() {
-    if !in_namespace("a_large_sample_is_fragmented_and_reassembled") {
-        return;
-    }
+    require_private_namespace();
     let a = DomainParticipant::new(options(13, true)).unwrap();
     let b = DomainParticipant::new(options(13, true)).unwrap();
     let qos = Qos::default().reliable().keep_all();
@@ -146,10 +135,9 @@ fn a_large_sample_is_fragmented_and_reassembled() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn a_dropped_participant_is_reported_lost_and_unmatched() {
-    if !in_namespace("a_dropped_participant_is_reported_lost_and_unmatched") {
-        return;
-    }
+    require_private_namespace();
     let a = DomainParticipant::new(options(14, true)).unwrap();
     let events = a.events();
     let qos = Qos::default().reliable();
@@ -178,10 +166,9 @@ fn a_dropped_participant_is_reported_lost_and_unmatched() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn a_listener_gets_every_sample_in_order_and_can_echo_from_the_receive_thread() {
-    if !in_namespace("a_listener_gets_every_sample_in_order_and_can_echo_from_the_receive_thread") {
-        return;
-    }
+    require_private_namespace();
     use std::sync::{mpsc, Arc, Mutex};
     // A small KEEP_ALL history: the echo side must never wait on its own receive thread.
     let qos = Qos::default().reliable().keep_all().max_samples(8);
@@ -242,12 +229,9 @@ fn a_listener_gets_every_sample_in_order_and_can_echo_from_the_receive_thread() 
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn a_waiting_thread_reads_its_answers_itself_and_the_receive_thread_takes_over_after() {
-    if !in_namespace(
-        "a_waiting_thread_reads_its_answers_itself_and_the_receive_thread_takes_over_after",
-    ) {
-        return;
-    }
+    require_private_namespace();
     use std::sync::mpsc;
     use std::thread::{self, ThreadId};
     // A long poll window: the receive thread is still polling (so the socket is free to take
@@ -306,8 +290,7 @@ fn a_waiting_thread_reads_its_answers_itself_and_the_receive_thread_takes_over_a
         "answers read and handed to the listener on this thread: {on_me} of {polled} polled"
     );
     // Nobody polls now: the receive thread takes the socket back (after at most the park of
-    // a thread that got its answer) and delivers what comes.
-    thread::sleep(Duration::from_millis(50));
+    // a thread that got its answer) and delivers what comes; this thread only waits for it.
     pong_w.write(&[0, 0, 0, 0, 200]).unwrap();
     let (n, by) = rx.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!(n, 200);
@@ -316,10 +299,9 @@ fn a_waiting_thread_reads_its_answers_itself_and_the_receive_thread_takes_over_a
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn the_events_channel_ends_with_the_participant_even_while_handles_live() {
-    if !in_namespace("the_events_channel_ends_with_the_participant_even_while_handles_live") {
-        return;
-    }
+    require_private_namespace();
     let a = DomainParticipant::new(options(17, true)).unwrap();
     let qos = Qos::default().reliable().keep_all();
     let w = a.create_raw_writer("kept", "bench::Bytes", &qos).unwrap();
@@ -344,10 +326,9 @@ fn the_events_channel_ends_with_the_participant_even_while_handles_live() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn recv_polling_timeout_gets_every_answer_in_order() {
-    if !in_namespace("recv_polling_timeout_gets_every_answer_in_order") {
-        return;
-    }
+    require_private_namespace();
     let qos = Qos::default().reliable().keep_all();
     let PingPong {
         a: _a,

@@ -1,8 +1,9 @@
 //! Real UDP sockets on loopback. These tests open sockets only inside a private network
-//! namespace whose one interface is `lo`; elsewhere each prints why it skipped. Run them with
+//! namespace whose one interface is `lo`: they are `#[ignore]`d (with the reason) in a plain
+//! `cargo test`, and fail if run elsewhere. Run them with
 //!
 //! ```text
-//! ../shared/oracles/netns-run cargo test -p rtps --test loopback -- --nocapture
+//! ../shared/oracles/netns-run cargo test -p rtps --test loopback -- --include-ignored
 //! ```
 //!
 //! Each test uses its own domain id so that tests running in parallel never share a port.
@@ -10,24 +11,15 @@
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
-use rtps::transport::interface::NOT_IN_NAMESPACE;
+use rtps::transport::interface::require_private_namespace;
 use rtps::transport::udp::MAX_UDP_PAYLOAD;
 use rtps::transport::{
-    loopback_only_namespace, BindError, ReceiverKind, SendError, TransportConfig, UdpReceiver,
-    UdpTransport,
+    BindError, ReceiverKind, SendError, TransportConfig, UdpReceiver, UdpTransport,
 };
 use rtps::wire::Locator;
 
 /// Long enough for loopback delivery on a loaded machine; only bounds waiting, never asserted.
 const WAIT: Duration = Duration::from_secs(5);
-
-fn in_namespace() -> bool {
-    let ok = loopback_only_namespace();
-    if !ok {
-        println!("{NOT_IN_NAMESPACE}");
-    }
-    ok
-}
 
 fn bind(domain_id: u32) -> UdpTransport {
     UdpTransport::bind(TransportConfig {
@@ -51,10 +43,9 @@ fn unicast(t: &UdpTransport, kind: ReceiverKind) -> SocketAddr {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn two_transports_on_domain_zero_get_participant_ids_zero_and_one_and_exchange_unicast() {
-    if !in_namespace() {
-        return;
-    }
+    require_private_namespace();
     let a = bind(0);
     let b = bind(0);
     assert_eq!((a.participant_id(), b.participant_id()), (0, 1));
@@ -82,10 +73,9 @@ fn two_transports_on_domain_zero_get_participant_ids_zero_and_one_and_exchange_u
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn a_multicast_datagram_reaches_every_transport_including_the_sender() {
-    if !in_namespace() {
-        return;
-    }
+    require_private_namespace();
     let a = bind(1);
     let b = bind(1);
     assert!(a.multicast_active() && b.multicast_active());
@@ -112,10 +102,9 @@ fn a_multicast_datagram_reaches_every_transport_including_the_sender() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn a_transport_without_multicast_still_receives_unicast() {
-    if !in_namespace() {
-        return;
-    }
+    require_private_namespace();
     let quiet = UdpTransport::bind(TransportConfig {
         domain_id: 2,
         multicast: false,
@@ -144,10 +133,9 @@ fn a_transport_without_multicast_still_receives_unicast() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn a_configured_participant_id_in_use_is_an_error_and_a_freed_id_is_reused() {
-    if !in_namespace() {
-        return;
-    }
+    require_private_namespace();
     let first = bind(3);
     let second = bind(3);
     let third = bind(3);
@@ -169,10 +157,9 @@ fn a_configured_participant_id_in_use_is_an_error_and_a_freed_id_is_reused() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn the_largest_udp_datagram_arrives_whole_and_larger_is_refused() {
-    if !in_namespace() {
-        return;
-    }
+    require_private_namespace();
     let a = bind(4);
     let b = bind(4);
     let to = unicast(&b, ReceiverKind::UserUnicast);
@@ -185,10 +172,9 @@ fn the_largest_udp_datagram_arrives_whole_and_larger_is_refused() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn a_loopback_transport_refuses_destinations_off_loopback() {
-    if !in_namespace() {
-        return;
-    }
+    require_private_namespace();
     let a = bind(5);
     for to in ["192.0.2.1:7410", "10.0.0.1:7400", "[::1]:7410"] {
         let to: SocketAddr = to.parse().unwrap();
@@ -201,10 +187,9 @@ fn a_loopback_transport_refuses_destinations_off_loopback() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn domains_do_not_hear_each_other() {
-    if !in_namespace() {
-        return;
-    }
+    require_private_namespace();
     let six = bind(6);
     let seven = bind(7);
     six.send_to(b"domain 6", six.spdp_multicast_addr()).unwrap();
@@ -220,10 +205,9 @@ fn domains_do_not_hear_each_other() {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn user_multicast_is_opened_on_request_and_received() {
-    if !in_namespace() {
-        return;
-    }
+    require_private_namespace();
     let t = UdpTransport::bind(TransportConfig {
         domain_id: 8,
         user_multicast: true,

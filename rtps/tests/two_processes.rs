@@ -1,13 +1,14 @@
-//! Two processes exchange reliable samples over real UDP sockets on loopback: this test binary
-//! re-runs itself as the publisher (`child_publisher`, ignored in normal runs) while the parent
-//! subscribes. Runs only inside a private network namespace (`../shared/oracles/netns-run
-//! cargo test`, as `.ci/run` does); elsewhere it prints why it was skipped.
+//! Two processes exchange reliable samples over real UDP sockets on loopback: each test re-runs
+//! this test binary with only itself selected and [`CHILD_ENV`] set, which makes that second run
+//! of the same test the publisher while the parent subscribes. Runs only inside a private
+//! network namespace (`../shared/oracles/netns-run cargo test -- --include-ignored`, as `.ci/run`
+//! does): a plain `cargo test` lists the tests as ignored.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use rtps::dds::{DomainParticipant, ParticipantOptions, Qos};
-use rtps::transport::interface::loopback_only_namespace;
+use rtps::transport::interface::require_private_namespace;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,6 +18,9 @@ struct Message {
 }
 
 const COUNT: u32 = 2000;
+
+/// Set (to any value) in the child process: the test it runs publishes instead of subscribing.
+const CHILD_ENV: &str = "RTPS_TWO_PROCESSES_PUBLISHER";
 
 fn options(multicast: bool) -> ParticipantOptions {
     let domain_id = if multicast { 21 } else { 22 };
@@ -34,11 +38,8 @@ fn qos() -> Qos {
         .max_blocking_time(Duration::from_secs(10))
 }
 
-/// The publisher side, run in a child process by the tests below.
-#[test]
-#[ignore = "run as a child process by the two-process tests"]
-fn child_publisher() {
-    let multicast = std::env::var("RTPS_CHILD_MULTICAST").map_or(true, |v| v == "1");
+/// The publisher side, run in the child process.
+fn publish(multicast: bool) {
     let p = DomainParticipant::new(options(multicast)).expect("participant");
     let w = p
         .create_writer::<Message>("two_processes", "interop::Message", &qos())
@@ -57,8 +58,9 @@ fn child_publisher() {
 }
 
 fn run(multicast: bool, name: &str) {
-    if !loopback_only_namespace() {
-        eprintln!("skipped {name}: not inside a private network namespace (run under ../shared/oracles/netns-run)");
+    require_private_namespace();
+    if std::env::var_os(CHILD_ENV).is_some() {
+        publish(multicast);
         return;
     }
     let p = DomainParticipant::new(options(multicast)).expect("participant");
@@ -69,12 +71,12 @@ fn run(multicast: bool, name: &str) {
     let mut child = Command::new(exe)
         .args([
             "--exact",
-            "child_publisher",
-            "--ignored",
+            name,
+            "--include-ignored",
             "--nocapture",
             "--test-threads=1",
         ])
-        .env("RTPS_CHILD_MULTICAST", if multicast { "1" } else { "0" })
+        .env(CHILD_ENV, "1")
         .stdout(Stdio::null())
         .spawn()
         .expect("spawn the publisher process");
@@ -99,11 +101,13 @@ fn run(multicast: bool, name: &str) {
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn two_processes_exchange_reliable_samples() {
     run(true, "two_processes_exchange_reliable_samples");
 }
 
 #[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn two_processes_discover_each_other_by_unicast_without_multicast() {
     run(
         false,

@@ -7,6 +7,7 @@ pub mod core;
 mod main_node;
 mod options;
 mod runtime;
+#[doc(hidden)] // the deterministic test harness of `tests/nodes_sim.rs`: not stable API
 pub mod sim;
 mod status_node;
 

@@ -542,12 +542,20 @@ fn payloads_that_are_not_plain_cdr_are_unsupported() {
 }
 
 #[test]
+#[ignore = "needs the reference folder ../shared or $AMLIP_SHARED: run with cargo test -- --include-ignored"]
 fn the_hostile_rtps_corpus_never_panics_the_cdr_fuzz_entry() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-    let Ok(dirs) = std::fs::read_dir(&root) else {
-        println!("skipped: no corpus at {}", root.display());
-        return;
-    };
+    // The reference folder: `$AMLIP_SHARED`, or else beside the workspace (as rtps/tests/support).
+    let shared = std::env::var_os("AMLIP_SHARED").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+        std::path::PathBuf::from,
+    );
+    let root = shared.join("corpus");
+    let dirs = std::fs::read_dir(&root).unwrap_or_else(|e| {
+        panic!(
+            "needs the reference folder ../shared or $AMLIP_SHARED: no corpus at {}: {e}",
+            root.display()
+        )
+    });
     let mut files = 0;
     for dir in dirs.flatten().filter(|d| d.path().is_dir()) {
         for file in std::fs::read_dir(dir.path()).unwrap().flatten() {

@@ -197,7 +197,7 @@ pub enum Event {
 pub enum LostReason {
     /// Its lease expired without an announcement.
     LeaseExpired,
-    /// It announced its own removal (DATA(p[UD])).
+    /// It announced its own removal (DATA(p\[UD\])).
     Disposed,
 }
 
@@ -762,7 +762,7 @@ impl Participant {
         self.events.pop_front()
     }
 
-    /// Announce our departure (DATA(p[UD]) and endpoint disposals); the participant sends
+    /// Announce our departure (DATA(p\[UD\]) and endpoint disposals); the participant sends
     /// nothing else afterwards except what is already queued.
     pub fn shutdown(&mut self, now: Instant) {
         if self.shut_down {

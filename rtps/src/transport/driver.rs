@@ -94,6 +94,7 @@ pub fn unix_time() -> Option<Duration> {
 }
 
 /// State behind the driver's mutex.
+#[doc(hidden)] // the driver's internals: not stable API
 #[derive(Debug)]
 pub struct State {
     /// The protocol core.
@@ -190,13 +191,13 @@ impl Shared {
     /// fuller datagrams.
     ///
     /// A burst is writes that one thread makes to one participant less than `BATCH_WINDOW`
-    /// apart with no datagram received in between (see [`WriteMark::continues_burst`]). So a
+    /// apart with no datagram received in between (see `WriteMark::continues_burst`). So a
     /// thread answering what it just received (a ping-pong, a main node's next job after the
     /// last solution) or what another thread just wrote is never held: only a thread writing
     /// without waiting for anything is.
     ///
     /// Writes made by listeners are always held, without waking the timer thread: the
-    /// delivering thread sends them when its listeners are done (see [`Shared::deliver`]), so
+    /// delivering thread sends them when its listeners are done (see `Shared::deliver`), so
     /// the samples one received sample causes (an answer on two topics) share a datagram.
     pub fn flush_write(&self, st: &mut State) {
         if DELIVERING.with(Cell::get) && st.held < BATCH_MAX {

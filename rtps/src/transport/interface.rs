@@ -112,6 +112,33 @@ pub fn loopback_only_namespace() -> bool {
 pub const NOT_IN_NAMESPACE: &str =
     "skipped: not inside a private network namespace (run under ../shared/oracles/netns-run)";
 
+/// The `#[ignore]` reason of every real-socket test. `#[ignore = ..]` takes a string literal
+/// only, so a test repeats this text; `cargo test` then lists the test as ignored with it, and
+/// `../shared/oracles/netns-run cargo test -- --include-ignored` runs it. A real-socket test
+/// reads:
+///
+/// ```text
+/// #[test]
+/// #[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+/// fn two_participants_talk() {
+///     rtps::transport::interface::require_private_namespace();
+///     // ... open sockets ...
+/// }
+/// ```
+pub const NETNS_IGNORE_REASON: &str = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored";
+
+/// The first statement of a real-socket test: panics with [`NETNS_IGNORE_REASON`] unless
+/// [`loopback_only_namespace`], so that an ignored test run outside the namespace (with
+/// `--include-ignored`) fails loudly instead of opening sockets on a real network or passing
+/// without having run.
+pub fn require_private_namespace() {
+    assert!(
+        loopback_only_namespace(),
+        "{NETNS_IGNORE_REASON} (this network namespace has interfaces other than `lo`: no real \
+         socket is opened here)"
+    );
+}
+
 /// Whether `name` could be a Linux interface name (1..=15 octets, no `/`, no whitespace).
 fn valid_interface_name(name: &str) -> bool {
     !name.is_empty()
@@ -298,5 +325,12 @@ eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
             resolve_interface("nosuchif0"),
             Err(InterfaceError::UnknownInterface)
         );
+    }
+
+    #[test]
+    fn require_private_namespace_panics_exactly_outside_one() {
+        // Reads /proc only: no socket is opened, in or out of a namespace.
+        let r = std::panic::catch_unwind(require_private_namespace);
+        assert_eq!(r.is_ok(), loopback_only_namespace());
     }
 }

@@ -8,19 +8,24 @@ pub mod pcap;
 
 use std::path::{Path, PathBuf};
 
-/// The reference folder: `$AMLIP_SHARED`, or else `<workspace root>/../shared`.
-/// `None` (after printing the skip reason) when it is not there, so a test can return early.
-pub fn shared_dir() -> Option<PathBuf> {
+/// The `#[ignore]` reason of the tests that read the reference folder (`#[ignore = ..]` takes a
+/// literal only, so each test repeats it).
+pub const SHARED_IGNORE_REASON: &str = "needs the reference folder ../shared or $AMLIP_SHARED: run with cargo test -- --include-ignored";
+
+/// The reference folder: `$AMLIP_SHARED`, or else `<workspace root>/../shared`. Panics with
+/// [`SHARED_IGNORE_REASON`] when it is not there: the tests that call it are `#[ignore]`d, so
+/// one that runs was asked for and must not pass without having read anything.
+pub fn shared_dir() -> PathBuf {
     let dir = match std::env::var_os("AMLIP_SHARED") {
         Some(d) => PathBuf::from(d),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
     };
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: ../shared not found (set AMLIP_SHARED)");
-        None
-    }
+    assert!(
+        dir.is_dir(),
+        "{SHARED_IGNORE_REASON} ({} is not a directory)",
+        dir.display()
+    );
+    dir
 }
 
 /// Files directly in `dir` with the given extension (`None`: every regular file), sorted.
