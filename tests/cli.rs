@@ -141,6 +141,82 @@ fn main_reads_jobs_from_stdin_until_an_empty_line() {
 }
 
 #[test]
+fn a_non_utf8_stdin_line_is_a_job_like_any_other() {
+    if !loopback_only_namespace() {
+        eprintln!("{NOT_IN_NAMESPACE}");
+        return;
+    }
+    let _c = spawn(&["--domain", "113", "computing", "3", "--delay", "0"]);
+    let mut main = Guard(
+        Command::new(BIN)
+            .args(["--domain", "113", "main"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn main"),
+    );
+    let mut stdin = main.0.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"first\n\xff\xfe bytes\r\nthird\n")
+        .unwrap();
+    drop(stdin);
+    let stdout = main.0.stdout.take().expect("stdout");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(main.0.wait().unwrap().success(), "{lines:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for expected in [
+        "job \"first\" => \"FIRST\"",
+        "job \"\u{fffd}\u{fffd} bytes\" => \"\u{fffd}\u{fffd} BYTES\"",
+        "job \"third\" => \"THIRD\"",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(expected)),
+            "{expected}: {lines:?}"
+        );
+    }
+}
+
+#[test]
+fn a_job_over_the_maximum_job_size_is_refused_with_an_error() {
+    if !loopback_only_namespace() {
+        eprintln!("{NOT_IN_NAMESPACE}");
+        return;
+    }
+    let out = amlip(&["--domain", "114", "--max-job-size", "4", "main", "12345"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("maximum job size of 4 bytes"), "{err}");
+    let mut main = Guard(
+        Command::new(BIN)
+            .args(["--domain", "114", "--max-job-size", "4", "main"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn main"),
+    );
+    let mut stdin = main.0.stdin.take().expect("stdin");
+    stdin.write_all(b"12345\n").unwrap();
+    drop(stdin);
+    let out = main.0.stderr.take().map(|mut e| {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut e, &mut s);
+        s
+    });
+    let status = main.0.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{out:?}");
+    assert!(
+        out.as_deref()
+            .is_some_and(|e| e.contains("maximum job size of 4 bytes")),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn an_address_that_is_not_ours_is_a_runtime_error() {
     if !loopback_only_namespace() {
         eprintln!("{NOT_IN_NAMESPACE}");

@@ -151,6 +151,8 @@ impl ComputingNode {
                         match next {
                             Ok((key, job)) => {
                                 let solution = f(&job);
+                                // Not held while the solution is serialized.
+                                drop(job);
                                 let r = self
                                     .runtime
                                     .with_core(|c, now| c.complete(now, key, solution));
