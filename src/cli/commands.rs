@@ -1,5 +1,6 @@
 //! `amlip main` and `amlip computing`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,9 +20,10 @@ use super::signal::{self, Ended};
 /// How long without a solution before saying we are waiting for computing nodes.
 const PATIENCE: Duration = Duration::from_secs(1);
 
-/// Bytes shown as text (lossy UTF-8).
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+/// Bytes shown as text (lossy UTF-8; borrowed, not copied, when they are UTF-8: a job may be
+/// 100 MB).
+pub fn text(b: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(b)
 }
 
 /// The mock engine's answer: the job in upper case (UTF-8 text, else ASCII bytes).
@@ -34,12 +36,23 @@ pub fn upper(job: &[u8]) -> Vec<u8> {
 
 /// The line printed for a solution.
 pub fn solution_line(job: &str, s: &Solution) -> String {
-    format!(
-        "job \"{job}\" => \"{}\" from {} in {:.1} ms",
-        text(&s.solution),
-        s.server,
-        s.latency.as_secs_f64() * 1e3
-    )
+    SolutionLine(job, s).to_string()
+}
+
+/// [`solution_line`], written out without building it first.
+struct SolutionLine<'a>(&'a str, &'a Solution);
+
+impl std::fmt::Display for SolutionLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let SolutionLine(job, s) = self;
+        write!(
+            f,
+            "job \"{job}\" => \"{}\" from {} in {:.1} ms",
+            text(&s.solution),
+            s.server,
+            s.latency.as_secs_f64() * 1e3
+        )
+    }
 }
 
 /// Submitted jobs whose solution has not been printed yet.
@@ -82,7 +95,7 @@ fn print_solutions(
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(&s.task)
                     .unwrap_or_default();
-                let _ = writeln!(out, "{}", solution_line(&job, &s));
+                let _ = writeln!(out, "{}", SolutionLine(&job, &s));
                 let _ = out.flush();
             }
             Err(RecvTimeoutError::Timeout) => {
@@ -172,7 +185,7 @@ pub fn main(name: String, options: NodeOptions, jobs: &[String]) -> Result<Ended
     let submit = |job: Vec<u8>| -> Result<(), NodeError> {
         // Hold the map while submitting so a fast solution finds its job.
         let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
-        let shown = text(&job);
+        let shown = text(&job).into_owned();
         let t = node.submit(job)?;
         p.insert(t, shown);
         Ok(())
