@@ -40,6 +40,24 @@ fn spawn(args: &[&str]) -> Guard {
     )
 }
 
+/// `amlip ARGS` (a main) reading `input` on its stdin, which is then closed; stdout and
+/// stderr piped.
+fn main_reading(args: &[&str], input: &[u8]) -> Guard {
+    let mut main = Guard(
+        Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn main"),
+    );
+    let mut stdin = main.0.stdin.take().expect("stdin");
+    stdin.write_all(input).unwrap();
+    drop(stdin);
+    main
+}
+
 #[test]
 fn usage_errors_exit_with_2_and_say_what_is_wrong() {
     let long = "n".repeat(29);
@@ -113,18 +131,7 @@ fn main_reads_jobs_from_stdin_until_an_empty_line() {
         return;
     }
     let _c = spawn(&["--domain", "111", "computing", "3", "--delay", "0"]);
-    let mut main = Guard(
-        Command::new(BIN)
-            .args(["--domain", "111", "main"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn main"),
-    );
-    let mut stdin = main.0.stdin.take().expect("stdin");
-    stdin.write_all(b"alpha\nbeta\n\nnot a job\n").unwrap();
-    drop(stdin);
+    let mut main = main_reading(&["--domain", "111", "main"], b"alpha\nbeta\n\nnot a job\n");
     let stdout = main.0.stdout.take().expect("stdout");
     let lines: Vec<String> = BufReader::new(stdout)
         .lines()
@@ -147,20 +154,10 @@ fn a_non_utf8_stdin_line_is_a_job_like_any_other() {
         return;
     }
     let _c = spawn(&["--domain", "113", "computing", "3", "--delay", "0"]);
-    let mut main = Guard(
-        Command::new(BIN)
-            .args(["--domain", "113", "main"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn main"),
+    let mut main = main_reading(
+        &["--domain", "113", "main"],
+        b"first\n\xff\xfe bytes\r\nthird\n",
     );
-    let mut stdin = main.0.stdin.take().expect("stdin");
-    stdin
-        .write_all(b"first\n\xff\xfe bytes\r\nthird\n")
-        .unwrap();
-    drop(stdin);
     let stdout = main.0.stdout.take().expect("stdout");
     let lines: Vec<String> = BufReader::new(stdout)
         .lines()
@@ -190,18 +187,10 @@ fn a_job_over_the_maximum_job_size_is_refused_with_an_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("maximum job size of 4 bytes"), "{err}");
-    let mut main = Guard(
-        Command::new(BIN)
-            .args(["--domain", "114", "--max-job-size", "4", "main"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn main"),
+    let mut main = main_reading(
+        &["--domain", "114", "--max-job-size", "4", "main"],
+        b"12345\n",
     );
-    let mut stdin = main.0.stdin.take().expect("stdin");
-    stdin.write_all(b"12345\n").unwrap();
-    drop(stdin);
     let out = main.0.stderr.take().map(|mut e| {
         let mut s = String::new();
         let _ = std::io::Read::read_to_string(&mut e, &mut s);
