@@ -391,3 +391,22 @@ fn its_state_stays_bounded_over_many_tasks_from_many_clients() {
     // A client forgotten (least recently used) comes back as one out-of-order entry.
     assert!(s.seen.sparse_entries() <= max_clients);
 }
+
+#[test]
+fn a_refused_task_frees_its_slot_and_its_replays_are_skipped() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1);
+    s.set_task_limit(now, Some(1));
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(2, 0));
+    drain(&mut s);
+    s.handle_target(now, MsReference::new(req(1, 0), me));
+    assert!(s.refuse(now, req(1, 0)));
+    assert!(!s.refuse(now, req(1, 0)), "only once");
+    assert_eq!(s.stats().refused, 1);
+    assert_eq!(s.task_limit(), Some(1), "the refused task does not count");
+    assert_eq!(drain(&mut s), [reply_of(&s, req(2, 0))], "the slot is free");
+    s.handle_request(now, req(1, 0));
+    assert_eq!(s.stats().skipped_seen, 1);
+}

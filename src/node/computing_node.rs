@@ -21,7 +21,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::core::{NodeCore, NodeEvent};
+use super::core::{CoreStats, NodeCore, NodeEvent};
 use super::options::{NodeError, NodeOptions};
 use super::runtime::{now, Runtime};
 use crate::multiservice::{AmlipId, MsRequest, SlotState, StateKind};
@@ -81,6 +81,12 @@ impl ComputingNode {
     /// This node's id (`name.hh.hh.hh.hh`).
     pub fn id(&self) -> AmlipId {
         self.runtime.id()
+    }
+
+    /// The node's counters of dropped input (malformed samples, jobs over
+    /// [`NodeOptions::max_job_size`], ...).
+    pub fn stats(&self) -> CoreStats {
+        self.runtime.inspect(|c| c.stats())
     }
 
     /// Answer exactly one job with `f`; returns the main node that sent it. Blocks until a job

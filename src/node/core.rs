@@ -578,8 +578,11 @@ impl NodeCore {
             }),
             MultiServiceTopic::TaskData => self.decode_data(incoming).map(|d| {
                 self.learn_peer(writer, d.client_id, Some(NodeKind::MAIN));
-                if !self.accept_size(&d, "job") {
-                    return true;
+                if d.server_id == self.id && !self.accept_size(&d, "job") {
+                    // Its slot is freed: the node takes other jobs.
+                    return self.with_server(|s| {
+                        s.refuse(now, d.request());
+                    });
                 }
                 self.with_server(|s| s.handle_task_data(now, d))
             }),
