@@ -40,6 +40,24 @@ fn spawn(args: &[&str]) -> Guard {
     )
 }
 
+/// `amlip ARGS` (a main) reading `input` on its stdin, which is then closed; stdout and
+/// stderr piped.
+fn main_reading(args: &[&str], input: &[u8]) -> Guard {
+    let mut main = Guard(
+        Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn main"),
+    );
+    let mut stdin = main.0.stdin.take().expect("stdin");
+    stdin.write_all(input).unwrap();
+    drop(stdin);
+    main
+}
+
 #[test]
 fn usage_errors_exit_with_2_and_say_what_is_wrong() {
     let long = "n".repeat(29);
@@ -109,18 +127,7 @@ fn a_main_and_two_computing_processes_solve_twenty_jobs() {
 fn main_reads_jobs_from_stdin_until_an_empty_line() {
     require_private_namespace();
     let _c = spawn(&["--domain", "111", "computing", "3", "--delay", "0"]);
-    let mut main = Guard(
-        Command::new(BIN)
-            .args(["--domain", "111", "main"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn main"),
-    );
-    let mut stdin = main.0.stdin.take().expect("stdin");
-    stdin.write_all(b"alpha\nbeta\n\nnot a job\n").unwrap();
-    drop(stdin);
+    let mut main = main_reading(&["--domain", "111", "main"], b"alpha\nbeta\n\nnot a job\n");
     let stdout = main.0.stdout.take().expect("stdout");
     let lines: Vec<String> = BufReader::new(stdout)
         .lines()
@@ -134,6 +141,60 @@ fn main_reads_jobs_from_stdin_until_an_empty_line() {
     assert!(lines
         .iter()
         .any(|l| l.starts_with("job \"beta\" => \"BETA\"")));
+}
+
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn a_non_utf8_stdin_line_is_a_job_like_any_other() {
+    require_private_namespace();
+    let _c = spawn(&["--domain", "113", "computing", "3", "--delay", "0"]);
+    let mut main = main_reading(
+        &["--domain", "113", "main"],
+        b"first\n\xff\xfe bytes\r\nthird\n",
+    );
+    let stdout = main.0.stdout.take().expect("stdout");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(main.0.wait().unwrap().success(), "{lines:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for expected in [
+        "job \"first\" => \"FIRST\"",
+        "job \"\u{fffd}\u{fffd} bytes\" => \"\u{fffd}\u{fffd} BYTES\"",
+        "job \"third\" => \"THIRD\"",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(expected)),
+            "{expected}: {lines:?}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn a_job_over_the_maximum_job_size_is_refused_with_an_error() {
+    require_private_namespace();
+    let out = amlip(&["--domain", "114", "--max-job-size", "4", "main", "12345"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("maximum job size of 4 bytes"), "{err}");
+    let mut main = main_reading(
+        &["--domain", "114", "--max-job-size", "4", "main"],
+        b"12345\n",
+    );
+    let out = main.0.stderr.take().map(|mut e| {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut e, &mut s);
+        s
+    });
+    let status = main.0.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{out:?}");
+    assert!(
+        out.as_deref()
+            .is_some_and(|e| e.contains("maximum job size of 4 bytes")),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `amlip main` and `amlip computing`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,9 +20,10 @@ use super::signal::{self, Ended};
 /// How long without a solution before saying we are waiting for computing nodes.
 const PATIENCE: Duration = Duration::from_secs(1);
 
-/// Bytes shown as text (lossy UTF-8).
-pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+/// Bytes shown as text (lossy UTF-8; borrowed, not copied, when they are UTF-8: a job may be
+/// 100 MB).
+pub fn text(b: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(b)
 }
 
 /// The mock engine's answer: the job in upper case (UTF-8 text, else ASCII bytes).
@@ -34,12 +36,23 @@ pub fn upper(job: &[u8]) -> Vec<u8> {
 
 /// The line printed for a solution.
 pub fn solution_line(job: &str, s: &Solution) -> String {
-    format!(
-        "job \"{job}\" => \"{}\" from {} in {:.1} ms",
-        text(&s.solution),
-        s.server,
-        s.latency.as_secs_f64() * 1e3
-    )
+    SolutionLine(job, s).to_string()
+}
+
+/// [`solution_line`], written out without building it first.
+struct SolutionLine<'a>(&'a str, &'a Solution);
+
+impl std::fmt::Display for SolutionLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let SolutionLine(job, s) = self;
+        write!(
+            f,
+            "job \"{job}\" => \"{}\" from {} in {:.1} ms",
+            text(&s.solution),
+            s.server,
+            s.latency.as_secs_f64() * 1e3
+        )
+    }
 }
 
 /// Submitted jobs whose solution has not been printed yet.
@@ -82,7 +95,7 @@ fn print_solutions(
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(&s.task)
                     .unwrap_or_default();
-                let _ = writeln!(out, "{}", solution_line(&job, &s));
+                let _ = writeln!(out, "{}", SolutionLine(&job, &s));
                 let _ = out.flush();
             }
             Err(RecvTimeoutError::Timeout) => {
@@ -101,25 +114,58 @@ fn print_solutions(
     }
 }
 
-/// Lines of stdin until an empty line or end of input, from a thread of their own (a blocking
-/// read cannot be interrupted; the thread ends with the process).
-fn stdin_jobs() -> Receiver<String> {
+/// One line of stdin: a job's bytes, or why the input ended early.
+type Line = Result<Vec<u8>, String>;
+
+/// The next line of `input` without its `\n` or `\r\n` (bytes as they are: jobs are bytes on
+/// the wire); `None` at the end of input; an error for a read error or a line over
+/// `max_job_size` bytes (never read into memory past that).
+fn read_job(input: &mut impl BufRead, max_job_size: usize) -> Option<Line> {
+    let limit = u64::try_from(max_job_size.saturating_add(2)).unwrap_or(u64::MAX);
+    let mut line = Vec::new();
+    loop {
+        match std::io::Read::take(&mut *input, limit).read_until(b'\n', &mut line) {
+            Ok(0) if line.is_empty() => return None,
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Some(Err(format!("cannot read stdin: {e}"))),
+        }
+    }
+    let ended = line.last() == Some(&b'\n');
+    if ended {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+    }
+    if line.len() > max_job_size || (!ended && line.len() as u64 >= limit) {
+        return Some(Err(format!(
+            "a line of stdin is over the maximum job size of {max_job_size} bytes \
+             (--max-job-size)"
+        )));
+    }
+    Some(Ok(line))
+}
+
+/// Lines of stdin until an empty line, the end of input or an error (sent last), from a
+/// thread of their own (a blocking read cannot be interrupted; the thread ends with the
+/// process).
+fn stdin_jobs(max_job_size: usize) -> Receiver<Line> {
     let (tx, rx) = mpsc::channel();
+    let on_error = tx.clone();
     let spawned = std::thread::Builder::new()
         .name("amlip-stdin".into())
         .spawn(move || {
-            for line in std::io::stdin().lock().lines() {
-                let Ok(line) = line else {
-                    break;
-                };
-                let job = line.trim_end_matches('\r');
-                if job.is_empty() || tx.send(job.to_owned()).is_err() {
+            let mut input = std::io::stdin().lock();
+            while let Some(line) = read_job(&mut input, max_job_size) {
+                let failed = line.is_err();
+                if matches!(&line, Ok(job) if job.is_empty()) || tx.send(line).is_err() || failed {
                     break;
                 }
             }
         });
     if let Err(e) = spawned {
-        log::error!("cannot read stdin: {e}");
+        let _ = on_error.send(Err(format!("cannot read stdin: {e}")));
     }
     rx
 }
@@ -136,33 +182,39 @@ pub fn main(name: String, options: NodeOptions, jobs: &[String]) -> Result<Ended
     let rx = node.solutions();
     let pending: Pending = Arc::new(Mutex::new(BTreeMap::new()));
     let all_sent = AtomicBool::new(false);
-    let submit = |job: String| -> Result<(), NodeError> {
+    let submit = |job: Vec<u8>| -> Result<(), NodeError> {
         // Hold the map while submitting so a fast solution finds its job.
         let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
-        let t = node.submit(job.clone())?;
-        p.insert(t, job);
+        let shown = text(&job).into_owned();
+        let t = node.submit(job)?;
+        p.insert(t, shown);
         Ok(())
     };
     if !jobs.is_empty() {
         for j in jobs {
-            submit(j.clone())?;
+            submit(j.clone().into_bytes())?;
         }
         all_sent.store(true, Ordering::Release);
         return print_solutions(&node, &rx, &pending, &all_sent);
     }
     eprintln!("Type one job per line; an empty line or end of input finishes.");
-    let lines = stdin_jobs();
+    let lines = stdin_jobs(options.max_job_size);
     std::thread::scope(|s| {
         let (n, p, a) = (&node, &pending, &all_sent);
         let printer = s.spawn(move || print_solutions(n, &rx, p, a));
         let mut result = Ok(());
+        let mut input_error = None;
         while !signal::stopping() {
             match lines.recv_timeout(TICK) {
-                Ok(job) => {
+                Ok(Ok(job)) => {
                     if let Err(e) = submit(job) {
                         result = Err(e);
                         break;
                     }
+                }
+                Ok(Err(e)) => {
+                    input_error = Some(e);
+                    break;
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -170,7 +222,15 @@ pub fn main(name: String, options: NodeOptions, jobs: &[String]) -> Result<Ended
         }
         all_sent.store(true, Ordering::Release);
         let printed = printer.join().unwrap_or(Err(NodeError::Closed));
-        result.and(printed)
+        let ended = result.and(printed)?;
+        match input_error {
+            // The jobs read before it were solved (or the node was interrupted) first.
+            Some(e) if ended == Ended::Completed => {
+                eprintln!("amlip: error: {e}");
+                Ok(Ended::Failed)
+            }
+            _ => Ok(ended),
+        }
     })
 }
 
@@ -221,4 +281,41 @@ pub fn computing(
         node.id()
     );
     Ok(Ended::Completed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jobs(input: &[u8], max: usize) -> Vec<Line> {
+        let mut r = input;
+        std::iter::from_fn(|| read_job(&mut r, max)).collect()
+    }
+
+    #[test]
+    fn stdin_lines_are_bytes_without_their_line_end() {
+        let got = jobs(b"a\r\n\xff\xfe b\nlast", 100);
+        assert_eq!(
+            got,
+            vec![
+                Ok(b"a".to_vec()),
+                Ok(b"\xff\xfe b".to_vec()),
+                Ok(b"last".to_vec())
+            ]
+        );
+        assert_eq!(jobs(b"\n", 100), vec![Ok(Vec::new())]);
+        assert!(jobs(b"", 100).is_empty());
+    }
+
+    #[test]
+    fn a_stdin_line_over_the_maximum_job_size_is_an_error() {
+        assert_eq!(jobs(b"1234\r\n", 4), vec![Ok(b"1234".to_vec())]);
+        for input in [&b"12345\n"[..], b"1234567890\nx\n", b"12345"] {
+            let first = jobs(input, 4).into_iter().next();
+            assert!(
+                matches!(&first, Some(Err(e)) if e.contains("maximum job size of 4 bytes")),
+                "{input:?}: {first:?}"
+            );
+        }
+    }
 }

@@ -66,6 +66,10 @@ struct Common {
     #[arg(long, global = true, value_name = "US", default_value_t = rtps::dds::DEFAULT_BUSY_POLL.as_micros() as u64,
           value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     busy_poll: u64,
+    /// Largest job or solution: a main refuses bigger jobs, a computing node drops them (and
+    /// never allocates room for one). Bytes, or with a K, M or G suffix (powers of 1024).
+    #[arg(long, global = true, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    max_job_size: usize,
     /// More logging on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -122,6 +126,29 @@ fn parse_interface(s: &str) -> Result<Ipv4Addr, String> {
     rtps::transport::resolve_interface(s).map_err(|e| e.to_string())
 }
 
+/// `SIZE` of `--max-job-size`: bytes, or K, M, G (KiB, MiB, GiB; also lower case, with an
+/// optional `B` / `iB`), at least 1 and under the 4 GiB AML-IP limit.
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let (n, unit) = t.split_at(digits);
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("'{s}': give bytes, or a number with K, M or G")),
+    };
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("'{s}': give bytes, or a number with K, M or G"))?;
+    let bytes = n.checked_shl(shift).filter(|b| b >> shift == n);
+    match bytes {
+        Some(b) if (1..(1 << 32)).contains(&b) => usize::try_from(b).map_err(|e| e.to_string()),
+        _ => Err(format!("'{s}': must be from 1 byte to under 4G")),
+    }
+}
+
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let d: Delay = s.parse()?;
     if d.min != d.max {
@@ -136,6 +163,7 @@ impl Common {
             domain: self.domain,
             interface: self.interface,
             busy_poll: std::time::Duration::from_micros(self.busy_poll),
+            max_job_size: self.max_job_size,
             ..NodeOptions::default()
         }
     }
@@ -183,6 +211,7 @@ pub fn run() -> ExitCode {
     match r {
         Ok(signal::Ended::Completed) => ExitCode::SUCCESS,
         Ok(signal::Ended::Interrupted) => ExitCode::from(signal::INTERRUPTED_EXIT),
+        Ok(signal::Ended::Failed) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("amlip: error: {e}");
             if matches!(e, NodeError::Dds(rtps::dds::DdsError::Bind(_))) {
@@ -225,6 +254,24 @@ mod tests {
         };
         assert_eq!((count, concurrency), (None, 1));
         assert_eq!(delay.to_string(), "1s..5s");
+        assert_eq!(c.common.max_job_size, 256 << 20);
+    }
+
+    #[test]
+    fn max_job_size_takes_bytes_or_a_binary_suffix() {
+        for (arg, bytes) in [
+            ("1000", 1000),
+            ("4k", 4096),
+            ("3MiB", 3 << 20),
+            ("1G", 1 << 30),
+        ] {
+            let c = parse(&["main", "--max-job-size", arg]).unwrap();
+            assert_eq!(c.common.max_job_size, bytes, "{arg}");
+        }
+        for bad in ["0", "4G", "1T", "-1", "M", "12 apples"] {
+            let e = parse(&["main", "--max-job-size", bad]).err();
+            assert_eq!(e.map(|e| e.exit_code()), Some(2), "{bad}");
+        }
     }
 
     #[test]

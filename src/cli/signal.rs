@@ -20,6 +20,9 @@ pub enum Ended {
     Completed,
     /// A signal stopped it before its work was done (exit status 130).
     Interrupted,
+    /// It stopped on an error it has already reported, after finishing what it could
+    /// (exit status 1).
+    Failed,
 }
 
 /// Install the SIGINT / SIGTERM handler (a warning if it cannot be installed: the default

@@ -80,6 +80,17 @@ impl Outgoing {
             Outgoing::TaskData { data, .. } | Outgoing::Solution { data, .. } => data.to_payload(),
         }
     }
+
+    /// As [`Outgoing::to_payload`], a job or solution serialized in its own buffer
+    /// ([`MsData::into_payload`]: never held twice).
+    pub fn into_payload(self) -> Result<Vec<u8>, EmitError> {
+        match self {
+            Outgoing::TaskData { data, .. } | Outgoing::Solution { data, .. } => {
+                data.into_payload()
+            }
+            other => other.to_payload(),
+        }
+    }
 }
 
 #[cfg(test)]

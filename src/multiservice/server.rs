@@ -95,6 +95,8 @@ pub struct ServerStats {
     pub unmatched_data: u64,
     /// Samples naming the undefined client.
     pub invalid: u64,
+    /// Tasks refused after winning them ([`Server::refuse`]: a job over the size cap).
+    pub refused: u64,
 }
 
 /// The state of one slot, as shown by [`Server::slots`].
@@ -388,6 +390,26 @@ impl Server {
             key: req,
             job: data.data,
         });
+    }
+
+    /// Refuse task `key`, answered or won but whose job has not been handed over (its data is
+    /// over the node's size cap): its slot is freed, its target counts as seen, and no solution
+    /// goes out. False if no such task waits for its data here.
+    pub fn refuse(&mut self, now: Instant, key: MsRequest) -> bool {
+        let state = self.slots.get(&key).map(|s| s.state);
+        if !matches!(state, Some(SlotState::Offered | SlotState::Won)) {
+            return false;
+        }
+        self.slots.remove(&key);
+        if state == Some(SlotState::Won) {
+            if let Some(b) = self.budget.as_mut() {
+                *b = b.saturating_add(1);
+            }
+        }
+        self.seen.insert(&key);
+        self.stats.refused = self.stats.refused.saturating_add(1);
+        self.offer(now);
+        true
     }
 
     /// The solution of a task given by [`ServerEvent::Task`]: published to its client headed by

@@ -356,3 +356,57 @@ fn idle_servers_with_a_spread_mostly_answer_different_requests() {
     // FIFO would collide 3 times per round (150); drawn among 32, about 0.6 per round.
     assert!(collisions < 60, "{collisions} collisions in 50 rounds");
 }
+
+#[test]
+fn its_state_stays_bounded_over_many_tasks_from_many_clients() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let other = node("comp", 2);
+    let mut s = Server::new(me, 4);
+    let clients = 2000u32;
+    for k in 0..20_000u32 {
+        let c = k % clients;
+        let client = AmlipId::new("main", [(c >> 8) as u8, c as u8, 1, 1]).unwrap();
+        let r = MsRequest {
+            client_id: client,
+            task_id: TaskId(k / clients),
+        };
+        s.handle_request(now, r);
+        let winner = if k % 2 == 0 { me } else { other };
+        s.handle_target(now, MsReference::new(r, winner));
+        if winner == me {
+            s.handle_task_data(now, data(r, me, "job"));
+        }
+        while let Some(ServerEvent::Task { key, .. }) = s.poll_event() {
+            s.complete(now, key, "ok".into()).unwrap();
+        }
+        drain(&mut s);
+    }
+    assert_eq!(s.stats().completed, 10_000);
+    assert!(s.is_idle());
+    assert_eq!((s.queued(), s.queue.len()), (0, 0));
+    assert!(s.outgoing.is_empty() && s.events.is_empty());
+    let max_clients = crate::multiservice::seen::DEFAULT_MAX_CLIENTS;
+    assert!(s.seen.clients() <= max_clients);
+    // A client forgotten (least recently used) comes back as one out-of-order entry.
+    assert!(s.seen.sparse_entries() <= max_clients);
+}
+
+#[test]
+fn a_refused_task_frees_its_slot_and_its_replays_are_skipped() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1);
+    s.set_task_limit(now, Some(1));
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(2, 0));
+    drain(&mut s);
+    s.handle_target(now, MsReference::new(req(1, 0), me));
+    assert!(s.refuse(now, req(1, 0)));
+    assert!(!s.refuse(now, req(1, 0)), "only once");
+    assert_eq!(s.stats().refused, 1);
+    assert_eq!(s.task_limit(), Some(1), "the refused task does not count");
+    assert_eq!(drain(&mut s), [reply_of(&s, req(2, 0))], "the slot is free");
+    s.handle_request(now, req(1, 0));
+    assert_eq!(s.stats().skipped_seen, 1);
+}

@@ -7,9 +7,11 @@
 //! ```
 //! Every `u32` is aligned to 4 relative to the body start; ids are a CDR string + 4 raw octets.
 
-use rtps::wire::{EmitError, Reader, Writer};
+use rtps::wire::{EmitError, Endianness, Reader, Writer};
 
-use super::codec::{align4, read_bool, DecodeError, Payload};
+use super::codec::{
+    align4, body_reader, read_bool, DecodeError, Payload, CDR_LE, ENCAPSULATION_LEN,
+};
 use super::id::{AmlipId, TaskId};
 
 fn emit_task(w: &mut Writer<'_>, task: TaskId) -> Result<(), EmitError> {
@@ -140,23 +142,34 @@ impl GenericData {
 
     /// Emit `u32 size, bool owned, raw bytes` (spec §3.7).
     pub fn emit(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        self.emit_head(w)?;
+        w.put(&self.bytes, "generic data bytes")
+    }
+
+    /// Emit `u32 size, bool owned`: everything but the bytes.
+    fn emit_head(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
         let size = u32::try_from(self.bytes.len())
             .map_err(|_| EmitError::Unrepresentable("generic data size"))?;
         w.align(4, "generic data size")?;
         w.u32(size, "generic data size")?;
-        w.u8(u8::from(self.owned_flag), "generic data owned flag")?;
-        w.put(&self.bytes, "generic data bytes")
+        w.u8(u8::from(self.owned_flag), "generic data owned flag")
     }
 
     /// Parse `u32 size, bool owned, raw bytes`; the size is checked against the remaining input
     /// before anything is allocated.
     pub fn parse(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let (owned_flag, size) = Self::parse_head(r)?;
+        let bytes = r.take(size, "generic data bytes")?.to_vec();
+        Ok(GenericData { owned_flag, bytes })
+    }
+
+    /// Parse `u32 size, bool owned`; the bytes follow.
+    fn parse_head(r: &mut Reader<'_>) -> Result<(bool, usize), DecodeError> {
         r.align(4, "generic data size")?;
         let size = r.u32("generic data size")?;
         let owned_flag = read_bool(r, "generic data owned flag")?;
         let size = usize::try_from(size).map_err(|_| DecodeError::Truncated("generic data"))?;
-        let bytes = r.take(size, "generic data bytes")?.to_vec();
-        Ok(GenericData { owned_flag, bytes })
+        Ok((owned_flag, size))
     }
 }
 
@@ -209,6 +222,52 @@ impl MsData {
     /// The (client, task) pair.
     pub fn request(&self) -> MsRequest {
         self.reference().request()
+    }
+
+    /// [`Payload::to_payload`] without a copy of the data: the header is put in front of the
+    /// bytes in their own buffer (it grows by the header, which the allocator does in place for
+    /// a large buffer, and the bytes move up once), so a big job or solution is never held
+    /// twice while it is serialized.
+    pub fn into_payload(self) -> Result<Vec<u8>, EmitError> {
+        let n = self.data.bytes.len();
+        let head_len = self.payload_len().saturating_sub(n);
+        let mut head = vec![0u8; head_len];
+        let (encapsulation, body) = head
+            .split_at_mut_checked(ENCAPSULATION_LEN)
+            .ok_or(EmitError::BufferTooSmall("encapsulation header"))?;
+        encapsulation.copy_from_slice(&[CDR_LE[0], CDR_LE[1], 0, 0]);
+        let mut w = Writer::new(body, Endianness::Little);
+        self.reference().emit_body(&mut w)?;
+        self.data.emit_head(&mut w)?;
+        let mut v = self.data.bytes;
+        v.reserve_exact(head_len);
+        v.resize(n.saturating_add(head_len), 0);
+        v.copy_within(0..n, head_len);
+        v[..head_len].copy_from_slice(&head);
+        Ok(v)
+    }
+
+    /// [`Payload::from_payload`] without a copy of the data: the bytes are moved down to the
+    /// start of the payload's own buffer, which becomes [`GenericData::bytes`].
+    pub fn from_payload_vec(payload: Vec<u8>) -> Result<Self, DecodeError> {
+        let (reference, owned_flag, start, size) = {
+            let mut r = body_reader(&payload)?;
+            let reference = MsReference::parse_body(&mut r)?;
+            let (owned_flag, size) = GenericData::parse_head(&mut r)?;
+            if r.remaining() < size {
+                return Err(DecodeError::Truncated("generic data bytes"));
+            }
+            (
+                reference,
+                owned_flag,
+                payload.len().saturating_sub(r.remaining()),
+                size,
+            )
+        };
+        let mut bytes = payload;
+        bytes.truncate(start.saturating_add(size));
+        bytes.drain(..start);
+        Ok(MsData::new(reference, GenericData { owned_flag, bytes }))
     }
 }
 
@@ -294,6 +353,20 @@ mod tests {
         #[test]
         fn ms_data_round_trips_in_both_byte_orders(v in arb_data()) {
             round_trip(&v)?;
+        }
+
+        #[test]
+        fn ms_data_serialized_in_place_matches_the_copying_codec(v in arb_data()) {
+            let copied = v.to_payload().unwrap();
+            let in_place = v.clone().into_payload().unwrap();
+            prop_assert_eq!(&in_place, &copied);
+            prop_assert_eq!(MsData::from_payload_vec(in_place).unwrap(), v.clone());
+            let mut padded = copied.clone();
+            padded.extend_from_slice(&[0, 0, 0]);
+            prop_assert_eq!(MsData::from_payload_vec(padded).unwrap(), v);
+            for cut in 0..copied.len() {
+                prop_assert!(MsData::from_payload_vec(copied[..cut].to_vec()).is_err());
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::core::{NodeCore, NodeEvent};
+use super::core::{CoreStats, NodeCore, NodeEvent};
 use super::options::{NodeError, NodeOptions};
 use super::runtime::{now, Runtime};
 use crate::multiservice::{AmlipId, MsRequest, SlotState, StateKind};
@@ -83,6 +83,12 @@ impl ComputingNode {
         self.runtime.id()
     }
 
+    /// The node's counters of dropped input (malformed samples, jobs over
+    /// [`NodeOptions::max_job_size`], ...).
+    pub fn stats(&self) -> CoreStats {
+        self.runtime.inspect(|c| c.stats())
+    }
+
     /// Answer exactly one job with `f`; returns the main node that sent it. Blocks until a job
     /// comes (as AML-IP's `process_job`).
     pub fn process_job(
@@ -91,11 +97,11 @@ impl ComputingNode {
     ) -> Result<AmlipId, NodeError> {
         let f = Mutex::new(Some(f));
         let never = AtomicBool::new(false);
-        let done = self.serve(&never, 1, Some(1), &|job: &[u8]| {
+        let (_, first) = self.serve(&never, 1, Some(1), &|job: &[u8]| {
             let f = f.lock().unwrap_or_else(|p| p.into_inner()).take();
             f.map(|f| f(job)).unwrap_or_default()
         })?;
-        done.first().map(|k| k.client_id).ok_or(NodeError::Closed)
+        first.map(|k| k.client_id).ok_or(NodeError::Closed)
     }
 
     /// Answer jobs with `f`, up to `concurrency` at once on as many threads, until `stop` is
@@ -117,17 +123,18 @@ impl ComputingNode {
         max_jobs: Option<u64>,
         f: impl Fn(&[u8]) -> Vec<u8> + Sync,
     ) -> Result<u64, NodeError> {
-        let done = self.serve(stop, concurrency, max_jobs, &f)?;
-        Ok(done.len() as u64)
+        Ok(self.serve(stop, concurrency, max_jobs, &f)?.0)
     }
 
+    /// Answer jobs with `f` (see [`ComputingNode::run_jobs`]); returns how many were answered
+    /// and the first one's task (only the first is kept: a long-lived node must not grow).
     fn serve(
         &self,
         stop: &AtomicBool,
         concurrency: usize,
         max_jobs: Option<u64>,
         f: &(dyn Fn(&[u8]) -> Vec<u8> + Sync),
-    ) -> Result<Vec<MsRequest>, NodeError> {
+    ) -> Result<(u64, Option<MsRequest>), NodeError> {
         let concurrency = concurrency.max(1);
         self.runtime.with_core(|c, now| {
             c.set_concurrency(now, concurrency)?;
@@ -137,7 +144,7 @@ impl ComputingNode {
             Ok::<(), NodeError>(())
         })??;
         let completed = AtomicU64::new(0);
-        let done = Mutex::new(Vec::new());
+        let first: Mutex<Option<MsRequest>> = Mutex::new(None);
         let finishing = AtomicBool::new(false);
         let failed: Mutex<Option<NodeError>> = Mutex::new(None);
         let target_reached = || max_jobs.is_some_and(|m| completed.load(Ordering::Acquire) >= m);
@@ -150,13 +157,18 @@ impl ComputingNode {
                         match next {
                             Ok((key, job)) => {
                                 let solution = f(&job);
+                                // Not held while the solution is serialized.
+                                drop(job);
                                 let r = self
                                     .runtime
                                     .with_core(|c, now| c.complete(now, key, solution));
                                 match r {
                                     Ok(Ok(())) => {
                                         completed.fetch_add(1, Ordering::AcqRel);
-                                        done.lock().unwrap_or_else(|p| p.into_inner()).push(key);
+                                        first
+                                            .lock()
+                                            .unwrap_or_else(|p| p.into_inner())
+                                            .get_or_insert(key);
                                     }
                                     Ok(Err(e)) => log::warn!("job of {key:?} not answered: {e}"),
                                     Err(e) => {
@@ -190,7 +202,10 @@ impl ComputingNode {
         if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
             return Err(e);
         }
-        Ok(done.into_inner().unwrap_or_else(|p| p.into_inner()))
+        Ok((
+            completed.into_inner(),
+            first.into_inner().unwrap_or_else(|p| p.into_inner()),
+        ))
     }
 
     /// The next job, waiting at most `POLL`. While jobs come quickly the waiting thread reads

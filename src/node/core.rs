@@ -39,6 +39,9 @@ use crate::multiservice::{
 /// Most remote nodes a core remembers (rule 6: every table is capped).
 pub const MAX_PEERS: usize = 4096;
 
+/// Default [`NodeCore::set_max_job_size`]: 256 MiB.
+pub const DEFAULT_MAX_JOB_SIZE: usize = 256 << 20;
+
 /// How many of the oldest queued requests a computing node draws its next answer from, so
 /// idle computing nodes answer different requests of a pipelining main node (see
 /// [`Server::with_offer_spread`]).
@@ -118,6 +121,9 @@ pub enum CoreError {
     TaskIdsExhausted,
     /// A job or solution over 4 GiB has no `uint32` size on the wire (spec §3.7).
     TooLarge(usize),
+    /// A job or solution over the node's cap ([`NodeCore::set_max_job_size`]): its size and
+    /// the cap.
+    OverMaxJobSize(usize, usize),
     /// No such task is being processed here.
     UnknownTask,
     /// The node was shut down.
@@ -132,6 +138,10 @@ impl fmt::Display for CoreError {
                 f.write_str("all 2^32 task ids of this node were used; restart it")
             }
             CoreError::TooLarge(n) => write!(f, "{n} bytes is over the 4 GiB AML-IP limit"),
+            CoreError::OverMaxJobSize(n, max) => write!(
+                f,
+                "{n} bytes is over this node's maximum job size of {max} bytes (--max-job-size)"
+            ),
             CoreError::UnknownTask => f.write_str("no such task is being processed"),
             CoreError::ShutDown => f.write_str("the node was shut down"),
         }
@@ -167,6 +177,8 @@ pub struct CoreStats {
     pub foreign: u64,
     /// Outgoing samples that could not be serialized (over 4 GiB).
     pub unserializable: u64,
+    /// Jobs (computing nodes) or solutions (main nodes) dropped: over the maximum job size.
+    pub oversized: u64,
 }
 
 /// What the core knows of a remote node.
@@ -204,6 +216,24 @@ pub struct NodeCore {
     events: VecDeque<NodeEvent>,
     stats: CoreStats,
     shut_down: bool,
+    /// Largest job or solution sent or accepted.
+    max_job_size: usize,
+}
+
+/// A sample's payload as the driver hands it over: an owned one lets a job or solution be
+/// decoded in place ([`MsData::from_payload_vec`]).
+enum Incoming<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Incoming<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Incoming::Borrowed(b) => b,
+            Incoming::Owned(v) => v,
+        }
+    }
 }
 
 impl NodeCore {
@@ -222,6 +252,7 @@ impl NodeCore {
             events: VecDeque::new(),
             stats: CoreStats::default(),
             shut_down: false,
+            max_job_size: DEFAULT_MAX_JOB_SIZE,
         };
         // The status writer first, then the MultiService endpoints (observed §5 entity order).
         core.request_endpoint(topics::status_writer());
@@ -280,6 +311,28 @@ impl NodeCore {
     /// Counters.
     pub fn stats(&self) -> CoreStats {
         self.stats
+    }
+
+    /// Refuse to submit or complete a job or solution over `max` bytes, and drop incoming
+    /// ones over it (counted in [`CoreStats::oversized`]). Default [`DEFAULT_MAX_JOB_SIZE`].
+    pub fn set_max_job_size(&mut self, max: usize) {
+        self.max_job_size = max;
+    }
+
+    /// The cap of [`NodeCore::set_max_job_size`].
+    pub fn max_job_size(&self) -> usize {
+        self.max_job_size
+    }
+
+    /// `len` bytes of job or solution may go out.
+    fn check_size(&self, len: usize) -> Result<(), CoreError> {
+        if u32::try_from(len).is_err() {
+            return Err(CoreError::TooLarge(len));
+        }
+        if len > self.max_job_size {
+            return Err(CoreError::OverMaxJobSize(len, self.max_job_size));
+        }
+        Ok(())
     }
 
     /// The MultiService client (main nodes).
@@ -366,7 +419,7 @@ impl NodeCore {
                 self.request_endpoint(e);
             }
         }
-        match out.to_payload() {
+        match out.into_payload() {
             Ok(payload) => self.output.push_back(NodeOutput::Publish {
                 topic_name,
                 payload,
@@ -473,6 +526,29 @@ impl NodeCore {
         writer: GuidPrefix,
         payload: &[u8],
     ) {
+        self.handle_incoming(now, topic_name, writer, Incoming::Borrowed(payload));
+    }
+
+    /// As [`NodeCore::handle_sample`] with the payload handed over: a job or solution is then
+    /// decoded in the payload's own buffer, never copied.
+    pub fn handle_sample_owned(
+        &mut self,
+        now: Instant,
+        topic_name: &str,
+        writer: GuidPrefix,
+        payload: Vec<u8>,
+    ) {
+        self.handle_incoming(now, topic_name, writer, Incoming::Owned(payload));
+    }
+
+    fn handle_incoming(
+        &mut self,
+        now: Instant,
+        topic_name: &str,
+        writer: GuidPrefix,
+        incoming: Incoming<'_>,
+    ) {
+        let payload = incoming.bytes();
         self.stats.samples = self.stats.samples.saturating_add(1);
         if self.shut_down {
             return;
@@ -500,16 +576,25 @@ impl NodeCore {
                 self.learn_peer(writer, t.client_id, Some(NodeKind::MAIN));
                 self.with_server(|s| s.handle_target(now, t))
             }),
-            MultiServiceTopic::TaskData => self.decode::<MsData>(payload).map(|d| {
+            MultiServiceTopic::TaskData => self.decode_data(incoming).map(|d| {
                 self.learn_peer(writer, d.client_id, Some(NodeKind::MAIN));
+                if d.server_id == self.id && !self.accept_size(&d, "job") {
+                    // Its slot is freed: the node takes other jobs.
+                    return self.with_server(|s| {
+                        s.refuse(now, d.request());
+                    });
+                }
                 self.with_server(|s| s.handle_task_data(now, d))
             }),
             MultiServiceTopic::ReplyAvailable => self.decode::<MsReference>(payload).map(|r| {
                 self.learn_peer(writer, r.server_id, Some(NodeKind::COMPUTING));
                 self.with_client(|c| c.handle_reply_available(now, r))
             }),
-            MultiServiceTopic::TaskSolution => self.decode::<MsData>(payload).map(|d| {
+            MultiServiceTopic::TaskSolution => self.decode_data(incoming).map(|d| {
                 self.learn_peer(writer, d.server_id, Some(NodeKind::COMPUTING));
+                if !self.accept_size(&d, "solution") {
+                    return true;
+                }
                 self.with_client(|c| c.handle_solution(now, d))
             }),
         };
@@ -528,6 +613,38 @@ impl NodeCore {
                 None
             }
         }
+    }
+
+    /// A job or solution, decoded in place when the payload is owned.
+    fn decode_data(&mut self, incoming: Incoming<'_>) -> Option<MsData> {
+        match incoming {
+            Incoming::Borrowed(b) => self.decode::<MsData>(b),
+            Incoming::Owned(v) => match MsData::from_payload_vec(v) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    log::debug!("dropped a malformed {} sample: {e}", MsData::TYPE_NAME);
+                    self.stats.malformed = self.stats.malformed.saturating_add(1);
+                    None
+                }
+            },
+        }
+    }
+
+    /// False (logged and counted) if `d`'s job or solution is over the maximum job size.
+    fn accept_size(&mut self, d: &MsData, what: &str) -> bool {
+        let len = d.data.bytes.len();
+        if len <= self.max_job_size {
+            return true;
+        }
+        log::warn!(
+            "dropped the {what} of task {} of {}: {len} bytes is over the maximum job size \
+             of {} bytes (--max-job-size)",
+            d.task_id,
+            d.client_id,
+            self.max_job_size
+        );
+        self.stats.oversized = self.stats.oversized.saturating_add(1);
+        false
     }
 
     fn with_server(&mut self, f: impl FnOnce(&mut Server)) -> bool {
@@ -628,9 +745,7 @@ impl NodeCore {
         if self.shut_down {
             return Err(CoreError::ShutDown);
         }
-        if u32::try_from(job.len()).is_err() {
-            return Err(CoreError::TooLarge(job.len()));
-        }
+        self.check_size(job.len())?;
         let Role::Main(c) = &mut self.role else {
             return Err(CoreError::WrongKind("main"));
         };
@@ -656,9 +771,7 @@ impl NodeCore {
         key: MsRequest,
         solution: Vec<u8>,
     ) -> Result<(), CoreError> {
-        if u32::try_from(solution.len()).is_err() {
-            return Err(CoreError::TooLarge(solution.len()));
-        }
+        self.check_size(solution.len())?;
         let Role::Computing(s) = &mut self.role else {
             return Err(CoreError::WrongKind("computing"));
         };

@@ -86,7 +86,17 @@ impl Router {
                             let now = self.now;
                             for (j, n) in self.nodes.iter_mut().enumerate() {
                                 if j != i && n.readers.contains(&topic_name) {
-                                    n.core.handle_sample(now, &topic_name, from, &payload);
+                                    // Both ways a driver hands samples over.
+                                    if j % 2 == 0 {
+                                        n.core.handle_sample(now, &topic_name, from, &payload);
+                                    } else {
+                                        n.core.handle_sample_owned(
+                                            now,
+                                            &topic_name,
+                                            from,
+                                            payload.clone(),
+                                        );
+                                    }
                                 }
                             }
                         }
@@ -445,4 +455,56 @@ fn shutdown_cancels_publishes_dropped_and_ignores_later_input() {
     );
     r.nodes[main].core.shutdown(now);
     assert!(outputs(&mut r.nodes[main].core).is_empty());
+}
+
+#[test]
+fn jobs_and_solutions_over_the_maximum_job_size_are_refused_or_dropped() {
+    let mut r = Router::new();
+    let main = r.add(NodeCore::main(id("M", 1), r.now));
+    let comp = r.add(NodeCore::computing(id("C", 2), 1, r.now));
+    let now = r.now;
+    assert_eq!(r.nodes[main].core.max_job_size(), DEFAULT_MAX_JOB_SIZE);
+    r.nodes[main].core.set_max_job_size(8);
+    let refused = r.nodes[main].core.submit(now, vec![b'x'; 9]);
+    assert_eq!(refused, Err(CoreError::OverMaxJobSize(9, 8)));
+    assert!(refused
+        .unwrap_err()
+        .to_string()
+        .contains("maximum job size of 8 bytes"));
+    // A computing node with a smaller cap drops the job, counted, and never runs it.
+    r.nodes[comp].core.set_max_job_size(4);
+    r.nodes[comp].core.set_accepting(now, true).unwrap();
+    r.nodes[main]
+        .core
+        .submit(now, b"12345678".to_vec())
+        .unwrap();
+    r.run();
+    assert!(r.solutions(main).is_empty());
+    assert_eq!(r.nodes[comp].core.stats().oversized, 1);
+    assert!(!r.nodes[comp]
+        .events
+        .iter()
+        .any(|e| matches!(e, NodeEvent::Task { .. })));
+    // Its slot was freed: the next job within the cap is solved.
+    let server = r.nodes[comp].core.server().unwrap();
+    assert_eq!((server.stats().refused, server.is_idle()), (1, true));
+    let t = r.nodes[main].core.submit(now, b"1234".to_vec()).unwrap();
+    r.run();
+    assert_eq!(r.solutions(main), [(t, id("C", 2), b"1234".to_vec())]);
+    // A main drops a solution over its cap, counted.
+    let reference = MsReference {
+        client_id: id("M", 1),
+        task_id: TaskId(1),
+        server_id: id("C", 2),
+    };
+    let big = MsData::new(reference, GenericData::new(vec![b'y'; 9]));
+    let topic = MultiServiceTopic::TaskSolution
+        .direct_name(topics::JOB_TOPIC_NAME, &id("M", 1))
+        .unwrap();
+    let from = r.nodes[comp].prefix;
+    r.nodes[main]
+        .core
+        .handle_sample_owned(now, &topic, from, big.into_payload().unwrap());
+    assert_eq!(r.nodes[main].core.stats().oversized, 1);
+    assert_eq!(r.solutions(main).len(), 1, "only the job within the cap");
 }

@@ -22,7 +22,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::core::{NodeCore, NodeEvent};
+use super::core::{CoreStats, NodeCore, NodeEvent};
 use super::options::{NodeError, NodeOptions};
 use super::runtime::{now, Runtime};
 use crate::multiservice::topics::{MultiServiceTopic, JOB_TOPIC_NAME};
@@ -269,6 +269,12 @@ impl MainNode {
             .shared_name(JOB_TOPIC_NAME)
             .unwrap_or_default();
         self.runtime.matched_readers(&topic)
+    }
+
+    /// The node's counters of dropped input (malformed samples, solutions over
+    /// [`NodeOptions::max_job_size`], ...).
+    pub fn stats(&self) -> CoreStats {
+        self.runtime.inspect(|c| c.stats())
     }
 
     /// Samples this node could not write (a full KEEP_ALL history); 0 in normal operation.

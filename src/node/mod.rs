@@ -11,7 +11,7 @@ mod runtime;
 pub mod sim;
 mod status_node;
 
-pub use self::core::{CoreError, CoreStats, NodeCore, NodeEvent, NodeOutput};
+pub use self::core::{CoreError, CoreStats, NodeCore, NodeEvent, NodeOutput, DEFAULT_MAX_JOB_SIZE};
 pub use computing_node::ComputingNode;
 pub use main_node::{MainNode, Solution};
 pub use options::{NodeError, NodeOptions};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rtps::dds::DdsError;
 
-use super::core::CoreError;
+use super::core::{CoreError, DEFAULT_MAX_JOB_SIZE};
 use crate::multiservice::topics::DEFAULT_DOMAIN_ID;
 use crate::multiservice::IdError;
 
@@ -36,6 +36,11 @@ pub struct NodeOptions {
     /// virtual machine) at the cost of CPU time right after traffic; an idle node polls
     /// nothing.
     pub busy_poll: Duration,
+    /// Largest job or solution, in bytes (default [`DEFAULT_MAX_JOB_SIZE`], 256 MiB). A main
+    /// node refuses to submit a bigger job ([`NodeError::JobTooLarge`]); a bigger job or
+    /// solution received is dropped (logged and counted), and its readers never allocate
+    /// room for one.
+    pub max_job_size: usize,
 }
 
 impl Default for NodeOptions {
@@ -47,6 +52,7 @@ impl Default for NodeOptions {
             lease_duration: Duration::from_secs(20),
             writer_history_limit: None,
             busy_poll: rtps::dds::DEFAULT_BUSY_POLL,
+            max_job_size: DEFAULT_MAX_JOB_SIZE,
         }
     }
 }
@@ -72,6 +78,13 @@ pub enum NodeError {
     Closed,
     /// The operation did not complete in time.
     Timeout,
+    /// A job or solution over [`NodeOptions::max_job_size`]: its size and the cap.
+    JobTooLarge {
+        /// Its size in bytes.
+        size: usize,
+        /// The cap in bytes.
+        max: usize,
+    },
 }
 
 impl fmt::Display for NodeError {
@@ -82,6 +95,11 @@ impl fmt::Display for NodeError {
             NodeError::Core(e) => e.fmt(f),
             NodeError::Closed => f.write_str("the node was shut down"),
             NodeError::Timeout => f.write_str("timed out"),
+            NodeError::JobTooLarge { size, max } => write!(
+                f,
+                "job of {size} bytes is over the maximum job size of {max} bytes \
+                 (NodeOptions::max_job_size, --max-job-size)"
+            ),
         }
     }
 }
@@ -108,6 +126,7 @@ impl From<CoreError> for NodeError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::ShutDown => NodeError::Closed,
+            CoreError::OverMaxJobSize(size, max) => NodeError::JobTooLarge { size, max },
             e => NodeError::Core(e),
         }
     }

@@ -68,6 +68,15 @@ pub fn dds_qos(e: &EndpointDescription) -> Qos {
         .max_blocking_time(q.max_blocking_time)
 }
 
+/// Room for the header of a job or solution (ids, task id, sizes, alignment) over the job.
+const SAMPLE_OVERHEAD: usize = 1024;
+
+/// The readers' sample cap for a node whose jobs are at most `max_job_size` bytes: a bigger
+/// sample is never allocated.
+fn max_sample_size(max_job_size: usize) -> u32 {
+    u32::try_from(max_job_size.saturating_add(SAMPLE_OVERHEAD)).unwrap_or(u32::MAX)
+}
+
 struct State {
     core: NodeCore,
     participant: Option<DomainParticipant>,
@@ -126,7 +135,8 @@ impl Runtime {
         sink: Sink,
     ) -> Result<Self, NodeError> {
         let id = AmlipId::new_random(name, &mut StdRng::from_entropy())?;
-        let core = make(id, now());
+        let mut core = make(id, now());
+        core.set_max_job_size(options.max_job_size);
         let desc = topics::participant(&id, core.kind(), options.domain);
         let participant = DomainParticipant::new(ParticipantOptions {
             domain_id: options.domain,
@@ -140,6 +150,7 @@ impl Runtime {
             multicast: options.multicast,
             lease_duration: options.lease_duration,
             busy_poll: options.busy_poll,
+            max_sample_size: max_sample_size(options.max_job_size),
             ..ParticipantOptions::default()
         })?;
         let events = participant.events();
@@ -367,8 +378,10 @@ impl Shared {
         reader.set_listener(move |s| {
             if let Some(shared) = weak.upgrade() {
                 let prefix = s.writer.prefix;
+                // The reader's only reference to a reassembled sample: no copy.
+                let payload = Vec::from(s.value);
                 let _ = Shared::with_core(&shared, |c, now| {
-                    c.handle_sample(now, &topic_in, prefix, &s.value)
+                    c.handle_sample_owned(now, &topic_in, prefix, payload)
                 });
             }
         });

@@ -47,6 +47,10 @@ pub struct ParticipantOptions {
     /// [`ReceivePoller::poll_until`]) polls the user socket itself for as long, while the
     /// receive thread parks: the answer then reaches it without a thread hand-over.
     pub busy_poll: Duration,
+    /// Largest sample (serialized payload) the participant's readers accept, default 256 MiB:
+    /// a bigger one announced in DATA_FRAG is never allocated; it is skipped (logged and
+    /// counted) so the samples after it still arrive.
+    pub max_sample_size: u32,
 }
 
 /// [`ParticipantOptions::busy_poll`]'s default.
@@ -64,6 +68,7 @@ impl Default for ParticipantOptions {
             lease_duration: Duration::from_secs(20),
             seed: None,
             busy_poll: DEFAULT_BUSY_POLL,
+            max_sample_size: crate::reliability::ReaderConfig::default().max_sample_size,
         }
     }
 }
@@ -244,6 +249,7 @@ impl DomainParticipant {
             spdp_multicast,
             spdp_unicast_peers: probes,
             lease_duration: options.lease_duration,
+            max_sample_size: options.max_sample_size,
             loopback_only: IpAddr::V4(options.interface).is_loopback(),
             ..ParticipantConfig::default()
         };

@@ -89,6 +89,9 @@ pub struct ParticipantConfig {
     pub loopback_only: bool,
     /// Heartbeat period of reliable writers.
     pub heartbeat_period: Duration,
+    /// Largest sample the user readers accept (RTPS 2.5 §8.4.14.1 `sampleSize`): a bigger one
+    /// is never allocated; it is skipped and counted (`ReaderConfig::max_sample_size`).
+    pub max_sample_size: u32,
 }
 
 impl Default for ParticipantConfig {
@@ -113,6 +116,7 @@ impl Default for ParticipantConfig {
             fragment_size: 64_000,
             loopback_only: true,
             heartbeat_period: Duration::from_millis(100),
+            max_sample_size: ReaderConfig::default().max_sample_size,
         }
     }
 }
@@ -608,7 +612,16 @@ impl Participant {
         data.endpoint.participant_guid = Some(Guid::new(self.prefix, EntityId::PARTICIPANT));
         data.endpoint.unicast_locators = self.config.default_unicast.clone();
         data.endpoint.key_hash = Some(guid.to_bytes());
-        let reader_config = ReaderConfig::default();
+        let max_sample_size = self.config.max_sample_size;
+        let reader_config = ReaderConfig {
+            max_sample_size,
+            // Room for the largest sample and a few more in flight behind it.
+            max_reassembly_bytes: usize::try_from(max_sample_size)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(2)
+                .max(ReaderConfig::default().max_buffered_bytes),
+            ..ReaderConfig::default()
+        };
         let reader = StatefulReader::new(guid, reader_config);
         self.announce_reader(now, &data);
         self.readers.insert(

@@ -12,6 +12,11 @@ use crate::wire::message::MessageBuilder;
 use crate::wire::submessage::{InfoDestination, Submessage};
 use crate::wire::{EmitError, Endianness, EntityId, GuidPrefix, Locator, LocatorKind};
 
+/// Most transmits (each up to `max_message_size`) one writer adds to one flush: a writer with
+/// a 100 MB sample to send queues it ~1 MiB at a time, the rest when the queue has drained
+/// (the next [`Participant::poll_transmit`]), instead of a copy of all of it in datagrams.
+const MAX_TRANSMITS_PER_WRITER_FLUSH: usize = 16;
+
 /// One datagram to send to every address in `destinations`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Datagram {
@@ -236,9 +241,16 @@ impl Participant {
         let mut ids = touched.ids;
         ids.sort_unstable();
         let is_touched = |id: &EntityId| touched.all || ids.binary_search(id).is_ok();
+        let mut more: Vec<EntityId> = Vec::new();
         for (id, w) in self.writers.iter_mut().filter(|(id, _)| is_touched(id)) {
+            let mut n = 0;
             while let Some(t) = w.writer.poll_transmit(now) {
                 user.push(t);
+                n += 1;
+                if n >= MAX_TRANSMITS_PER_WRITER_FLUSH {
+                    more.push(*id);
+                    break;
+                }
             }
             while let Some(e) = w.writer.poll_event() {
                 events.push(match e {
@@ -263,6 +275,9 @@ impl Participant {
             }
         }
         self.events.extend(events);
+        for id in more {
+            self.touched.mark(id);
+        }
         let all = builtin
             .into_iter()
             .map(|t| (t, true))

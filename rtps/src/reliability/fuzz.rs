@@ -169,6 +169,11 @@ fn run_counting(data: &[u8]) -> u64 {
         fragment_size: 16 + u16::from(inp.u8()),
         max_transmit_size: 200 + usize::from(inp.u16() % 1800),
         push_mode: inp.u8() % 4 != 0,
+        durable_history_bytes: if flags & 8 != 0 {
+            256
+        } else {
+            WriterConfig::default().durable_history_bytes
+        },
     };
     let rcfg = ReaderConfig {
         heartbeat_response_delay: Duration::from_millis(u64::from(inp.u8() % 4)),

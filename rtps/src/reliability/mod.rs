@@ -26,7 +26,10 @@ pub use fragment::{fragment_count, fragment_range};
 pub use out::{Destination, InlineQos, OutData, OutDataFrag, OutSubmessage, Transmit};
 pub use reader::{ReaderConfig, ReaderStats, Sample, StatefulReader};
 pub use reader_proxy::ReaderProxyConfig;
-pub use writer::{Durability, StatefulWriter, WriteError, WriterConfig, WriterEvent, WriterStats};
+pub use writer::{
+    Durability, StatefulWriter, WriteError, WriterConfig, WriterEvent, WriterStats,
+    DEFAULT_DURABLE_HISTORY_BYTES,
+};
 pub use writer_proxy::WriterProxyConfig;
 
 #[cfg(test)]

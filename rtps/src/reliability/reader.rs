@@ -87,6 +87,9 @@ pub struct ReaderStats {
     pub fragments_rejected: u64,
     /// Partial reassemblies given up.
     pub reassemblies_dropped: u64,
+    /// Samples announced bigger than `max_sample_size`: never allocated, skipped (a reliable
+    /// reader acknowledges them as if irrelevant, so the samples after them still come).
+    pub oversized: u64,
     /// HEARTBEAT / HEARTBEAT_FRAG with a count not above the last one.
     pub stale_heartbeats: u64,
     /// Submessages with impossible sequence numbers.

@@ -283,6 +283,26 @@ fn caps_sample_size_and_concurrent_reassemblies() {
 }
 
 #[test]
+fn an_oversized_sample_is_never_allocated_and_does_not_stall_the_ones_after_it() {
+    let t = t0();
+    let cfg = ReaderConfig {
+        max_sample_size: 3000,
+        ..zero_delay()
+    };
+    let mut r = reader(true, cfg, t);
+    data(&mut r, t, 1, b"one");
+    let big = payload(4000, 0);
+    for first in 1..=4 {
+        frag(&mut r, t, 2, &big, 1000, first, 1);
+    }
+    data(&mut r, t, 3, b"three");
+    assert_eq!(samples(&mut r), vec![1, 3]);
+    assert_eq!(r.stats().oversized, 1, "counted once");
+    hb(&mut r, t, 1, 3, 1, false);
+    assert_eq!(drain(&mut r, t), vec![vec!["ACKNACK(4;,F)".to_string()]]);
+}
+
+#[test]
 fn best_effort_delivers_newer_samples_drops_older_ones_and_never_acknacks() {
     let t = t0();
     let mut r = reader(false, zero_delay(), t);

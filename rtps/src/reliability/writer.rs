@@ -64,7 +64,15 @@ pub struct WriterConfig {
     pub max_transmit_size: usize,
     /// Push new changes to reliable readers (false: announce with HEARTBEAT and wait for NACKs).
     pub push_mode: bool,
+    /// A TRANSIENT_LOCAL KEEP_ALL writer keeps changes every matched reader already has (for
+    /// late joiners) only while its history holds at most this many payload bytes: past it the
+    /// oldest such changes go at once, so a 100 MB sample is freed when acknowledged, not when
+    /// `max_samples` later writes push it out. Changes some reader still lacks always stay.
+    pub durable_history_bytes: usize,
 }
+
+/// [`WriterConfig::durable_history_bytes`]'s default.
+pub const DEFAULT_DURABLE_HISTORY_BYTES: usize = 8 << 20;
 
 impl Default for WriterConfig {
     fn default() -> Self {
@@ -78,6 +86,7 @@ impl Default for WriterConfig {
             fragment_size: 64_000,
             max_transmit_size: 65_000,
             push_mode: true,
+            durable_history_bytes: DEFAULT_DURABLE_HISTORY_BYTES,
         }
     }
 }
@@ -481,11 +490,19 @@ impl StatefulWriter {
     }
 
     /// Drop changes nobody needs any more: under KEEP_ALL for a VOLATILE writer, those every
-    /// reliable reader acknowledged and every best-effort reader was sent.
+    /// reliable reader acknowledged and every best-effort reader was sent; for a durable one,
+    /// the oldest of those while the history is over `durable_history_bytes`.
     fn remove_acked(&mut self) {
-        if self.config.history != HistoryKind::KeepAll
-            || self.config.durability != Durability::Volatile
-        {
+        if self.config.history != HistoryKind::KeepAll {
+            return;
+        }
+        if self.config.durability != Durability::Volatile {
+            while self.history.payload_bytes() > self.config.durable_history_bytes {
+                let Some(min) = self.evictable_min() else {
+                    break;
+                };
+                self.history.remove(min);
+            }
             return;
         }
         let floor = self.delivered_floor();

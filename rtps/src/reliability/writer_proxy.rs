@@ -220,6 +220,21 @@ impl WriterProxy {
         }
         if frag.sample_size > cfg.max_sample_size {
             stats.fragments_rejected += 1;
+            if self.reliable() {
+                // Once per sample: later fragments of it are duplicates of an irrelevant one.
+                stats.oversized += 1;
+                log::warn!(
+                    "skipped sample {} of writer {}: {} bytes is over the reader's maximum \
+                     sample size of {} bytes",
+                    sn.0,
+                    self.guid(),
+                    frag.sample_size,
+                    cfg.max_sample_size
+                );
+                self.highest_known = self.highest_known.max(sn);
+                self.irrelevant.insert(sn.0);
+                self.advance(stats, out);
+            }
             return;
         }
         if self.reliable() {

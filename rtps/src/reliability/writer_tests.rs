@@ -543,3 +543,53 @@ fn durable_keep_all_of_two() -> WriterConfig {
         ..config()
     }
 }
+
+#[test]
+fn a_durable_history_over_its_byte_budget_drops_what_every_reader_acknowledged() {
+    let t = t0();
+    let cfg = WriterConfig {
+        durability: Durability::TransientLocal,
+        durable_history_bytes: 100,
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    w.write(t, payload(1000, 3), None).unwrap();
+    drain_writer(&mut w, t);
+    assert_eq!(w.history().len(), 4, "nothing acknowledged yet: all kept");
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 4, &[4], 1),
+    );
+    assert_eq!(
+        w.history().len(),
+        1,
+        "acknowledged small changes go while the unacknowledged big one is over the budget"
+    );
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 5, &[], 2),
+    );
+    assert!(
+        w.history().is_empty(),
+        "the big change goes once acknowledged"
+    );
+    for i in 0..5 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    drain_writer(&mut w, t);
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 10, &[], 3),
+    );
+    assert_eq!(
+        w.history().len(),
+        5,
+        "within the budget, acknowledged changes stay for late joiners"
+    );
+}
