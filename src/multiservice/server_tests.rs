@@ -356,3 +356,33 @@ fn idle_servers_with_a_spread_mostly_answer_different_requests() {
     // FIFO would collide 3 times per round (150); drawn among 32, about 0.6 per round.
     assert!(collisions < 60, "{collisions} collisions in 50 rounds");
 }
+
+#[test]
+fn a_failed_task_is_answered_with_a_failed_solution_and_frees_its_slot() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1);
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(1, 1));
+    drain(&mut s);
+    let target = MsReference::new(req(1, 0), me);
+    s.handle_target(now, target);
+    s.handle_task_data(now, data(req(1, 0), me, "job"));
+    assert!(s.poll_event().is_some());
+    s.fail(now, req(1, 0), "exit status 1".into()).unwrap();
+    assert_eq!(
+        drain(&mut s),
+        [
+            Outgoing::Solution {
+                to_client: req(1, 0).client_id,
+                data: MsData::failure(target, "exit status 1".into())
+            },
+            reply_of(&s, req(1, 1)),
+        ]
+    );
+    assert_eq!((s.stats().failed, s.stats().completed), (1, 0));
+    assert_eq!(
+        s.fail(now, req(1, 0), "again".into()),
+        Err(CompleteError::UnknownTask)
+    );
+}

@@ -72,6 +72,15 @@ pub enum NodeError {
     Closed,
     /// The operation did not complete in time.
     Timeout,
+    /// The job failed on every attempt (computing nodes running a fallible engine).
+    JobFailed {
+        /// The computing node of the last attempt.
+        server: crate::multiservice::AmlipId,
+        /// Attempts made.
+        attempts: u32,
+        /// Its reason.
+        reason: String,
+    },
 }
 
 impl fmt::Display for NodeError {
@@ -82,6 +91,14 @@ impl fmt::Display for NodeError {
             NodeError::Core(e) => e.fmt(f),
             NodeError::Closed => f.write_str("the node was shut down"),
             NodeError::Timeout => f.write_str("timed out"),
+            NodeError::JobFailed {
+                server,
+                attempts,
+                reason,
+            } => write!(
+                f,
+                "the job failed {attempts} time(s), last on {server}: {reason}"
+            ),
         }
     }
 }
