@@ -1,11 +1,12 @@
 //! `amlip main` and `amlip computing`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -14,14 +15,19 @@ use amlip::multiservice::TaskId;
 use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions, Solution};
 
 use super::delay::Delay;
+use super::demo::clock;
+use super::exec;
+use super::jobs::{self, Job, Jobs};
+use super::json;
 use super::signal::{self, Ended};
 
 /// How long without a solution before saying we are waiting for computing nodes.
 const PATIENCE: Duration = Duration::from_secs(1);
 
-/// Bytes shown as text (lossy UTF-8).
+/// Bytes shown in human output: control characters and bytes that are not UTF-8 escaped
+/// (see [`json::escape`]).
 pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    json::escape(b)
 }
 
 /// The mock engine's answer: the job in upper case (UTF-8 text, else ASCII bytes).
@@ -32,8 +38,16 @@ pub fn upper(job: &[u8]) -> Vec<u8> {
     }
 }
 
-/// The line printed for a solution.
+/// The line printed for a solution (`job` already escaped), or for a failed job.
 pub fn solution_line(job: &str, s: &Solution) -> String {
+    if s.failed {
+        return format!(
+            "job \"{job}\" FAILED after {} attempt(s), last on {}: {}",
+            s.attempts,
+            s.server,
+            text(&s.solution)
+        );
+    }
     format!(
         "job \"{job}\" => \"{}\" from {} in {:.1} ms",
         text(&s.solution),
@@ -42,8 +56,42 @@ pub fn solution_line(job: &str, s: &Solution) -> String {
     )
 }
 
+/// What `amlip main` remembers of a submitted job until its solution is printed.
+#[derive(Debug)]
+struct Entry {
+    /// Position among the jobs, from 0.
+    index: usize,
+    /// The job as human output shows it (escaped, cut at [`SHOWN_MAX`] bytes).
+    shown: String,
+    /// Its file (`--files`).
+    file: Option<PathBuf>,
+}
+
+/// Longest job text repeated in human output.
+const SHOWN_MAX: usize = 1024;
+
+/// `b` as [`text`], cut after [`SHOWN_MAX`] bytes (`...` then says so).
+fn shown(b: &[u8]) -> String {
+    let cut = &b[..b.len().min(SHOWN_MAX)];
+    let mut s = text(cut);
+    if cut.len() < b.len() {
+        s.push_str("...");
+    }
+    s
+}
+
+impl Entry {
+    fn new(index: usize, job: &Job) -> Self {
+        Entry {
+            index,
+            shown: shown(&job.bytes),
+            file: job.file.clone(),
+        }
+    }
+}
+
 /// Submitted jobs whose solution has not been printed yet.
-type Pending = Arc<Mutex<BTreeMap<TaskId, String>>>;
+type Pending = Arc<Mutex<BTreeMap<TaskId, Entry>>>;
 
 fn pending_len(p: &Pending) -> usize {
     p.lock().unwrap_or_else(|e| e.into_inner()).len()
@@ -52,38 +100,194 @@ fn pending_len(p: &Pending) -> usize {
 /// How often the commands look at the stop flag.
 const TICK: Duration = Duration::from_millis(50);
 
+/// How `amlip main` reports solutions.
+#[derive(Debug, Clone, Default)]
+pub struct MainOutput {
+    /// One JSON object per solution, and a summary object (`--json`).
+    pub json: bool,
+    /// Attempts per job before it is reported failed (`--attempts`).
+    pub attempts: u32,
+}
+
+/// Solutions printed so far, and the progress line.
+struct Report {
+    json: bool,
+    /// Jobs to expect, when known in advance.
+    total: Option<usize>,
+    solved: usize,
+    failed: usize,
+    start: Instant,
+    progress: Option<Progress>,
+}
+
+/// The progress line on stderr (only when stderr is a terminal).
+struct Progress {
+    last: Instant,
+    shown: bool,
+}
+
+/// When the progress line first appears, and how often it changes.
+const PROGRESS_AFTER: Duration = Duration::from_secs(1);
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// `k/N jobs, R jobs/s, ETA S s` (N and the ETA when the total is known).
+pub fn progress_line(done: usize, total: Option<usize>, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+    match total {
+        Some(n) => {
+            let eta = if rate > 0.0 {
+                format!("{:.0} s", n.saturating_sub(done) as f64 / rate)
+            } else {
+                "?".to_owned()
+            };
+            format!("{done}/{n} jobs, {rate:.1} jobs/s, ETA {eta}")
+        }
+        None => format!("{done} jobs, {rate:.1} jobs/s"),
+    }
+}
+
+impl Report {
+    fn new(json: bool, total: Option<usize>) -> Self {
+        let progress = std::io::stderr().is_terminal().then(|| Progress {
+            last: clock(),
+            shown: false,
+        });
+        Report {
+            json,
+            total,
+            solved: 0,
+            failed: 0,
+            start: clock(),
+            progress,
+        }
+    }
+
+    fn clear_progress(&mut self) {
+        if let Some(p) = self.progress.as_mut() {
+            if p.shown {
+                eprint!("\r\x1b[K");
+                p.shown = false;
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        let now = clock();
+        let elapsed = now.saturating_duration_since(self.start);
+        let done = self.solved + self.failed;
+        let total = self.total;
+        let Some(p) = self.progress.as_mut() else {
+            return;
+        };
+        if elapsed < PROGRESS_AFTER || now.saturating_duration_since(p.last) < PROGRESS_EVERY {
+            return;
+        }
+        p.last = now;
+        p.shown = true;
+        eprint!("\r\x1b[K{}", progress_line(done, total, elapsed));
+    }
+
+    fn solution(&mut self, e: &Entry, s: &Solution) {
+        if s.failed {
+            self.failed += 1;
+        } else {
+            self.solved += 1;
+        }
+        if let (Some(f), false) = (&e.file, s.failed) {
+            let path = jobs::solution_path(f);
+            if let Err(err) = std::fs::write(&path, &s.solution) {
+                eprintln!("amlip: cannot write {}: {err}", path.display());
+            }
+        }
+        self.clear_progress();
+        let line = if self.json {
+            let mut o = json::Object::new()
+                .str("type", "solution")
+                .int("index", e.index as u64)
+                .int("task", u64::from(s.task.0))
+                .str("server", &s.server.to_string())
+                .num("latency_ms", s.latency.as_secs_f64() * 1e3)
+                .str("status", if s.failed { "failed" } else { "solved" })
+                .int("attempts", u64::from(s.attempts));
+            if let Some(f) = &e.file {
+                o = o.str("file", &f.to_string_lossy());
+            }
+            o.bytes("solution", &s.solution).finish()
+        } else {
+            solution_line(&e.shown, s)
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
+    fn summary(&mut self, submitted: usize, unsolved: usize) {
+        self.clear_progress();
+        let elapsed = clock().saturating_duration_since(self.start).as_secs_f64();
+        let done = self.solved + self.failed;
+        let rate = if elapsed > 0.0 {
+            done as f64 / elapsed
+        } else {
+            0.0
+        };
+        if self.json {
+            let o = json::Object::new()
+                .str("type", "summary")
+                .int("jobs", submitted as u64)
+                .int("solved", self.solved as u64)
+                .int("failed", self.failed as u64)
+                .int("unsolved", unsolved as u64)
+                .num("seconds", elapsed)
+                .num("jobs_per_s", rate)
+                .finish();
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{o}");
+            let _ = out.flush();
+        }
+        if self.failed > 0 {
+            eprintln!("amlip: {} of {submitted} job(s) failed", self.failed);
+        }
+    }
+}
+
 /// Print solutions until `all_sent` is set and nothing is pending, or a stop signal.
 fn print_solutions(
     node: &MainNode,
     rx: &Receiver<Solution>,
     pending: &Pending,
     all_sent: &AtomicBool,
+    report: &mut Report,
 ) -> Result<Ended, NodeError> {
     let mut said_waiting = false;
     let mut idle = Duration::ZERO;
-    let mut out = std::io::stdout();
     loop {
         if all_sent.load(Ordering::Acquire) && pending_len(pending) == 0 {
             return Ok(Ended::Completed);
         }
         if signal::stopping() {
             let left = pending_len(pending);
+            report.clear_progress();
             eprintln!(
                 "Main node {} stopped: {left} job(s) not solved (cancelled).",
                 node.id()
             );
             return Ok(Ended::Interrupted);
         }
+        report.tick();
         match rx.recv_timeout(TICK) {
             Ok(s) => {
                 idle = Duration::ZERO;
-                let job = pending
+                let entry = pending
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .remove(&s.task)
-                    .unwrap_or_default();
-                let _ = writeln!(out, "{}", solution_line(&job, &s));
-                let _ = out.flush();
+                    .remove(&s.task);
+                let entry = entry.unwrap_or(Entry {
+                    index: usize::MAX,
+                    shown: String::new(),
+                    file: None,
+                });
+                report.solution(&entry, &s);
             }
             Err(RecvTimeoutError::Timeout) => {
                 idle = idle.saturating_add(TICK);
@@ -92,6 +296,7 @@ fn print_solutions(
                     && pending_len(pending) > 0
                     && node.computing_nodes() == 0
                 {
+                    report.clear_progress();
                     eprintln!("Waiting for a computing node (start one with `amlip computing`)...");
                     said_waiting = true;
                 }
@@ -103,7 +308,7 @@ fn print_solutions(
 
 /// Lines of stdin until an empty line or end of input, from a thread of their own (a blocking
 /// read cannot be interrupted; the thread ends with the process).
-fn stdin_jobs() -> Receiver<String> {
+fn stdin_jobs() -> Receiver<io::Result<Job>> {
     let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("amlip-stdin".into())
@@ -113,7 +318,11 @@ fn stdin_jobs() -> Receiver<String> {
                     break;
                 };
                 let job = line.trim_end_matches('\r');
-                if job.is_empty() || tx.send(job.to_owned()).is_err() {
+                let job = Job {
+                    bytes: job.as_bytes().to_vec(),
+                    file: None,
+                };
+                if job.bytes.is_empty() || tx.send(Ok(job)).is_err() {
                     break;
                 }
             }
@@ -124,9 +333,17 @@ fn stdin_jobs() -> Receiver<String> {
     rx
 }
 
-/// `amlip main [JOB...]`: interrupted, it cancels the jobs not solved yet.
-pub fn main(name: String, options: NodeOptions, jobs: &[String]) -> Result<Ended, NodeError> {
+/// `amlip main`: the jobs of `source` (known in advance, with their count), or else one per
+/// stdin line. Interrupted, it cancels the jobs not solved yet; with failed jobs it ends
+/// [`Ended::JobsFailed`].
+pub fn main(
+    name: String,
+    options: NodeOptions,
+    source: Option<Jobs>,
+    output: &MainOutput,
+) -> Result<Ended, NodeError> {
     let node = MainNode::new(&name, options.clone())?;
+    node.set_max_attempts(output.attempts)?;
     eprintln!(
         "Main node {} on domain {} ({})",
         node.id(),
@@ -136,53 +353,88 @@ pub fn main(name: String, options: NodeOptions, jobs: &[String]) -> Result<Ended
     let rx = node.solutions();
     let pending: Pending = Arc::new(Mutex::new(BTreeMap::new()));
     let all_sent = AtomicBool::new(false);
-    let submit = |job: String| -> Result<(), NodeError> {
+    let mut submitted = 0usize;
+    let mut unreadable = 0usize;
+    let mut submit = |job: io::Result<Job>| -> Result<(), NodeError> {
+        let job = match job {
+            Ok(j) => j,
+            Err(e) => {
+                eprintln!("amlip: job {submitted} not sent: {e}");
+                unreadable += 1;
+                submitted += 1;
+                return Ok(());
+            }
+        };
+        let entry = Entry::new(submitted, &job);
+        submitted += 1;
         // Hold the map while submitting so a fast solution finds its job.
         let mut p = pending.lock().unwrap_or_else(|e| e.into_inner());
-        let t = node.submit(job.clone())?;
-        p.insert(t, job);
+        let t = node.submit(job.bytes)?;
+        p.insert(t, entry);
         Ok(())
     };
-    if !jobs.is_empty() {
-        for j in jobs {
-            submit(j.clone())?;
-        }
-        all_sent.store(true, Ordering::Release);
-        return print_solutions(&node, &rx, &pending, &all_sent);
-    }
-    eprintln!("Type one job per line; an empty line or end of input finishes.");
-    let lines = stdin_jobs();
-    std::thread::scope(|s| {
-        let (n, p, a) = (&node, &pending, &all_sent);
-        let printer = s.spawn(move || print_solutions(n, &rx, p, a));
+    let (mut report, ended) = if let Some((total, jobs)) = source {
+        let mut report = Report::new(output.json, Some(total));
         let mut result = Ok(());
-        while !signal::stopping() {
-            match lines.recv_timeout(TICK) {
-                Ok(job) => {
-                    if let Err(e) = submit(job) {
-                        result = Err(e);
-                        break;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
+        for j in jobs {
+            if signal::stopping() {
+                break;
+            }
+            if let Err(e) = submit(j) {
+                result = Err(e);
+                break;
             }
         }
+        result?;
         all_sent.store(true, Ordering::Release);
-        let printed = printer.join().unwrap_or(Err(NodeError::Closed));
-        result.and(printed)
-    })
+        let ended = print_solutions(&node, &rx, &pending, &all_sent, &mut report)?;
+        (report, ended)
+    } else {
+        eprintln!("Type one job per line; an empty line or end of input finishes.");
+        let lines = stdin_jobs();
+        let mut report = Report::new(output.json, None);
+        let ended = std::thread::scope(|s| {
+            let (n, p, a, r) = (&node, &pending, &all_sent, &mut report);
+            let printer = s.spawn(move || print_solutions(n, &rx, p, a, r));
+            let mut result = Ok(());
+            while !signal::stopping() {
+                match lines.recv_timeout(TICK) {
+                    Ok(job) => {
+                        if let Err(e) = submit(job) {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            all_sent.store(true, Ordering::Release);
+            let printed = printer.join().unwrap_or(Err(NodeError::Closed));
+            result.and(printed)
+        })?;
+        (report, ended)
+    };
+    let unsolved = pending_len(&pending) + unreadable;
+    report.summary(submitted, unsolved);
+    match ended {
+        Ended::Completed if report.failed > 0 || unreadable > 0 => Ok(Ended::JobsFailed),
+        e => Ok(e),
+    }
 }
 
-/// `amlip computing [N]`: uppercase each job after a random `delay`. A stop signal ends it
-/// cleanly (exit status 0): the jobs already won are answered at once (the mock wait is cut
-/// short), then `stopped` and `dropped` are published.
+/// `amlip computing [N]`: uppercase each job after a random `delay`, or run `exec` for it
+/// (see [`super::exec`]). A stop signal ends it cleanly (exit status 0): the jobs already won
+/// are answered at once (the mock wait is cut short; a command runs to its end), then
+/// `stopped` and `dropped` are published.
 pub fn computing(
     name: String,
     options: NodeOptions,
     count: Option<u64>,
     delay: Delay,
     concurrency: u32,
+    exec: Option<&[String]>,
+    job_timeout: Option<Duration>,
 ) -> Result<Ended, NodeError> {
     let node = ComputingNode::new(&name, options.clone())?;
     let until = match count {
@@ -190,23 +442,40 @@ pub fn computing(
         Some(n) => format!("{n} jobs"),
         None => "jobs until interrupted (Ctrl-C)".to_owned(),
     };
+    let engine = match exec {
+        Some(argv) => format!("running {argv:?} per job"),
+        None => format!("mock work {delay} per job"),
+    };
     eprintln!(
-        "Computing node {} on domain {} ({}): answering {until}, mock work {delay} per job",
+        "Computing node {} on domain {} ({}): answering {until}, {engine}",
         node.id(),
         options.domain,
         options.interface
     );
     let rng = Mutex::new(StdRng::from_entropy());
-    let answered = node.run_jobs(
+    let answered = node.try_run_jobs(
         signal::stop_flag(),
         usize::try_from(concurrency).unwrap_or(1),
         count,
-        |job| {
-            let wait = delay.sample(&mut *rng.lock().unwrap_or_else(|e| e.into_inner()));
-            signal::sleep(wait);
-            let solution = upper(job);
+        |key, job| {
+            let solution = match exec {
+                Some(argv) => exec::run(argv, key, job, job_timeout),
+                None => {
+                    let wait = delay.sample(&mut *rng.lock().unwrap_or_else(|e| e.into_inner()));
+                    signal::sleep(wait);
+                    Ok(upper(job))
+                }
+            };
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "job \"{}\" => \"{}\"", text(job), text(&solution));
+            let _ = match &solution {
+                Ok(s) => writeln!(out, "job \"{}\" => \"{}\"", shown(job), shown(s)),
+                Err(e) => writeln!(
+                    out,
+                    "job \"{}\" FAILED ({}): {e}",
+                    shown(job),
+                    exec::job_label(key)
+                ),
+            };
             let _ = out.flush();
             solution
         },

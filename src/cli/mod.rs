@@ -3,11 +3,15 @@
 mod commands;
 pub mod delay;
 mod demo;
+pub mod exec;
+pub mod jobs;
+pub mod json;
 pub mod logger;
 pub mod signal;
 mod status;
 
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -24,6 +28,9 @@ Examples:
   printf 'a\\nb\\n' | amlip main               one job per input line
   amlip computing 5 --delay 0                answer 5 jobs without the mock delay, then exit
   amlip status                               live table of the nodes in the domain
+  amlip computing --exec 'tr a-z A-Z'        run a program per job: job on stdin, solution from stdout
+  amlip main --json --jobs-from jobs.txt     one job per line, one JSON object per solution
+  amlip main --files DIR                     one job per file, solutions written as NAME.solution
 
 Every node runs on DDS domain 166 over loopback unless --domain / --interface say otherwise,
 and interoperates with eProsima AML-IP nodes on the same domain.
@@ -76,8 +83,26 @@ enum Command {
     /// Send jobs and print their solutions (jobs from the arguments, or one per stdin line
     /// until an empty line or end of input).
     Main {
-        /// The jobs; none: read them from stdin.
+        /// The jobs; none: read them from stdin (or from --jobs-from / --files).
         jobs: Vec<String>,
+        /// One JSON object per solution on stdout, then a summary object.
+        #[arg(long)]
+        json: bool,
+        /// Read the jobs from FILE: one per line (empty lines skipped).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["jobs", "files"])]
+        jobs_from: Option<PathBuf>,
+        /// With --jobs-from: jobs are chunks of N bytes of the file instead of lines.
+        #[arg(long, value_name = "N", requires = "jobs_from",
+              value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)))]
+        split_bytes: Option<u64>,
+        /// One job per file of DIR; each solution is written beside its job as NAME.solution.
+        #[arg(long, value_name = "DIR", conflicts_with = "jobs")]
+        files: Option<PathBuf>,
+        /// Attempts per job: a job a computing node fails is offered to another one, and
+        /// reported failed after this many (exit status 3 at the end).
+        #[arg(long, default_value_t = amlip::multiservice::client::DEFAULT_MAX_ATTEMPTS,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(amlip::multiservice::client::MAX_ATTEMPTS_LIMIT)))]
+        attempts: u32,
     },
     /// Answer jobs: the mock engine uppercases each job after a random wait.
     Computing {
@@ -89,12 +114,23 @@ enum Command {
         /// Jobs processed at once.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
         concurrency: u32,
+        /// Run this command for each job instead of the mock: the job on its stdin, the
+        /// solution from its stdout; a non-zero exit fails the job. Split into words like a
+        /// shell does, but no shell runs (write `sh -c '...'` for pipes and redirections).
+        #[arg(long, value_name = "'CMD ARGS'", value_parser = exec::parse_exec, conflicts_with = "delay")]
+        exec: Option<exec::CommandLine>,
+        /// With --exec: kill the command and fail the job after this long (e.g. 30s, 500ms).
+        #[arg(long, value_name = "DURATION", requires = "exec", value_parser = parse_duration)]
+        job_timeout: Option<std::time::Duration>,
     },
     /// Show a live table of every node's status (id, kind, state).
     Status {
         /// Stop after this long (e.g. 10s); default: until interrupted.
         #[arg(long, value_parser = parse_duration)]
         duration: Option<std::time::Duration>,
+        /// One JSON object per status change on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
     },
     /// Run one main and several computing nodes in this process on sample jobs.
     Demo {
@@ -159,20 +195,63 @@ pub fn run() -> ExitCode {
     signal::install();
     let c = &cli.common;
     let r = match &cli.command {
-        Command::Main { jobs } => commands::main(c.name_or("AMLMainNode"), c.options(), jobs),
+        Command::Main {
+            jobs,
+            json,
+            jobs_from,
+            split_bytes,
+            files,
+            attempts,
+        } => {
+            let source = if let Some(f) = jobs_from {
+                let split = split_bytes.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+                jobs::from_file(f, split).map_err(|e| (f, e))
+            } else if let Some(d) = files {
+                jobs::from_dir(d).map_err(|e| (d, e))
+            } else if !jobs.is_empty() {
+                let list: Vec<_> = jobs
+                    .iter()
+                    .map(|j| {
+                        Ok(jobs::Job {
+                            bytes: j.as_bytes().to_vec(),
+                            file: None,
+                        })
+                    })
+                    .collect();
+                Ok((list.len(), Box::new(list.into_iter()) as _))
+            } else {
+                Ok((0, Box::new(std::iter::empty()) as _))
+            };
+            let source = match source {
+                Ok(s) => (jobs_from.is_some() || files.is_some() || !jobs.is_empty()).then_some(s),
+                Err((path, e)) => {
+                    eprintln!("amlip: error: cannot read {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            };
+            let output = commands::MainOutput {
+                json: *json,
+                attempts: *attempts,
+            };
+            commands::main(c.name_or("AMLMainNode"), c.options(), source, &output)
+        }
         Command::Computing {
             count,
             delay,
             concurrency,
+            exec,
+            job_timeout,
         } => commands::computing(
             c.name_or("AMLComputingNode"),
             c.options(),
             *count,
             *delay,
             *concurrency,
+            exec.as_ref().map(|e| e.0.as_slice()),
+            *job_timeout,
         ),
-        Command::Status { duration } => {
-            status::run(c.name_or("AMLStatusNode"), c.options(), *duration)
+        Command::Status { duration, json } => {
+            status::run(c.name_or("AMLStatusNode"), c.options(), *duration, *json)
         }
         Command::Demo {
             computing,
@@ -183,6 +262,7 @@ pub fn run() -> ExitCode {
     match r {
         Ok(signal::Ended::Completed) => ExitCode::SUCCESS,
         Ok(signal::Ended::Interrupted) => ExitCode::from(signal::INTERRUPTED_EXIT),
+        Ok(signal::Ended::JobsFailed) => ExitCode::from(signal::JOBS_FAILED_EXIT),
         Err(e) => {
             eprintln!("amlip: error: {e}");
             if matches!(e, NodeError::Dds(rtps::dds::DdsError::Bind(_))) {
@@ -219,6 +299,7 @@ mod tests {
             count,
             delay,
             concurrency,
+            ..
         } = c.command
         else {
             panic!("not computing");
@@ -232,7 +313,7 @@ mod tests {
         let c = parse(&["--domain", "3", "main", "a", "b c", "--name", "M"]).unwrap();
         assert_eq!(c.common.domain, 3);
         assert_eq!(c.common.name.as_deref(), Some("M"));
-        let Command::Main { jobs } = c.command else {
+        let Command::Main { jobs, .. } = c.command else {
             panic!("not main");
         };
         assert_eq!(jobs, ["a", "b c"]);

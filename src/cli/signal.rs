@@ -20,7 +20,12 @@ pub enum Ended {
     Completed,
     /// A signal stopped it before its work was done (exit status 130).
     Interrupted,
+    /// It ended, but some jobs failed (`amlip main`: exit status [`JOBS_FAILED_EXIT`]).
+    JobsFailed,
 }
+
+/// Exit status of `amlip main` when some jobs failed on every attempt.
+pub const JOBS_FAILED_EXIT: u8 = 3;
 
 /// Install the SIGINT / SIGTERM handler (a warning if it cannot be installed: the default
 /// action, killing the process, then applies).
