@@ -526,6 +526,19 @@ fn json_lines(stdout: &[u8]) -> Vec<json::Value> {
         .collect()
 }
 
+/// Run `amlip ARGS PATH`, which must succeed; its JSON lines.
+fn main_json(args: &[&str], path: &std::path::Path) -> Vec<json::Value> {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run main");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    json_lines(&out.stdout)
+}
+
 /// A scratch directory of the test, emptied.
 fn scratch(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("amlip-cli-{name}-{}", std::process::id()));
@@ -556,18 +569,7 @@ fn exec_runs_a_program_per_job_and_json_output_parses() {
     let d = scratch("exec");
     let list = d.join("jobs.txt");
     std::fs::write(&list, "alpha\r\nbeta \"q\"\n\ngamma\n").unwrap();
-    let out = Command::new(BIN)
-        .args(["--domain", "114", "main", "--json", "--jobs-from"])
-        .arg(&list)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run main");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let objs = json_lines(&out.stdout);
+    let objs = main_json(&["--domain", "114", "main", "--json", "--jobs-from"], &list);
     assert_eq!(objs.len(), 4, "{objs:?}");
     let mut got: Vec<(u64, String)> = objs[..3]
         .iter()
@@ -600,18 +602,7 @@ fn exec_runs_a_program_per_job_and_json_output_parses() {
     std::fs::create_dir(&files).unwrap();
     std::fs::write(files.join("a.txt"), b"hello\n").unwrap();
     std::fs::write(files.join("b.bin"), b"\xff\x00bin\x1b").unwrap();
-    let out = Command::new(BIN)
-        .args(["--domain", "114", "main", "--json", "--files"])
-        .arg(&files)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run main");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let objs = json_lines(&out.stdout);
+    let objs = main_json(&["--domain", "114", "main", "--json", "--files"], &files);
     assert_eq!(objs.len(), 3, "{objs:?}");
     let bin = objs
         .iter()
