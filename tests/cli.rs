@@ -693,3 +693,35 @@ fn a_job_over_its_timeout_is_killed_and_reported_failed() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 1 job(s) failed"));
 }
+
+#[test]
+fn three_hosts_find_each_other_by_multicast_or_with_peer_when_multicast_is_dropped() {
+    if !loopback_only_namespace() {
+        eprintln!("{NOT_IN_NAMESPACE}");
+        return;
+    }
+    // In a namespace of its own inside this one (the bridge and veths stay out of the
+    // loopback-only namespace the other tests check for).
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/multihost.sh");
+    let out = Command::new("unshare")
+        .args(["-n", "bash", script, BIN])
+        .env("AMLIP_MULTIHOST_INNER", "1")
+        .stdin(Stdio::null())
+        .output();
+    let Ok(out) = out else {
+        eprintln!("skipped: unshare not found");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    if text.contains("skipped:") || err.contains("unshare failed") {
+        eprintln!("skipped: {text}{err}");
+        return;
+    }
+    assert!(out.status.success(), "{text}\n{err}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("PASS")).count(),
+        4,
+        "{text}\n{err}"
+    );
+}

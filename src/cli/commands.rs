@@ -297,7 +297,11 @@ fn print_solutions(
                     && node.computing_nodes() == 0
                 {
                     report.clear_progress();
-                    eprintln!("Waiting for a computing node (start one with `amlip computing`)...");
+                    eprintln!(
+                        "No computing node found yet; waiting (start one with `amlip \
+                         computing`; on other hosts check --interface, and use --peer ADDR \
+                         where multicast does not pass)..."
+                    );
                     said_waiting = true;
                 }
             }

@@ -66,6 +66,14 @@ struct Common {
     /// Network interface: a name (lo, eth0) or an IPv4 address. Default: loopback only.
     #[arg(long, global = true, default_value = "127.0.0.1", value_parser = parse_interface)]
     interface: Ipv4Addr,
+    /// Send discovery also by unicast to this host (IPv4 ADDR or ADDR:PORT; repeatable): for nodes
+    /// on other subnets or networks that drop multicast. Without a port, the domain's
+    /// discovery ports of the first participants on that host.
+    #[arg(long = "peer", global = true, value_name = "ADDR[:PORT]", value_parser = parse_peer)]
+    peers: Vec<(Ipv4Addr, Option<u16>)>,
+    /// Do not send or receive discovery multicast (use with --peer).
+    #[arg(long, global = true)]
+    no_multicast: bool,
     /// Microseconds a node keeps polling its socket after a message before it blocks (the
     /// thread waiting for a solution or a job polls it itself): saves the wake-up latency of
     /// each hop of a job for some CPU time right after traffic (0: block at once, for the
@@ -158,6 +166,20 @@ fn parse_interface(s: &str) -> Result<Ipv4Addr, String> {
     rtps::transport::resolve_interface(s).map_err(|e| e.to_string())
 }
 
+fn parse_peer(s: &str) -> Result<(Ipv4Addr, Option<u16>), String> {
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) => match p.parse::<u16>() {
+            Ok(p) if p != 0 => (h, Some(p)),
+            _ => return Err(format!("'{s}': bad port '{p}'")),
+        },
+        None => (s, None),
+    };
+    let addr = host
+        .parse::<Ipv4Addr>()
+        .map_err(|_| format!("'{host}': not an IPv4 address"))?;
+    Ok((addr, port))
+}
+
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let d: Delay = s.parse()?;
     if d.min != d.max {
@@ -171,6 +193,8 @@ impl Common {
         NodeOptions {
             domain: self.domain,
             interface: self.interface,
+            multicast: !self.no_multicast,
+            peers: self.peers.clone(),
             busy_poll: std::time::Duration::from_micros(self.busy_poll),
             ..NodeOptions::default()
         }
@@ -319,6 +343,22 @@ mod tests {
         assert_eq!(jobs, ["a", "b c"]);
         let c = parse(&["computing", "5", "--delay", "0", "-vv"]).unwrap();
         assert_eq!(c.common.verbose, 2);
+        let c = parse(&["main", "x", "--peer", "10.0.0.2", "--peer=10.0.0.3:7410"]).unwrap();
+        assert_eq!(
+            c.common.options().peers,
+            [
+                (Ipv4Addr::new(10, 0, 0, 2), None),
+                (Ipv4Addr::new(10, 0, 0, 3), Some(7410))
+            ]
+        );
+        assert!(c.common.options().multicast);
+        assert!(
+            !parse(&["--no-multicast", "status"])
+                .unwrap()
+                .common
+                .options()
+                .multicast
+        );
     }
 
     #[test]
@@ -333,6 +373,13 @@ mod tests {
             vec!["--domain", "233", "status"],
             vec!["--interface", "no-such-if0", "status"],
             vec!["demo", "--computing", "0"],
+            vec!["--peer", "10.0.0.1:x", "status"],
+            vec!["--peer", "10.0.0.1:0", "status"],
+            vec!["--peer", "somehost", "status"],
+            vec!["main", "--split-bytes", "3"],
+            vec!["main", "--attempts", "0", "x"],
+            vec!["computing", "--job-timeout", "1s"],
+            vec!["computing", "--exec", "'unclosed"],
             vec!["frobnicate"],
             vec![],
         ] {

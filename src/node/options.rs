@@ -19,6 +19,10 @@ pub struct NodeOptions {
     pub interface: Ipv4Addr,
     /// Announce by SPDP multicast too (unicast probes are always sent); default true.
     pub multicast: bool,
+    /// Initial peers: SPDP also goes by unicast to these hosts (at the port when given, else
+    /// at the SPDP ports of the domain's first participant ids there); see
+    /// [`rtps::dds::ParticipantOptions::peers`].
+    pub peers: Vec<(Ipv4Addr, Option<u16>)>,
     /// Participant lease: how long peers wait before declaring this node gone after a crash
     /// (default 20 s, as Fast DDS).
     pub lease_duration: Duration,
@@ -44,6 +48,7 @@ impl Default for NodeOptions {
             domain: DEFAULT_DOMAIN_ID,
             interface: Ipv4Addr::LOCALHOST,
             multicast: true,
+            peers: Vec::new(),
             lease_duration: Duration::from_secs(20),
             writer_history_limit: None,
             busy_poll: rtps::dds::DEFAULT_BUSY_POLL,

@@ -138,6 +138,7 @@ impl Runtime {
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
             multicast: options.multicast,
+            peers: options.peers.clone(),
             lease_duration: options.lease_duration,
             busy_poll: options.busy_poll,
             ..ParticipantOptions::default()
