@@ -118,6 +118,8 @@ struct Report {
     failed: usize,
     start: Instant,
     progress: Option<Progress>,
+    /// Solutions go to the terminal the progress line is on: clear it first.
+    stdout_tty: bool,
 }
 
 /// The progress line on stderr (only when stderr is a terminal).
@@ -160,6 +162,7 @@ impl Report {
             failed: 0,
             start: clock(),
             progress,
+            stdout_tty: std::io::stdout().is_terminal(),
         }
     }
 
@@ -200,7 +203,9 @@ impl Report {
                 eprintln!("amlip: cannot write {}: {err}", path.display());
             }
         }
-        self.clear_progress();
+        if self.stdout_tty {
+            self.clear_progress();
+        }
         let line = if self.json {
             let mut o = json::Object::new()
                 .str("type", "solution")
