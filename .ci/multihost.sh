@@ -5,7 +5,8 @@
 #   1. jobs are solved with multicast discovery;
 #   2. with multicast dropped between the hosts (the bridge floods none), jobs are solved with
 #      --peer (and --no-multicast);
-#   3. with multicast dropped and no --peer, the main says after a few seconds that no
+#   3. the same with --peer given to the main only;
+#   4. with multicast dropped and no --peer, the main says after a few seconds that no
 #      computing node was found, with the hint to use --peer.
 # Usage: .ci/multihost.sh [AMLIP_BINARY]   (re-execs itself in $AMLIP_SHARED/oracles/netns-run;
 # needs root there, `ip`, `bridge`, `unshare`, `nsenter`). Exit 0 when all checks pass.
@@ -80,7 +81,14 @@ on 3 timeout 20 "$bin" --interface 10.66.0.3 --domain 141 "${peers[@]}" main p1 
 check "jobs solved across hosts with --peer, multicast dropped" 0 $? "$out/m2"
 [ "$(grep -c ' => ' "$out/m2")" = 4 ] || { echo "FAIL: not 4 solutions"; cat "$out/m2"; failed=1; }
 
-# 3. no --peer: nobody found, and the main says so
+# 3. --peer on the main only: the computing nodes answer the main's unicast announcements
+computing 1 143; computing 2 143
+on 3 timeout 20 "$bin" --interface 10.66.0.3 --domain 143 --peer 10.66.0.1 --peer 10.66.0.2 \
+  main q1 q2 q3 q4 >"$out/m4" 2>&1
+check "jobs solved with --peer on the main only, multicast dropped" 0 $? "$out/m4"
+[ "$(grep -c ' => ' "$out/m4")" = 4 ] || { echo "FAIL: not 4 solutions"; cat "$out/m4"; failed=1; }
+
+# 4. no --peer: nobody found, and the main says so
 computing 1 142; computing 2 142
 on 3 timeout 6 "$bin" --interface 10.66.0.3 --domain 142 main n1 >"$out/m3" 2>&1
 check "no computing node found without --peer (main still waiting)" 124 $? "$out/m3"

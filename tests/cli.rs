@@ -721,7 +721,7 @@ fn three_hosts_find_each_other_by_multicast_or_with_peer_when_multicast_is_dropp
     assert!(out.status.success(), "{text}\n{err}");
     assert_eq!(
         text.lines().filter(|l| l.starts_with("PASS")).count(),
-        4,
+        5,
         "{text}\n{err}"
     );
 }
