@@ -86,7 +86,8 @@ pub fn multiservice_ops(data: &[u8]) {
                 let _ = client.submit(now, job);
             }
             1 => client.handle_reply_available(now, reference),
-            2 => client.handle_solution(now, MsData::new(reference, job)),
+            2 if task.0 % 2 == 0 => client.handle_solution(now, MsData::new(reference, job)),
+            2 => client.handle_solution(now, MsData::failure(reference, job)),
             3 => {
                 client.cancel(now, task);
             }
@@ -97,15 +98,19 @@ pub fn multiservice_ops(data: &[u8]) {
             8 => {
                 if !work.is_empty() {
                     let k = work.swap_remove(usize::from(r.next()) % work.len());
-                    assert!(
-                        server.complete(now, k, job).is_ok(),
-                        "a given task completes"
-                    );
+                    let done = if r.next() % 2 == 0 {
+                        server.complete(now, k, job)
+                    } else {
+                        server.fail(now, k, job)
+                    };
+                    assert!(done.is_ok(), "a given task completes");
                 }
             }
             9 => server.set_accepting(now, r.next() % 2 == 0),
             10 => server.client_lost(now, a),
             _ => {
+                now += Duration::from_millis(u64::from(r.next()) * 4);
+                client.handle_timeout(now);
                 // Loop the two machines' samples back to each other.
                 while let Some(o) = client.poll_outgoing() {
                     assert!(o.to_payload().is_ok());
@@ -132,8 +137,8 @@ pub fn multiservice_ops(data: &[u8]) {
             work.push(key);
         }
         while let Some(ev) = client.poll_event() {
-            if let ClientEvent::Solved { task, .. } = ev {
-                assert!(solved.insert(task), "task {task} solved twice");
+            if let ClientEvent::Solved { task, .. } | ClientEvent::Failed { task, .. } = ev {
+                assert!(solved.insert(task), "task {task} finished twice");
             }
         }
         assert!(server.slots().count() <= max_slots);

@@ -333,3 +333,440 @@ fn ctrl_c_stops_a_computing_node_cleanly_and_the_status_node_sees_it_stop() {
     let code = exit_status(&mut status).expect("status node exits after SIGTERM");
     assert_eq!(code.code(), Some(0));
 }
+
+/// A tiny strict JSON reader for the tests (RFC 8259 values; enough to check `--json` output
+/// without a dependency).
+mod json {
+    use std::collections::BTreeMap;
+
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Value {
+        Null,
+        Bool(bool),
+        Num(f64),
+        Str(String),
+        Arr(Vec<Value>),
+        Obj(BTreeMap<String, Value>),
+    }
+
+    impl Value {
+        pub fn str(&self, key: &str) -> &str {
+            match self {
+                Value::Obj(m) => match m.get(key) {
+                    Some(Value::Str(s)) => s,
+                    other => panic!("{key}: not a string: {other:?}"),
+                },
+                _ => panic!("not an object"),
+            }
+        }
+
+        pub fn num(&self, key: &str) -> f64 {
+            match self {
+                Value::Obj(m) => match m.get(key) {
+                    Some(Value::Num(n)) => *n,
+                    other => panic!("{key}: not a number: {other:?}"),
+                },
+                _ => panic!("not an object"),
+            }
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Value, String> {
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+        };
+        let v = p.value()?;
+        p.ws();
+        if p.i != p.s.len() {
+            return Err(format!("trailing data at {}", p.i));
+        }
+        Ok(v)
+    }
+
+    struct Parser<'a> {
+        s: &'a [u8],
+        i: usize,
+    }
+
+    impl Parser<'_> {
+        fn ws(&mut self) {
+            while matches!(self.s.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+                self.i += 1;
+            }
+        }
+
+        fn eat(&mut self, b: u8) -> Result<(), String> {
+            self.ws();
+            if self.s.get(self.i) == Some(&b) {
+                self.i += 1;
+                Ok(())
+            } else {
+                Err(format!("expected {} at {}", b as char, self.i))
+            }
+        }
+
+        fn lit(&mut self, word: &str, v: Value) -> Result<Value, String> {
+            if self.s[self.i..].starts_with(word.as_bytes()) {
+                self.i += word.len();
+                Ok(v)
+            } else {
+                Err(format!("bad literal at {}", self.i))
+            }
+        }
+
+        fn value(&mut self) -> Result<Value, String> {
+            self.ws();
+            match self.s.get(self.i) {
+                Some(b'{') => {
+                    self.i += 1;
+                    let mut m = BTreeMap::new();
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b'}') {
+                        self.i += 1;
+                        return Ok(Value::Obj(m));
+                    }
+                    loop {
+                        self.ws();
+                        let k = self.string()?;
+                        self.eat(b':')?;
+                        let v = self.value()?;
+                        if m.insert(k.clone(), v).is_some() {
+                            return Err(format!("duplicate key {k}"));
+                        }
+                        self.ws();
+                        match self.s.get(self.i) {
+                            Some(b',') => self.i += 1,
+                            Some(b'}') => {
+                                self.i += 1;
+                                return Ok(Value::Obj(m));
+                            }
+                            _ => return Err(format!("bad object at {}", self.i)),
+                        }
+                    }
+                }
+                Some(b'[') => {
+                    self.i += 1;
+                    let mut a = Vec::new();
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b']') {
+                        self.i += 1;
+                        return Ok(Value::Arr(a));
+                    }
+                    loop {
+                        a.push(self.value()?);
+                        self.ws();
+                        match self.s.get(self.i) {
+                            Some(b',') => self.i += 1,
+                            Some(b']') => {
+                                self.i += 1;
+                                return Ok(Value::Arr(a));
+                            }
+                            _ => return Err(format!("bad array at {}", self.i)),
+                        }
+                    }
+                }
+                Some(b'"') => Ok(Value::Str(self.string()?)),
+                Some(b't') => self.lit("true", Value::Bool(true)),
+                Some(b'f') => self.lit("false", Value::Bool(false)),
+                Some(b'n') => self.lit("null", Value::Null),
+                Some(b'-' | b'0'..=b'9') => {
+                    let start = self.i;
+                    while matches!(
+                        self.s.get(self.i),
+                        Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                    ) {
+                        self.i += 1;
+                    }
+                    let t =
+                        std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
+                    let digits = t.trim_start_matches('-').as_bytes();
+                    let leading_zero =
+                        digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit();
+                    if leading_zero || t.ends_with('.') {
+                        return Err(format!("bad number {t}"));
+                    }
+                    t.parse()
+                        .map(Value::Num)
+                        .map_err(|_| format!("bad number {t}"))
+                }
+                _ => Err(format!("unexpected input at {}", self.i)),
+            }
+        }
+
+        fn string(&mut self) -> Result<String, String> {
+            if self.s.get(self.i) != Some(&b'"') {
+                return Err(format!("expected a string at {}", self.i));
+            }
+            self.i += 1;
+            let mut out = String::new();
+            loop {
+                let rest = std::str::from_utf8(&self.s[self.i..]).map_err(|e| e.to_string())?;
+                let mut chars = rest.chars();
+                let c = chars.next().ok_or("unterminated string")?;
+                self.i += c.len_utf8();
+                match c {
+                    '"' => return Ok(out),
+                    '\\' => {
+                        let e = *self.s.get(self.i).ok_or("bad escape")?;
+                        self.i += 1;
+                        match e {
+                            b'"' => out.push('"'),
+                            b'\\' => out.push('\\'),
+                            b'/' => out.push('/'),
+                            b'n' => out.push('\n'),
+                            b'r' => out.push('\r'),
+                            b't' => out.push('\t'),
+                            b'b' => out.push('\u{8}'),
+                            b'f' => out.push('\u{c}'),
+                            b'u' => {
+                                let hex = self.s.get(self.i..self.i + 4).ok_or("short \\u")?;
+                                let hex = std::str::from_utf8(hex).map_err(|e| e.to_string())?;
+                                let n = u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
+                                self.i += 4;
+                                out.push(char::from_u32(n).ok_or("surrogate")?);
+                            }
+                            _ => return Err(format!("bad escape at {}", self.i)),
+                        }
+                    }
+                    c if u32::from(c) < 0x20 => return Err("raw control character".into()),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_test_reader_accepts_json_and_rejects_the_rest() {
+        let v = parse(r#"{"a":"x\"\u0001\n","b":[1,-2.5e3,true,null],"c":{}}"#).unwrap();
+        assert_eq!(v.str("a"), "x\"\u{1}\n");
+        for bad in [
+            r#"{"a":1"#,
+            r#"{"a":"b\x"}"#,
+            "{\"a\":\"\u{1}\"}",
+            r#"{"a":1} x"#,
+            "01",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+/// Decode standard base64 (for the tests).
+fn unbase64(s: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = A.iter().position(|a| *a == c).expect("base64 digit") as u32;
+        bits = (bits << 6) | v;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
+/// The JSON lines of a `--json` run: every line must parse.
+fn json_lines(stdout: &[u8]) -> Vec<json::Value> {
+    String::from_utf8(stdout.to_vec())
+        .expect("UTF-8 output")
+        .lines()
+        .map(|l| json::parse(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// Run `amlip ARGS PATH`, which must succeed; its JSON lines.
+fn main_json(args: &[&str], path: &std::path::Path) -> Vec<json::Value> {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run main");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    json_lines(&out.stdout)
+}
+
+/// A scratch directory of the test, emptied.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("amlip-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+/// Kill a long-running process; its stdout.
+fn stdout_after_kill(mut g: Guard) -> String {
+    let _ = g.0.kill();
+    let _ = g.0.wait();
+    let mut out = Vec::new();
+    if let Some(mut s) = g.0.stdout.take() {
+        let _ = std::io::Read::read_to_end(&mut s, &mut out);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn exec_runs_a_program_per_job_and_json_output_parses() {
+    require_private_namespace();
+    let status = spawn(&["--domain", "114", "status", "--json", "--duration", "4s"]);
+    let _c = spawn(&["--domain", "114", "computing", "--exec", "tr a-z A-Z"]);
+    let d = scratch("exec");
+    let list = d.join("jobs.txt");
+    std::fs::write(&list, "alpha\r\nbeta \"q\"\n\ngamma\n").unwrap();
+    let objs = main_json(&["--domain", "114", "main", "--json", "--jobs-from"], &list);
+    assert_eq!(objs.len(), 4, "{objs:?}");
+    let mut got: Vec<(u64, String)> = objs[..3]
+        .iter()
+        .map(|o| {
+            assert_eq!(o.str("type"), "solution");
+            assert_eq!(o.str("status"), "solved");
+            assert_eq!(o.str("solution_encoding"), "utf8");
+            assert!(o.str("server").starts_with("AMLComputingNode."));
+            assert!(o.num("latency_ms") >= 0.0);
+            assert_eq!(o.num("attempts"), 1.0);
+            (o.num("index") as u64, o.str("solution").to_owned())
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (0, "ALPHA".to_owned()),
+            (1, "BETA \"Q\"".to_owned()),
+            (2, "GAMMA".to_owned())
+        ]
+    );
+    let summary = &objs[3];
+    assert_eq!(summary.str("type"), "summary");
+    assert_eq!((summary.num("jobs"), summary.num("solved")), (3.0, 3.0));
+    assert_eq!((summary.num("failed"), summary.num("unsolved")), (0.0, 0.0));
+
+    // --files: binary jobs, solutions beside them; JSON gives non-UTF-8 solutions in base64.
+    let files = d.join("files");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(files.join("a.txt"), b"hello\n").unwrap();
+    std::fs::write(files.join("b.bin"), b"\xff\x00bin\x1b").unwrap();
+    let objs = main_json(&["--domain", "114", "main", "--json", "--files"], &files);
+    assert_eq!(objs.len(), 3, "{objs:?}");
+    let bin = objs
+        .iter()
+        .find(|o| o.str("type") == "solution" && o.str("file").ends_with("b.bin"))
+        .expect("b.bin's solution");
+    assert_eq!(bin.str("solution_encoding"), "base64");
+    assert_eq!(unbase64(bin.str("solution")), b"\xff\x00BIN\x1b");
+    assert_eq!(
+        std::fs::read(files.join("a.txt.solution")).unwrap(),
+        b"HELLO\n"
+    );
+    assert_eq!(
+        std::fs::read(files.join("b.bin.solution")).unwrap(),
+        b"\xff\x00BIN\x1b"
+    );
+
+    // Human output escapes control characters.
+    let out = Command::new(BIN)
+        .args(["--domain", "114", "main", "tab\there\u{1b}[2J"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run main");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(r#"job "tab\there\u{1b}[2J" => "TAB\tHERE\u{1b}[2J" from "#),
+        "{text}"
+    );
+
+    // `amlip status --json`: one object per change, the computing node among them.
+    let objs = json_lines(&output_when_done(status));
+    assert!(
+        objs.iter()
+            .any(|o| o.str("kind") == "computing" && o.str("state") == "running"),
+        "{objs:?}"
+    );
+    assert!(objs.iter().all(|o| o.str("type") == "status"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn a_failing_job_is_offered_to_the_other_computing_node_then_reported_failed() {
+    require_private_namespace();
+    let fail = "sh -c 'cat >/dev/null; echo it broke >&2; exit 3'";
+    let c1 = spawn(&["--domain", "115", "computing", "--exec", fail]);
+    let c2 = spawn(&["--domain", "115", "computing", "--exec", fail]);
+    let mut main = spawn(&["--domain", "115", "main", "--json", "doomed"]);
+    let code = exit_status(&mut main).expect("main ends");
+    let out = output_when_done(main);
+    assert_eq!(code.code(), Some(3), "{}", String::from_utf8_lossy(&out));
+    let objs = json_lines(&out);
+    assert_eq!(objs.len(), 2, "{objs:?}");
+    assert_eq!(objs[0].str("status"), "failed");
+    assert_eq!(objs[0].num("attempts"), 3.0);
+    assert_eq!(objs[0].str("solution"), "exit status 3: it broke");
+    assert_eq!((objs[1].num("failed"), objs[1].num("solved")), (1.0, 0.0));
+    // Each computing node failed it at least once: the second attempt went to the other one.
+    let (o1, o2) = (stdout_after_kill(c1), stdout_after_kill(c2));
+    let fails = |o: &str| o.lines().filter(|l| l.contains("FAILED")).count();
+    assert!(fails(&o1) >= 1 && fails(&o2) >= 1, "{o1}\n{o2}");
+    assert_eq!(fails(&o1) + fails(&o2), 3, "{o1}\n{o2}");
+}
+
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn a_job_over_its_timeout_is_killed_and_reported_failed() {
+    require_private_namespace();
+    let _c = spawn(&[
+        "--domain",
+        "116",
+        "computing",
+        "--exec",
+        "sleep 30",
+        "--job-timeout",
+        "300ms",
+    ]);
+    let out = amlip(&["--domain", "116", "main", "--attempts", "1", "slow"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.starts_with("job \"slow\" FAILED after 1 attempt(s), last on AMLComputingNode.")
+            && text.contains("timed out after 300ms"),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 1 job(s) failed"));
+}
+
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn three_hosts_find_each_other_by_multicast_or_with_peer_when_multicast_is_dropped() {
+    require_private_namespace();
+    // In a namespace of its own inside this one (the bridge and veths stay out of the
+    // loopback-only namespace the other tests check for).
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/multihost.sh");
+    let out = Command::new("unshare")
+        .args(["-n", "bash", script, BIN])
+        .env("AMLIP_MULTIHOST_INNER", "1")
+        .stdin(Stdio::null())
+        .output();
+    let Ok(out) = out else {
+        eprintln!("skipped: unshare not found");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    if text.contains("skipped:") || err.contains("unshare failed") {
+        eprintln!("skipped: {text}{err}");
+        return;
+    }
+    assert!(out.status.success(), "{text}\n{err}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("PASS")).count(),
+        5,
+        "{text}\n{err}"
+    );
+}

@@ -268,6 +268,8 @@ mod tests {
             server: id,
             solution: b"X".to_vec(),
             latency: Duration::from_millis(10),
+            failed: false,
+            attempts: 1,
         };
         let text = summary(
             &[("x".into(), s.clone()), ("y".into(), s)],

@@ -3,11 +3,15 @@
 mod commands;
 pub mod delay;
 mod demo;
+pub mod exec;
+pub mod jobs;
+pub mod json;
 pub mod logger;
 pub mod signal;
 mod status;
 
 use std::net::Ipv4Addr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -24,6 +28,9 @@ Examples:
   printf 'a\\nb\\n' | amlip main               one job per input line
   amlip computing 5 --delay 0                answer 5 jobs without the mock delay, then exit
   amlip status                               live table of the nodes in the domain
+  amlip computing --exec 'tr a-z A-Z'        run a program per job: job on stdin, solution from stdout
+  amlip main --json --jobs-from jobs.txt     one job per line, one JSON object per solution
+  amlip main --files DIR                     one job per file, solutions written as NAME.solution
 
 Every node runs on DDS domain 166 over loopback unless --domain / --interface say otherwise,
 and interoperates with eProsima AML-IP nodes on the same domain.
@@ -59,6 +66,14 @@ struct Common {
     /// Network interface: a name (lo, eth0) or an IPv4 address. Default: loopback only.
     #[arg(long, global = true, default_value = "127.0.0.1", value_parser = parse_interface)]
     interface: Ipv4Addr,
+    /// Send discovery also by unicast to this host (IPv4 ADDR or ADDR:PORT; repeatable): for nodes
+    /// on other subnets or networks that drop multicast. Without a port, the domain's
+    /// discovery ports of the first participants on that host.
+    #[arg(long = "peer", global = true, value_name = "ADDR[:PORT]", value_parser = parse_peer)]
+    peers: Vec<(Ipv4Addr, Option<u16>)>,
+    /// Do not send or receive discovery multicast (use with --peer).
+    #[arg(long, global = true)]
+    no_multicast: bool,
     /// Microseconds a node keeps polling its socket after a message before it blocks (the
     /// thread waiting for a solution or a job polls it itself): saves the wake-up latency of
     /// each hop of a job for some CPU time right after traffic (0: block at once, for the
@@ -80,8 +95,26 @@ enum Command {
     /// Send jobs and print their solutions (jobs from the arguments, or one per stdin line
     /// until an empty line or end of input).
     Main {
-        /// The jobs; none: read them from stdin.
+        /// The jobs; none: read them from stdin (or from --jobs-from / --files).
         jobs: Vec<String>,
+        /// One JSON object per solution on stdout, then a summary object.
+        #[arg(long)]
+        json: bool,
+        /// Read the jobs from FILE: one per line (empty lines skipped).
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["jobs", "files"])]
+        jobs_from: Option<PathBuf>,
+        /// With --jobs-from: jobs are chunks of N bytes of the file instead of lines.
+        #[arg(long, value_name = "N", requires = "jobs_from",
+              value_parser = clap::value_parser!(u64).range(1..=u64::from(u32::MAX)))]
+        split_bytes: Option<u64>,
+        /// One job per file of DIR; each solution is written beside its job as NAME.solution.
+        #[arg(long, value_name = "DIR", conflicts_with = "jobs")]
+        files: Option<PathBuf>,
+        /// Attempts per job: a job a computing node fails is offered to another one, and
+        /// reported failed after this many (exit status 3 at the end).
+        #[arg(long, default_value_t = amlip::multiservice::client::DEFAULT_MAX_ATTEMPTS,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(amlip::multiservice::client::MAX_ATTEMPTS_LIMIT)))]
+        attempts: u32,
     },
     /// Answer jobs: the mock engine uppercases each job after a random wait.
     Computing {
@@ -93,12 +126,23 @@ enum Command {
         /// Jobs processed at once.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
         concurrency: u32,
+        /// Run this command for each job instead of the mock: the job on its stdin, the
+        /// solution from its stdout; a non-zero exit fails the job. Split into words like a
+        /// shell does, but no shell runs (write `sh -c '...'` for pipes and redirections).
+        #[arg(long, value_name = "'CMD ARGS'", value_parser = exec::parse_exec, conflicts_with = "delay")]
+        exec: Option<exec::CommandLine>,
+        /// With --exec: kill the command and fail the job after this long (e.g. 30s, 500ms).
+        #[arg(long, value_name = "DURATION", requires = "exec", value_parser = parse_duration)]
+        job_timeout: Option<std::time::Duration>,
     },
     /// Show a live table of every node's status (id, kind, state).
     Status {
         /// Stop after this long (e.g. 10s); default: until interrupted.
         #[arg(long, value_parser = parse_duration)]
         duration: Option<std::time::Duration>,
+        /// One JSON object per status change on stdout instead of the table.
+        #[arg(long)]
+        json: bool,
     },
     /// Run one main and several computing nodes in this process on sample jobs.
     Demo {
@@ -149,6 +193,21 @@ fn parse_size(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `ADDR[:PORT]` of `--peer`: an IPv4 address, optionally with a port.
+fn parse_peer(s: &str) -> Result<(Ipv4Addr, Option<u16>), String> {
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) => match p.parse::<u16>() {
+            Ok(p) if p != 0 => (h, Some(p)),
+            _ => return Err(format!("'{s}': bad port '{p}'")),
+        },
+        None => (s, None),
+    };
+    let addr = host
+        .parse::<Ipv4Addr>()
+        .map_err(|_| format!("'{host}': not an IPv4 address"))?;
+    Ok((addr, port))
+}
+
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let d: Delay = s.parse()?;
     if d.min != d.max {
@@ -162,6 +221,8 @@ impl Common {
         NodeOptions {
             domain: self.domain,
             interface: self.interface,
+            multicast: !self.no_multicast,
+            peers: self.peers.clone(),
             busy_poll: std::time::Duration::from_micros(self.busy_poll),
             max_job_size: self.max_job_size,
             ..NodeOptions::default()
@@ -187,20 +248,63 @@ pub fn run() -> ExitCode {
     signal::install();
     let c = &cli.common;
     let r = match &cli.command {
-        Command::Main { jobs } => commands::main(c.name_or("AMLMainNode"), c.options(), jobs),
+        Command::Main {
+            jobs,
+            json,
+            jobs_from,
+            split_bytes,
+            files,
+            attempts,
+        } => {
+            let source = if let Some(f) = jobs_from {
+                let split = split_bytes.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+                jobs::from_file(f, split).map_err(|e| (f, e))
+            } else if let Some(d) = files {
+                jobs::from_dir(d).map_err(|e| (d, e))
+            } else if !jobs.is_empty() {
+                let list: Vec<_> = jobs
+                    .iter()
+                    .map(|j| {
+                        Ok(jobs::Job {
+                            bytes: j.as_bytes().to_vec(),
+                            file: None,
+                        })
+                    })
+                    .collect();
+                Ok((list.len(), Box::new(list.into_iter()) as _))
+            } else {
+                Ok((0, Box::new(std::iter::empty()) as _))
+            };
+            let source = match source {
+                Ok(s) => (jobs_from.is_some() || files.is_some() || !jobs.is_empty()).then_some(s),
+                Err((path, e)) => {
+                    eprintln!("amlip: error: cannot read {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            };
+            let output = commands::MainOutput {
+                json: *json,
+                attempts: *attempts,
+            };
+            commands::main(c.name_or("AMLMainNode"), c.options(), source, &output)
+        }
         Command::Computing {
             count,
             delay,
             concurrency,
+            exec,
+            job_timeout,
         } => commands::computing(
             c.name_or("AMLComputingNode"),
             c.options(),
             *count,
             *delay,
             *concurrency,
+            exec.as_ref().map(|e| e.0.as_slice()),
+            *job_timeout,
         ),
-        Command::Status { duration } => {
-            status::run(c.name_or("AMLStatusNode"), c.options(), *duration)
+        Command::Status { duration, json } => {
+            status::run(c.name_or("AMLStatusNode"), c.options(), *duration, *json)
         }
         Command::Demo {
             computing,
@@ -212,6 +316,7 @@ pub fn run() -> ExitCode {
         Ok(signal::Ended::Completed) => ExitCode::SUCCESS,
         Ok(signal::Ended::Interrupted) => ExitCode::from(signal::INTERRUPTED_EXIT),
         Ok(signal::Ended::Failed) => ExitCode::FAILURE,
+        Ok(signal::Ended::JobsFailed) => ExitCode::from(signal::JOBS_FAILED_EXIT),
         Err(e) => {
             eprintln!("amlip: error: {e}");
             if matches!(e, NodeError::Dds(rtps::dds::DdsError::Bind(_))) {
@@ -248,6 +353,7 @@ mod tests {
             count,
             delay,
             concurrency,
+            ..
         } = c.command
         else {
             panic!("not computing");
@@ -279,12 +385,28 @@ mod tests {
         let c = parse(&["--domain", "3", "main", "a", "b c", "--name", "M"]).unwrap();
         assert_eq!(c.common.domain, 3);
         assert_eq!(c.common.name.as_deref(), Some("M"));
-        let Command::Main { jobs } = c.command else {
+        let Command::Main { jobs, .. } = c.command else {
             panic!("not main");
         };
         assert_eq!(jobs, ["a", "b c"]);
         let c = parse(&["computing", "5", "--delay", "0", "-vv"]).unwrap();
         assert_eq!(c.common.verbose, 2);
+        let c = parse(&["main", "x", "--peer", "10.0.0.2", "--peer=10.0.0.3:7410"]).unwrap();
+        assert_eq!(
+            c.common.options().peers,
+            [
+                (Ipv4Addr::new(10, 0, 0, 2), None),
+                (Ipv4Addr::new(10, 0, 0, 3), Some(7410))
+            ]
+        );
+        assert!(c.common.options().multicast);
+        assert!(
+            !parse(&["--no-multicast", "status"])
+                .unwrap()
+                .common
+                .options()
+                .multicast
+        );
     }
 
     #[test]
@@ -299,6 +421,13 @@ mod tests {
             vec!["--domain", "233", "status"],
             vec!["--interface", "no-such-if0", "status"],
             vec!["demo", "--computing", "0"],
+            vec!["--peer", "10.0.0.1:x", "status"],
+            vec!["--peer", "10.0.0.1:0", "status"],
+            vec!["--peer", "somehost", "status"],
+            vec!["main", "--split-bytes", "3"],
+            vec!["main", "--attempts", "0", "x"],
+            vec!["computing", "--job-timeout", "1s"],
+            vec!["computing", "--exec", "'unclosed"],
             vec!["frobnicate"],
             vec![],
         ] {

@@ -23,7 +23,12 @@ pub enum Ended {
     /// It stopped on an error it has already reported, after finishing what it could
     /// (exit status 1).
     Failed,
+    /// It ended, but some jobs failed (`amlip main`: exit status [`JOBS_FAILED_EXIT`]).
+    JobsFailed,
 }
+
+/// Exit status of `amlip main` when some jobs failed on every attempt.
+pub const JOBS_FAILED_EXIT: u8 = 3;
 
 /// Install the SIGINT / SIGTERM handler (a warning if it cannot be installed: the default
 /// action, killing the process, then applies).

@@ -48,14 +48,25 @@ pub fn render(table: &Table) -> String {
     out
 }
 
+/// A status change as one JSON object (`amlip status --json`).
+pub fn json_line(s: &Status) -> String {
+    super::json::Object::new()
+        .str("type", "status")
+        .str("id", &s.id.to_string())
+        .str("kind", &s.node_kind.to_string())
+        .str("state", &s.state.to_string())
+        .finish()
+}
+
 /// `amlip status`: until `duration` passes or a stop signal.
 pub fn run(
     name: String,
     options: NodeOptions,
     duration: Option<Duration>,
+    json: bool,
 ) -> Result<Ended, NodeError> {
     let node = StatusNode::new(&name, options.clone())?;
-    let tty = std::io::stdout().is_terminal();
+    let tty = !json && std::io::stdout().is_terminal();
     eprintln!(
         "Status node {} on domain {} ({}); Ctrl-C to stop",
         node.id(),
@@ -88,7 +99,9 @@ pub fn run(
         if !update(&mut table, &s) {
             continue;
         }
-        if tty {
+        if json {
+            let _ = writeln!(out, "{}", json_line(&s));
+        } else if tty {
             let _ = write!(out, "\x1b[2J\x1b[H{}", render(&table));
         } else {
             let _ = writeln!(out, "{} {} {}", s.id, s.node_kind, s.state);
@@ -120,6 +133,10 @@ mod tests {
             &mut t,
             &st(b, NodeKind::COMPUTING, StateKind::RUNNING)
         ));
+        assert_eq!(
+            json_line(&st(b, NodeKind::COMPUTING, StateKind::RUNNING)),
+            r#"{"type":"status","id":"Comp.ff.00.00.01","kind":"computing","state":"running"}"#
+        );
         assert_eq!(
             render(&t),
             "ID                       KIND        STATE\n\

@@ -23,6 +23,19 @@
 //! [`Client::cancel`] abandons a task; if no server was chosen yet it publishes a target naming
 //! the undefined id, which releases every server that replied.
 //!
+//! # Failed jobs (amlip-rs extension)
+//! AML-IP has no failure message (spec §4.10). Our computing nodes answer a job their engine
+//! failed with a solution marked failed (a trailer AML-IP's readers ignore, see
+//! [`super::types`]); AML-IP's never do, so against them nothing changes. The client counts the
+//! attempts of each task: a failed solution before [`DEFAULT_MAX_ATTEMPTS`] (see
+//! [`Client::set_max_attempts`]) re-requests the task under a new wire task id (as for a lost
+//! server) and reports [`ClientEvent::Retried`]; the last one reports [`ClientEvent::Failed`]
+//! with the last server's reason. A retried task prefers a server that has not failed it: a
+//! reply from one that has is held for up to [`DEFAULT_RETRY_GRACE`] and chosen only if no
+//! other server replies by then ([`Client::handle_timeout`]; with a single computing node the
+//! job is simply tried there again). A held reply's server keeps its slot until the target
+//! (naming whoever was chosen) releases it, as any losing reply.
+//!
 //! # Flow control
 //! At most [`DEFAULT_MAX_OPEN_REQUESTS`] requests are open (published, no server chosen yet)
 //! at once; later submissions wait in the client, in order, and their requests go out as
@@ -52,6 +65,15 @@ pub const MAX_LOST_SERVERS: usize = 1024;
 /// request queue, and far more than the free slots of any realistic set of servers.
 pub const DEFAULT_MAX_OPEN_REQUESTS: usize = 1024;
 
+/// Default attempts per task before it is reported failed (see the module doc).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// Largest accepted value of [`Client::set_max_attempts`].
+pub const MAX_ATTEMPTS_LIMIT: u32 = 100;
+
+/// Default time a retried task waits for a server that has not failed it (module doc).
+pub const DEFAULT_RETRY_GRACE: Duration = Duration::from_millis(250);
+
 /// Something the client tells its user (drained with [`Client::poll_event`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientEvent {
@@ -77,6 +99,30 @@ pub enum ClientEvent {
     Abandoned {
         /// The task id returned by [`Client::submit`].
         task: TaskId,
+    },
+    /// A server reported that a task failed; it was requested again (module doc).
+    Retried {
+        /// The task id returned by [`Client::submit`].
+        task: TaskId,
+        /// The server that failed it.
+        server: AmlipId,
+        /// Failed attempts so far (1 after the first failure).
+        attempt: u32,
+        /// The server's reason.
+        reason: GenericData,
+    },
+    /// A task failed on its last attempt: no solution will come (module doc).
+    Failed {
+        /// The task id returned by [`Client::submit`].
+        task: TaskId,
+        /// The server of the last attempt.
+        server: AmlipId,
+        /// Its reason.
+        reason: GenericData,
+        /// Attempts made.
+        attempts: u32,
+        /// Time from submission to the last failure.
+        latency: Duration,
     },
 }
 
@@ -116,6 +162,12 @@ pub struct ClientStats {
     pub stale_solutions: u64,
     /// Tasks re-requested after their server was lost.
     pub reissued: u64,
+    /// Failed solutions received (each attempt).
+    pub failed_attempts: u64,
+    /// Tasks reported failed after their last attempt.
+    pub failed: u64,
+    /// Replies held back because their server had failed the task before.
+    pub deferred_replies: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -135,6 +187,10 @@ struct InFlight {
     job: GenericData,
     since: Instant,
     phase: Phase,
+    /// Failed attempts so far.
+    attempts: u32,
+    /// Servers that failed this task (at most `max_attempts`).
+    avoid: Vec<AmlipId>,
 }
 
 /// The MultiService client state machine (see the module doc).
@@ -154,6 +210,11 @@ pub struct Client {
     max_open: usize,
     lost: BTreeSet<AmlipId>,
     lost_order: VecDeque<AmlipId>,
+    max_attempts: u32,
+    retry_grace: Duration,
+    /// Held replies of servers that failed the task before, by wire task id, with the time
+    /// they may be chosen.
+    fallbacks: BTreeMap<TaskId, (MsReference, Instant)>,
     outgoing: VecDeque<Outgoing>,
     events: VecDeque<ClientEvent>,
     stats: ClientStats,
@@ -172,6 +233,9 @@ impl Client {
             max_open: DEFAULT_MAX_OPEN_REQUESTS,
             lost: BTreeSet::new(),
             lost_order: VecDeque::new(),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            retry_grace: DEFAULT_RETRY_GRACE,
+            fallbacks: BTreeMap::new(),
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
             stats: ClientStats::default(),
@@ -202,6 +266,17 @@ impl Client {
     pub fn set_max_open_requests(&mut self, max_open: usize) {
         self.max_open = max_open.max(1);
         self.release();
+    }
+
+    /// Attempts per task before it is reported failed (1 to [`MAX_ATTEMPTS_LIMIT`]; see the
+    /// module doc). Applies to failures received from now on.
+    pub fn set_max_attempts(&mut self, attempts: u32) {
+        self.max_attempts = attempts.clamp(1, MAX_ATTEMPTS_LIMIT);
+    }
+
+    /// How long a retried task waits for a server that has not failed it (module doc).
+    pub fn set_retry_grace(&mut self, grace: Duration) {
+        self.retry_grace = grace;
     }
 
     /// True while `task` (an id from [`Client::submit`]) awaits its solution.
@@ -241,6 +316,8 @@ impl Client {
                 job,
                 since: now,
                 phase: Phase::Held,
+                attempts: 0,
+                avoid: Vec::new(),
             },
         );
         self.handles.insert(handle, wire);
@@ -295,7 +372,7 @@ impl Client {
     /// A sample from `_reply_available_<own>`: the first reply for a waiting task chooses its
     /// server; the job goes to that server and the reply is published unchanged as the target
     /// (spec §4.4, §12 "acting as client").
-    pub fn handle_reply_available(&mut self, _now: Instant, reply: MsReference) {
+    pub fn handle_reply_available(&mut self, now: Instant, reply: MsReference) {
         if reply.client_id != self.id {
             self.stats.foreign = self.stats.foreign.saturating_add(1);
             return;
@@ -312,6 +389,21 @@ impl Client {
             self.stats.stale_replies = self.stats.stale_replies.saturating_add(1);
             return;
         }
+        if task.avoid.contains(&reply.server_id) {
+            self.stats.deferred_replies = self.stats.deferred_replies.saturating_add(1);
+            let due = now.checked_add(self.retry_grace).unwrap_or(now);
+            self.fallbacks.entry(reply.task_id).or_insert((reply, due));
+            return;
+        }
+        self.assign(reply);
+    }
+
+    /// Choose `reply`'s server for its task (which is in the `Requested` phase).
+    fn assign(&mut self, reply: MsReference) {
+        self.fallbacks.remove(&reply.task_id);
+        let Some(task) = self.tasks.get_mut(&reply.task_id) else {
+            return;
+        };
         task.phase = Phase::Assigned(reply.server_id);
         let data = MsData::new(reply, task.job.clone());
         self.outgoing.push_back(Outgoing::TaskData {
@@ -341,6 +433,10 @@ impl Client {
             return;
         };
         self.handles.remove(&task.handle);
+        if solution.failed {
+            self.task_failed(now, task, solution.server_id, solution.data);
+            return;
+        }
         self.stats.solved = self.stats.solved.saturating_add(1);
         self.events.push_back(ClientEvent::Solved {
             task: task.handle,
@@ -350,6 +446,69 @@ impl Client {
         });
     }
 
+    /// A failed solution for `task`: request it again, or report it failed after its last
+    /// attempt (module doc).
+    fn task_failed(&mut self, now: Instant, task: InFlight, server: AmlipId, reason: GenericData) {
+        self.stats.failed_attempts = self.stats.failed_attempts.saturating_add(1);
+        let attempts = task.attempts.saturating_add(1);
+        if attempts < self.max_attempts {
+            if let Ok(wire) = self.allocate() {
+                let mut avoid = task.avoid;
+                if !avoid.contains(&server) {
+                    avoid.push(server);
+                }
+                // Oldest first, and the latency counts from the first submission.
+                self.request(task.since, wire, task.handle, task.job, true);
+                if let Some(t) = self.tasks.get_mut(&wire) {
+                    t.attempts = attempts;
+                    t.avoid = avoid;
+                }
+                self.events.push_back(ClientEvent::Retried {
+                    task: task.handle,
+                    server,
+                    attempt: attempts,
+                    reason,
+                });
+                return;
+            }
+        }
+        self.stats.failed = self.stats.failed.saturating_add(1);
+        self.events.push_back(ClientEvent::Failed {
+            task: task.handle,
+            server,
+            reason,
+            attempts,
+            latency: now.saturating_duration_since(task.since),
+        });
+    }
+
+    /// When [`Client::handle_timeout`] has something to do: the earliest time a held reply
+    /// may be chosen (module doc, "Failed jobs").
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.fallbacks.values().map(|(_, due)| *due).min()
+    }
+
+    /// Choose the held replies whose grace has passed (for tasks that found no other server).
+    /// Early calls do nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<MsReference> = self
+            .fallbacks
+            .values()
+            .filter(|(_, at)| *at <= now)
+            .map(|(r, _)| *r)
+            .collect();
+        for reply in due {
+            self.fallbacks.remove(&reply.task_id);
+            let requested = self
+                .tasks
+                .get(&reply.task_id)
+                .is_some_and(|t| matches!(t.phase, Phase::Requested));
+            if requested && !self.lost.contains(&reply.server_id) {
+                self.assign(reply);
+            }
+        }
+    }
+
     /// Abandon `task`. If no server was chosen yet, a target naming the undefined id is published
     /// so every server that replied is released (spec §11.2). Returns false if `task` was not
     /// pending.
@@ -357,6 +516,7 @@ impl Client {
         let Some(wire) = self.handles.remove(&task) else {
             return false;
         };
+        self.fallbacks.remove(&wire);
         match self.tasks.remove(&wire).map(|t| t.phase) {
             Some(Phase::Requested) => {
                 self.outgoing.push_back(Outgoing::Target(MsReference {
@@ -421,6 +581,10 @@ impl Client {
             match self.allocate() {
                 Ok(new_wire) => {
                     self.request(now, new_wire, t.handle, t.job, true);
+                    if let Some(n) = self.tasks.get_mut(&new_wire) {
+                        n.attempts = t.attempts;
+                        n.avoid = t.avoid;
+                    }
                     self.stats.reissued = self.stats.reissued.saturating_add(1);
                     self.events.push_back(ClientEvent::Reissued {
                         task: t.handle,

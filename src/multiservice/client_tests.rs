@@ -310,3 +310,153 @@ fn cancel_all_drops_held_tasks_without_publishing_their_requests() {
     );
     assert_eq!((c.in_flight(), c.open_requests()), (0, 0));
 }
+
+fn failure(r: MsReference, why: &str) -> MsData {
+    MsData::failure(r, GenericData::from(why))
+}
+
+fn events(c: &mut Client) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| c.poll_event()).collect()
+}
+
+#[test]
+fn a_failed_job_is_requested_again_preferring_another_server_then_reported_failed() {
+    let now = epoch();
+    let (s1, s2) = (node("s", 1), node("s", 2));
+    let mut c = Client::new(node("main", 1));
+    let t = c.submit(now, "job".into()).unwrap();
+    drain(&mut c);
+    let r0 = reply(&c, 0, s1);
+    c.handle_reply_available(now, r0);
+    drain(&mut c);
+    let later = now + Duration::from_millis(30);
+    c.handle_solution(later, failure(r0, "exit status 1"));
+    assert_eq!(
+        events(&mut c),
+        [ClientEvent::Retried {
+            task: t,
+            server: s1,
+            attempt: 1,
+            reason: "exit status 1".into()
+        }]
+    );
+    // Attempt 2 under a new wire id; s1 (which failed it) answers first, s2 wins.
+    let req1 = MsRequest {
+        client_id: c.id(),
+        task_id: TaskId(1),
+    };
+    assert_eq!(drain(&mut c), [Outgoing::Request(req1)]);
+    assert!(c.is_pending(t));
+    c.handle_reply_available(later, reply(&c, 1, s1));
+    assert_eq!(drain(&mut c), []);
+    assert_eq!(c.stats().deferred_replies, 1);
+    assert!(c.poll_timeout().is_some());
+    let r1 = reply(&c, 1, s2);
+    c.handle_reply_available(later, r1);
+    assert_eq!(
+        drain(&mut c),
+        [
+            Outgoing::TaskData {
+                to_server: s2,
+                data: MsData::new(r1, "job".into())
+            },
+            Outgoing::Target(r1),
+        ]
+    );
+    assert_eq!(
+        c.poll_timeout(),
+        None,
+        "the held reply is released by the target"
+    );
+    assert_eq!(c.assigned_server(t), Some(s2));
+    c.handle_solution(later, failure(r1, "timed out"));
+    assert!(
+        matches!(events(&mut c)[..], [ClientEvent::Retried { attempt: 2, server, .. }] if server == s2)
+    );
+    // Attempt 3: both failed it; the first reply is held, and chosen when its grace passes.
+    drain(&mut c);
+    let r2 = reply(&c, 2, s1);
+    c.handle_reply_available(later, r2);
+    assert_eq!(drain(&mut c), []);
+    let due = c.poll_timeout().unwrap();
+    assert_eq!(due, later + DEFAULT_RETRY_GRACE);
+    c.handle_timeout(due - Duration::from_millis(1));
+    assert_eq!(drain(&mut c), [], "early calls do nothing");
+    c.handle_timeout(due);
+    assert_eq!(drain(&mut c).len(), 2);
+    let end = due + Duration::from_millis(5);
+    c.handle_solution(end, failure(r2, "exit status 2"));
+    assert_eq!(
+        events(&mut c),
+        [ClientEvent::Failed {
+            task: t,
+            server: s1,
+            reason: "exit status 2".into(),
+            attempts: 3,
+            latency: end - now,
+        }]
+    );
+    assert!(!c.is_pending(t));
+    assert_eq!(c.in_flight(), 0);
+    assert_eq!((c.stats().failed_attempts, c.stats().failed), (3, 1));
+    // A late copy of a failure is stale.
+    c.handle_solution(end, failure(r2, "exit status 2"));
+    assert_eq!(events(&mut c), []);
+}
+
+#[test]
+fn with_one_attempt_a_failure_is_final_and_a_success_after_a_retry_is_solved() {
+    let now = epoch();
+    let s1 = node("s", 1);
+    let mut c = Client::new(node("main", 1));
+    c.set_max_attempts(1);
+    let t = c.submit(now, "a".into()).unwrap();
+    let r = reply(&c, 0, s1);
+    c.handle_reply_available(now, r);
+    c.handle_solution(now, failure(r, "no"));
+    assert!(
+        matches!(events(&mut c)[..], [ClientEvent::Failed { task, attempts: 1, .. }] if task == t)
+    );
+    c.set_max_attempts(0);
+    let t = c.submit(now, "b".into()).unwrap();
+    let r = reply(&c, 1, s1);
+    c.handle_reply_available(now, r);
+    c.handle_solution(now, failure(r, "no"));
+    assert!(
+        matches!(events(&mut c)[..], [ClientEvent::Failed { task, attempts: 1, .. }] if task == t)
+    );
+    c.set_max_attempts(2);
+    let t = c.submit(now, "c".into()).unwrap();
+    let r = reply(&c, 2, s1);
+    c.handle_reply_available(now, r);
+    c.handle_solution(now, failure(r, "flaky"));
+    assert_eq!(events(&mut c).len(), 1);
+    drain(&mut c);
+    let r = reply(&c, 3, s1);
+    c.handle_reply_available(now, r);
+    c.handle_timeout(now + DEFAULT_RETRY_GRACE);
+    c.handle_solution(now, solution(r, "C"));
+    assert!(
+        matches!(&events(&mut c)[..], [ClientEvent::Solved { task, solution, .. }] if *task == t && solution.bytes == b"C")
+    );
+}
+
+#[test]
+fn a_cancelled_retry_forgets_its_held_reply() {
+    let now = epoch();
+    let s1 = node("s", 1);
+    let mut c = Client::new(node("main", 1));
+    let t = c.submit(now, "a".into()).unwrap();
+    let r = reply(&c, 0, s1);
+    c.handle_reply_available(now, r);
+    c.handle_solution(now, failure(r, "no"));
+    c.handle_reply_available(now, reply(&c, 1, s1));
+    assert!(c.poll_timeout().is_some());
+    drain(&mut c);
+    assert!(c.cancel(now, t));
+    assert_eq!(c.poll_timeout(), None);
+    c.handle_timeout(now + DEFAULT_RETRY_GRACE);
+    assert!(!drain(&mut c)
+        .iter()
+        .any(|o| matches!(o, Outgoing::TaskData { .. })));
+}

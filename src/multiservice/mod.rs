@@ -18,6 +18,9 @@
 //! - [`Payload::to_payload`] returns a `Result`: a job over 4 GiB has no `uint32` size;
 //! - the client pipelines, re-issues the tasks of a lost server under new task ids, and cancels
 //!   with a target naming the undefined id (§11.1, §11.2, §11.7);
+//! - a job a server's engine fails is answered with a solution marked failed by a trailer
+//!   AML-IP's readers ignore ([`types`]); the client offers it to another server up to its
+//!   attempts, then reports it failed ([`client`], "Failed jobs"; §4.10 has no failure message);
 //! - the server holds one slot per reply, matches task data by header, treats data naming it as
 //!   proof of the choice even before the target arrives, and keeps its seen-target record and
 //!   its request queue bounded (§11.4, §11.5, §11.8).

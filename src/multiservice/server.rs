@@ -27,8 +27,8 @@
 //! Feed `_request_availability` samples to [`Server::handle_request`], `_task_target` to
 //! [`Server::handle_target`] and `_task_data_<own>` to [`Server::handle_task_data`]; after every
 //! input drain [`Server::poll_outgoing`] and [`Server::poll_event`]; each
-//! [`ServerEvent::Task`] must eventually be answered with [`Server::complete`] (spec §11.6: a
-//! server never abandons a task it won).
+//! [`ServerEvent::Task`] must eventually be answered with [`Server::complete`] or
+//! [`Server::fail`] (spec §11.6: a server never abandons a task it won).
 
 use core::fmt;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -83,6 +83,8 @@ pub struct ServerStats {
     pub tasks: u64,
     /// Solutions published.
     pub completed: u64,
+    /// Failed solutions published ([`Server::fail`]).
+    pub failed: u64,
     /// Replies that lost (target named another server) or were cancelled.
     pub lost: u64,
     /// Requests skipped because their target had already been seen (replays).
@@ -420,6 +422,28 @@ impl Server {
         key: MsRequest,
         solution: GenericData,
     ) -> Result<(), CompleteError> {
+        self.answer(now, key, solution, false)
+    }
+
+    /// Report that the task given by [`ServerEvent::Task`] failed, `reason` saying why: a
+    /// solution marked failed (the extension of [`super::types`]) is published to its client,
+    /// whose main node may offer the job to another server; the slot is freed.
+    pub fn fail(
+        &mut self,
+        now: Instant,
+        key: MsRequest,
+        reason: GenericData,
+    ) -> Result<(), CompleteError> {
+        self.answer(now, key, reason, true)
+    }
+
+    fn answer(
+        &mut self,
+        now: Instant,
+        key: MsRequest,
+        data: GenericData,
+        failed: bool,
+    ) -> Result<(), CompleteError> {
         match self.slots.get(&key) {
             Some(s) if s.state == SlotState::Working => {}
             _ => return Err(CompleteError::UnknownTask),
@@ -427,10 +451,16 @@ impl Server {
         let Some(slot) = self.slots.remove(&key) else {
             return Err(CompleteError::UnknownTask);
         };
-        self.stats.completed = self.stats.completed.saturating_add(1);
+        let data = if failed {
+            self.stats.failed = self.stats.failed.saturating_add(1);
+            MsData::failure(slot.reference, data)
+        } else {
+            self.stats.completed = self.stats.completed.saturating_add(1);
+            MsData::new(slot.reference, data)
+        };
         self.outgoing.push_back(Outgoing::Solution {
             to_client: slot.reference.client_id,
-            data: MsData::new(slot.reference, solution),
+            data,
         });
         self.offer(now);
         Ok(())

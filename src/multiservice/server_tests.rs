@@ -410,3 +410,33 @@ fn a_refused_task_frees_its_slot_and_its_replays_are_skipped() {
     s.handle_request(now, req(1, 0));
     assert_eq!(s.stats().skipped_seen, 1);
 }
+
+#[test]
+fn a_failed_task_is_answered_with_a_failed_solution_and_frees_its_slot() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1);
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(1, 1));
+    drain(&mut s);
+    let target = MsReference::new(req(1, 0), me);
+    s.handle_target(now, target);
+    s.handle_task_data(now, data(req(1, 0), me, "job"));
+    assert!(s.poll_event().is_some());
+    s.fail(now, req(1, 0), "exit status 1".into()).unwrap();
+    assert_eq!(
+        drain(&mut s),
+        [
+            Outgoing::Solution {
+                to_client: req(1, 0).client_id,
+                data: MsData::failure(target, "exit status 1".into())
+            },
+            reply_of(&s, req(1, 1)),
+        ]
+    );
+    assert_eq!((s.stats().failed, s.stats().completed), (1, 0));
+    assert_eq!(
+        s.fail(now, req(1, 0), "again".into()),
+        Err(CompleteError::UnknownTask)
+    );
+}

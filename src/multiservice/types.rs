@@ -4,8 +4,21 @@
 //! ms_request      = id client, u32 task
 //! ms_reference    = id client, u32 task, id server
 //! ms_data_GENERIC = id client, u32 task, id server, u32 size, bool owned, octet[size]
+//!                   [, pad to 4, octet[8] "AMLFAIL1"]   (amlip-rs extension, see below)
 //! ```
 //! Every `u32` is aligned to 4 relative to the body start; ids are a CDR string + 4 raw octets.
+//!
+//! # The failed-solution extension (amlip-rs)
+//! AML-IP has no message for a job that failed (spec §4.10). A computing node of ours whose
+//! engine fails a job still answers it, with a solution sample whose data is the reason (text)
+//! followed, after zero padding to a multiple of 4, by the 8 octets [`FAILED_TRAILER`]. The
+//! trailer is a member after the last one AML-IP knows: Fast CDR stops at the first unknown
+//! member and ignores the rest (spec §3.1 receive tolerance), so a C++ or Python main node sees
+//! an ordinary solution whose bytes are the reason, while our main nodes see a failure and offer
+//! the job to another computing node ([`super::client`]). It cannot be confused with real data:
+//! the data's length is explicit (the trailer is never inside it), and a conforming sender puts
+//! at most 3 padding bytes after the data, never 8 (§3.1). Anything else after the data is
+//! ignored, as before.
 
 use rtps::wire::{EmitError, Endianness, Reader, Writer};
 
@@ -185,6 +198,9 @@ impl From<Vec<u8>> for GenericData {
     }
 }
 
+/// The 8 octets after a failed solution's data (see the module doc).
+pub const FAILED_TRAILER: [u8; 8] = *b"AMLFAIL1";
+
 /// `amlip::ms_data_GENERIC`: task data (client → chosen server) or its solution (server →
 /// client), headed by the target reference (spec §3.8).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,6 +213,9 @@ pub struct MsData {
     pub server_id: AmlipId,
     /// The job (task data) or the solution.
     pub data: GenericData,
+    /// A solution reporting that the job failed, `data` being the reason (the amlip-rs
+    /// extension of the module doc; false in everything AML-IP sends).
+    pub failed: bool,
 }
 
 impl MsData {
@@ -207,6 +226,15 @@ impl MsData {
             task_id: reference.task_id,
             server_id: reference.server_id,
             data,
+            failed: false,
+        }
+    }
+
+    /// A failed solution: `reason` headed by `reference`, marked failed (see the module doc).
+    pub fn failure(reference: MsReference, reason: GenericData) -> Self {
+        MsData {
+            failed: true,
+            ..MsData::new(reference, reason)
         }
     }
 
@@ -275,17 +303,37 @@ impl Payload for MsData {
     const TYPE_NAME: &'static str = "amlip::ms_data_GENERIC";
 
     fn body_end(&self, pos: usize) -> usize {
-        self.data.cdr_end(self.reference().body_end(pos))
+        let end = self.data.cdr_end(self.reference().body_end(pos));
+        if self.failed {
+            align4(end).saturating_add(FAILED_TRAILER.len())
+        } else {
+            end
+        }
     }
 
     fn emit_body(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
         self.reference().emit_body(w)?;
-        self.data.emit(w)
+        self.data.emit(w)?;
+        if self.failed {
+            w.align(4, "failed trailer")?;
+            w.put(&FAILED_TRAILER, "failed trailer")?;
+        }
+        Ok(())
     }
 
     fn parse_body(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let reference = MsReference::parse_body(r)?;
-        Ok(MsData::new(reference, GenericData::parse(r)?))
+        let data = GenericData::parse(r)?;
+        let pad = align4(r.position()).saturating_sub(r.position());
+        let failed = r
+            .rest()
+            .get(pad..)
+            .and_then(|rest| rest.get(..FAILED_TRAILER.len()))
+            .is_some_and(|t| t == FAILED_TRAILER);
+        Ok(MsData {
+            failed,
+            ..MsData::new(reference, data)
+        })
     }
 }
 
@@ -337,6 +385,37 @@ mod tests {
             prop_assert!(T::from_payload(&le[..n]).is_err());
         }
         Ok(())
+    }
+
+    #[test]
+    fn a_failed_solution_carries_the_trailer_after_padding_and_aml_ip_reads_the_reason() {
+        let id = AmlipId::new("C", [1, 2, 3, 4]).unwrap();
+        let r = MsReference {
+            client_id: id,
+            task_id: TaskId(7),
+            server_id: id,
+        };
+        let ok = MsData::new(r, GenericData::from("exit 1"));
+        let failed = MsData::failure(r, GenericData::from("exit 1"));
+        let a = ok.to_payload().unwrap();
+        let b = failed.to_payload().unwrap();
+        assert_eq!(b.len(), failed.payload_len());
+        // The body ends 1 byte short of a multiple of 4: 1 zero byte, then the trailer.
+        assert_eq!((a.len() - 4) % 4, 3);
+        assert_eq!(&b[..a.len()], &a[..]);
+        assert_eq!(&b[a.len()..], b"\0AMLFAIL1");
+        assert_eq!(MsData::from_payload(&b), Ok(failed.clone()));
+        assert_eq!(MsData::from_payload(&a), Ok(ok.clone()));
+        // RTPS padding after either is ignored.
+        let mut padded = b.clone();
+        padded.extend_from_slice(&[0xee; 3]);
+        assert_eq!(MsData::from_payload(&padded), Ok(failed));
+        // Up to 3 padding bytes, other trailing bytes, a partial trailer: a plain solution.
+        for tail in [&b"\0\0\0"[..], b"\0AMLFAIL", b"\0AMLFAIL2", b"AMLFAIL1"] {
+            let mut p = a.clone();
+            p.extend_from_slice(tail);
+            assert_eq!(MsData::from_payload(&p), Ok(ok.clone()), "{tail:?}");
+        }
     }
 
     proptest! {

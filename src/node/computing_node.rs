@@ -15,7 +15,14 @@
 //!
 //! Requests that arrive while the node is not processing wait in its queue (spec §4.9): they are
 //! answered once `process_job` or `run` is called.
+//!
+//! An engine that can fail ([`ComputingNode::try_run_jobs`]) returns `Err(reason)`; an engine
+//! that panics fails its job the same way (the panic is caught). A failed job is answered with
+//! a failed solution carrying the reason (see [`crate::multiservice::types`]): our main nodes
+//! offer it to another computing node, up to their attempts, then report it failed; AML-IP's
+//! main nodes see the reason as the solution.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Mutex, MutexGuard};
@@ -33,6 +40,9 @@ const POLL: Duration = Duration::from_millis(20);
 const OFFER_GRACE: Duration = Duration::from_secs(2);
 
 type Task = (MsRequest, Vec<u8>);
+
+/// The engine as the workers call it: `Err` is a failed job's reason.
+type Engine<'a> = dyn Fn(MsRequest, &[u8]) -> Result<Vec<u8>, String> + Sync + 'a;
 
 /// A ComputingNode (see the module doc). Dropping it publishes `dropped` and leaves the domain.
 pub struct ComputingNode {
@@ -97,9 +107,9 @@ impl ComputingNode {
     ) -> Result<AmlipId, NodeError> {
         let f = Mutex::new(Some(f));
         let never = AtomicBool::new(false);
-        let (_, first) = self.serve(&never, 1, Some(1), &|job: &[u8]| {
+        let (_, first) = self.serve(&never, 1, Some(1), &|_, job: &[u8]| {
             let f = f.lock().unwrap_or_else(|p| p.into_inner()).take();
-            f.map(|f| f(job)).unwrap_or_default()
+            Ok(f.map(|f| f(job)).unwrap_or_default())
         })?;
         first.map(|k| k.client_id).ok_or(NodeError::Closed)
     }
@@ -123,6 +133,22 @@ impl ComputingNode {
         max_jobs: Option<u64>,
         f: impl Fn(&[u8]) -> Vec<u8> + Sync,
     ) -> Result<u64, NodeError> {
+        Ok(self
+            .serve(stop, concurrency, max_jobs, &|_, job| Ok(f(job)))?
+            .0)
+    }
+
+    /// As [`ComputingNode::run_jobs`] with an engine that may fail: `f` gets the task (client
+    /// and task id) and the job; `Err(reason)` fails the job (see the module doc). Returns how
+    /// many jobs were answered, failed ones included.
+    pub fn try_run_jobs<E: std::fmt::Display>(
+        &self,
+        stop: &AtomicBool,
+        concurrency: usize,
+        max_jobs: Option<u64>,
+        f: impl Fn(MsRequest, &[u8]) -> Result<Vec<u8>, E> + Sync,
+    ) -> Result<u64, NodeError> {
+        let f = |key, job: &[u8]| f(key, job).map_err(|e| e.to_string());
         Ok(self.serve(stop, concurrency, max_jobs, &f)?.0)
     }
 
@@ -133,7 +159,7 @@ impl ComputingNode {
         stop: &AtomicBool,
         concurrency: usize,
         max_jobs: Option<u64>,
-        f: &(dyn Fn(&[u8]) -> Vec<u8> + Sync),
+        f: &Engine<'_>,
     ) -> Result<(u64, Option<MsRequest>), NodeError> {
         let concurrency = concurrency.max(1);
         self.runtime.with_core(|c, now| {
@@ -156,12 +182,18 @@ impl ComputingNode {
                         let next = self.next_task(stop, &target_reached);
                         match next {
                             Ok((key, job)) => {
-                                let solution = f(&job);
+                                let outcome =
+                                    std::panic::catch_unwind(AssertUnwindSafe(|| f(key, &job)))
+                                        .unwrap_or_else(|p| Err(panic_reason(p.as_ref())));
                                 // Not held while the solution is serialized.
                                 drop(job);
-                                let r = self
-                                    .runtime
-                                    .with_core(|c, now| c.complete(now, key, solution));
+                                let r = self.runtime.with_core(|c, now| match outcome {
+                                    Ok(solution) => c.complete(now, key, solution),
+                                    Err(reason) => {
+                                        log::info!("job {key:?} failed: {reason}");
+                                        c.fail(now, key, reason.into_bytes())
+                                    }
+                                });
                                 match r {
                                     Ok(Ok(())) => {
                                         completed.fetch_add(1, Ordering::AcqRel);
@@ -248,4 +280,14 @@ impl ComputingNode {
             })
         })
     }
+}
+
+/// The reason sent for a job whose engine panicked.
+fn panic_reason(p: &(dyn std::any::Any + Send)) -> String {
+    let msg = p
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| p.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    format!("the engine panicked: {msg}")
 }

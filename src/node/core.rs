@@ -94,6 +94,31 @@ pub enum NodeEvent {
         /// The task id [`NodeCore::submit`] returned.
         task: TaskId,
     },
+    /// A computing node failed a task; it was requested again (main nodes; see
+    /// [`crate::multiservice::client`], "Failed jobs").
+    Retried {
+        /// The task id [`NodeCore::submit`] returned.
+        task: TaskId,
+        /// The computing node that failed it.
+        server: AmlipId,
+        /// Failed attempts so far.
+        attempt: u32,
+        /// Its reason.
+        reason: Vec<u8>,
+    },
+    /// A task failed on its last attempt (main nodes): no solution will come.
+    Failed {
+        /// The task id [`NodeCore::submit`] returned.
+        task: TaskId,
+        /// The computing node of the last attempt.
+        server: AmlipId,
+        /// Its reason.
+        reason: Vec<u8>,
+        /// Attempts made.
+        attempts: u32,
+        /// Time from submission to the last failure.
+        latency: Duration,
+    },
     /// A job to process; answer it with [`NodeCore::complete`] (computing nodes).
     Task {
         /// The task: (client, task id).
@@ -459,6 +484,30 @@ impl NodeCore {
                         NodeEvent::Reissued { task, lost_server }
                     }
                     ClientEvent::Abandoned { task } => NodeEvent::Abandoned { task },
+                    ClientEvent::Retried {
+                        task,
+                        server,
+                        attempt,
+                        reason,
+                    } => NodeEvent::Retried {
+                        task,
+                        server,
+                        attempt,
+                        reason: reason.bytes,
+                    },
+                    ClientEvent::Failed {
+                        task,
+                        server,
+                        reason,
+                        attempts,
+                        latency,
+                    } => NodeEvent::Failed {
+                        task,
+                        server,
+                        reason: reason.bytes,
+                        attempts,
+                        latency,
+                    },
                 }),
                 Role::Computing(s) => s.poll_event().map(|e| match e {
                     ServerEvent::Task { key, job } => NodeEvent::Task {
@@ -778,6 +827,51 @@ impl NodeCore {
         s.complete(now, key, GenericData::new(solution))?;
         self.pump(now);
         Ok(())
+    }
+
+    /// Report that a [`NodeEvent::Task`] failed (computing nodes): its main node gets the
+    /// reason as a failed solution (see [`crate::multiservice::types`]) and may offer the job
+    /// to another computing node.
+    pub fn fail(&mut self, now: Instant, key: MsRequest, reason: Vec<u8>) -> Result<(), CoreError> {
+        if u32::try_from(reason.len()).is_err() {
+            return Err(CoreError::TooLarge(reason.len()));
+        }
+        let Role::Computing(s) = &mut self.role else {
+            return Err(CoreError::WrongKind("computing"));
+        };
+        s.fail(now, key, GenericData::new(reason))?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Attempts per job before a main node reports it failed (see
+    /// [`Client::set_max_attempts`]).
+    pub fn set_max_attempts(&mut self, attempts: u32) -> Result<(), CoreError> {
+        let Role::Main(c) = &mut self.role else {
+            return Err(CoreError::WrongKind("main"));
+        };
+        c.set_max_attempts(attempts);
+        Ok(())
+    }
+
+    /// When [`NodeCore::handle_timeout`] has something to do (a main node's held reply, see
+    /// [`Client::poll_timeout`]).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match &self.role {
+            Role::Main(c) => c.poll_timeout(),
+            _ => None,
+        }
+    }
+
+    /// Time passed: act on the timers that are due (early calls do nothing).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.shut_down {
+            return;
+        }
+        if let Role::Main(c) = &mut self.role {
+            c.handle_timeout(now);
+        }
+        self.pump(now);
     }
 
     /// Start or stop answering requests (computing nodes); requests wait while stopped.

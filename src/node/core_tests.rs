@@ -106,10 +106,12 @@ impl Router {
                     moved = true;
                     if let NodeEvent::Task { key, job } = &e {
                         let now = self.now;
-                        self.nodes[i]
-                            .core
-                            .complete(now, *key, job.to_ascii_uppercase())
-                            .unwrap();
+                        let core = &mut self.nodes[i].core;
+                        if job.starts_with(b"fail") {
+                            core.fail(now, *key, b"no luck".to_vec()).unwrap();
+                        } else {
+                            core.complete(now, *key, job.to_ascii_uppercase()).unwrap();
+                        }
                     }
                     self.nodes[i].events.push(e);
                 }
@@ -507,4 +509,58 @@ fn jobs_and_solutions_over_the_maximum_job_size_are_refused_or_dropped() {
         .handle_sample_owned(now, &topic, from, big.into_payload().unwrap());
     assert_eq!(r.nodes[main].core.stats().oversized, 1);
     assert_eq!(r.solutions(main).len(), 1, "only the job within the cap");
+}
+
+#[test]
+fn a_failed_job_goes_to_the_other_computing_node_then_is_reported_failed() {
+    let mut r = Router::new();
+    let m = r.add(NodeCore::main(id("M", 1), r.now));
+    let mut servers = Vec::new();
+    for n in 1..=2 {
+        let mut c = NodeCore::computing(id("C", n), 1, r.now);
+        c.set_accepting(r.now, true).unwrap();
+        servers.push(r.add(c));
+    }
+    let now = r.now;
+    let task = r.nodes[m]
+        .core
+        .submit(now, b"fail please".to_vec())
+        .unwrap();
+    let ok = r.nodes[m].core.submit(now, b"fine".to_vec()).unwrap();
+    // Held replies of servers that failed the task are chosen once their grace passes.
+    for _ in 0..10 {
+        r.run();
+        r.now += crate::multiservice::client::DEFAULT_RETRY_GRACE;
+        let now = r.now;
+        r.nodes[m].core.handle_timeout(now);
+    }
+    r.run();
+    let ev = &r.nodes[m].events;
+    let retried: Vec<AmlipId> = ev
+        .iter()
+        .filter_map(|e| match e {
+            NodeEvent::Retried {
+                task: t, server, ..
+            } if *t == task => Some(*server),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retried.len(), 2, "{ev:?}");
+    assert_ne!(
+        retried[0], retried[1],
+        "the second attempt goes to the other node"
+    );
+    let failed: Vec<_> = ev
+        .iter()
+        .filter(|e| matches!(e, NodeEvent::Failed { task: t, attempts: 3, reason, .. } if *t == task && reason == b"no luck"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{ev:?}");
+    assert_eq!(r.solutions(m).len(), 1);
+    assert_eq!(r.solutions(m)[0].0, ok);
+    assert_eq!(r.nodes[m].core.client().map(|c| c.in_flight()), Some(0));
+    let failed_on: u64 = servers
+        .iter()
+        .filter_map(|&i| r.nodes[i].core.server().map(|s| s.stats().failed))
+        .sum();
+    assert_eq!(failed_on, 3);
 }

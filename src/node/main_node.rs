@@ -39,6 +39,11 @@ pub struct Solution {
     pub solution: Vec<u8>,
     /// Time from submission (or re-issue after a lost server) to the solution.
     pub latency: Duration,
+    /// The job failed on its last attempt: `solution` is the last computing node's reason
+    /// (see [`MainNode::set_max_attempts`]).
+    pub failed: bool,
+    /// Attempts made (1 unless computing nodes failed the job before).
+    pub attempts: u32,
 }
 
 type Callback = Box<dyn Fn(Solution) + Send + Sync>;
@@ -55,6 +60,8 @@ struct Router {
     callback: Option<Arc<Callback>>,
     channel: Sender<Solution>,
     first_receiver: Option<Receiver<Solution>>,
+    /// Failed attempts of tasks that were retried and are not finished.
+    retries: BTreeMap<TaskId, u32>,
 }
 
 fn lock(m: &Mutex<Router>) -> MutexGuard<'_, Router> {
@@ -69,34 +76,54 @@ impl Router {
                 server,
                 solution,
                 latency,
-            } => {
-                let s = Solution {
+            } => Self::finish(
+                router,
+                Solution {
                     task,
                     server,
                     solution,
                     latency,
-                };
-                // Sent after the router's lock is released: the woken caller submits its next
-                // job at once, and would otherwise block on this lock.
-                let mut r = lock(router);
-                if let Some(w) = r.waiters.remove(&task) {
-                    drop(r);
-                    let _ = w.send(Ok(s));
-                } else if let Some(cb) = r.callback.clone() {
-                    drop(r);
-                    cb(s);
-                } else {
-                    let channel = r.channel.clone();
-                    drop(r);
-                    let _ = channel.send(s);
-                }
+                    failed: false,
+                    attempts: 1,
+                },
+            ),
+            NodeEvent::Failed {
+                task,
+                server,
+                reason,
+                attempts,
+                latency,
+            } => Self::finish(
+                router,
+                Solution {
+                    task,
+                    server,
+                    solution: reason,
+                    latency,
+                    failed: true,
+                    attempts,
+                },
+            ),
+            NodeEvent::Retried {
+                task,
+                server,
+                attempt,
+                reason,
+            } => {
+                log::info!(
+                    "task {task}: attempt {attempt} failed on {server} ({}), offered again",
+                    String::from_utf8_lossy(&reason)
+                );
+                lock(router).retries.insert(task, attempt);
             }
             NodeEvent::Reissued { task, lost_server } => {
                 log::info!("task {task}: computing node {lost_server} lost, job requested again");
             }
             NodeEvent::Abandoned { task } => {
                 log::warn!("task {task} abandoned: no task ids left");
-                if let Some(w) = lock(router).waiters.remove(&task) {
+                let mut r = lock(router);
+                r.retries.remove(&task);
+                if let Some(w) = r.waiters.remove(&task) {
                     let _ = w.send(Err(NodeError::Core(
                         super::core::CoreError::TaskIdsExhausted,
                     )));
@@ -104,6 +131,41 @@ impl Router {
             }
             NodeEvent::PeerLost { id, .. } => log::info!("node {id} left"),
             NodeEvent::Task { .. } | NodeEvent::Status(_) => {}
+        }
+    }
+
+    /// Hand a finished task to its waiter, the callback or the channel.
+    fn finish(router: &Mutex<Router>, mut s: Solution) {
+        let task = s.task;
+        {
+            // Sent after the router's lock is released: the woken caller submits its next
+            // job at once, and would otherwise block on this lock.
+            let mut r = lock(router);
+            if !r.retries.is_empty() {
+                if let Some(n) = r.retries.remove(&task) {
+                    s.attempts = s.attempts.max(n.saturating_add(1));
+                }
+            }
+            if let Some(w) = r.waiters.remove(&task) {
+                drop(r);
+                let result = if s.failed {
+                    Err(NodeError::JobFailed {
+                        server: s.server,
+                        attempts: s.attempts,
+                        reason: String::from_utf8_lossy(&s.solution).into_owned(),
+                    })
+                } else {
+                    Ok(s)
+                };
+                let _ = w.send(result);
+            } else if let Some(cb) = r.callback.clone() {
+                drop(r);
+                cb(s);
+            } else {
+                let channel = r.channel.clone();
+                drop(r);
+                let _ = channel.send(s);
+            }
         }
     }
 }
@@ -133,6 +195,7 @@ impl MainNode {
             callback: None,
             channel: tx,
             first_receiver: Some(rx),
+            retries: BTreeMap::new(),
         }));
         let r = Arc::clone(&router);
         let runtime = Runtime::start(
@@ -147,6 +210,17 @@ impl MainNode {
     /// This node's id (`name.hh.hh.hh.hh`).
     pub fn id(&self) -> AmlipId {
         self.runtime.id()
+    }
+
+    /// Attempts per job before it is reported failed (default 3, at most 100): a computing
+    /// node whose engine fails a job answers with a failed solution, and the job is offered
+    /// to another computing node (see [`crate::multiservice::client`], "Failed jobs"). A
+    /// failed job ends [`MainNode::request_job_solution`] with [`NodeError::JobFailed`], and
+    /// reaches [`MainNode::solutions`] / [`MainNode::on_solution`] with `failed` set.
+    pub fn set_max_attempts(&self, attempts: u32) -> Result<(), NodeError> {
+        Ok(self
+            .runtime
+            .with_core(|c, _| c.set_max_attempts(attempts))??)
     }
 
     /// Send a job and wait for its solution; returns it with the computing node that solved it.

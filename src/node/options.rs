@@ -19,6 +19,10 @@ pub struct NodeOptions {
     pub interface: Ipv4Addr,
     /// Announce by SPDP multicast too (unicast probes are always sent); default true.
     pub multicast: bool,
+    /// Initial peers: SPDP also goes by unicast to these hosts (at the port when given, else
+    /// at the SPDP ports of the domain's first participant ids there); see
+    /// [`rtps::dds::ParticipantOptions::peers`].
+    pub peers: Vec<(Ipv4Addr, Option<u16>)>,
     /// Participant lease: how long peers wait before declaring this node gone after a crash
     /// (default 20 s, as Fast DDS).
     pub lease_duration: Duration,
@@ -49,6 +53,7 @@ impl Default for NodeOptions {
             domain: DEFAULT_DOMAIN_ID,
             interface: Ipv4Addr::LOCALHOST,
             multicast: true,
+            peers: Vec::new(),
             lease_duration: Duration::from_secs(20),
             writer_history_limit: None,
             busy_poll: rtps::dds::DEFAULT_BUSY_POLL,
@@ -85,6 +90,15 @@ pub enum NodeError {
         /// The cap in bytes.
         max: usize,
     },
+    /// The job failed on every attempt (computing nodes running a fallible engine).
+    JobFailed {
+        /// The computing node of the last attempt.
+        server: crate::multiservice::AmlipId,
+        /// Attempts made.
+        attempts: u32,
+        /// Its reason.
+        reason: String,
+    },
 }
 
 impl fmt::Display for NodeError {
@@ -99,6 +113,14 @@ impl fmt::Display for NodeError {
                 f,
                 "job of {size} bytes is over the maximum job size of {max} bytes \
                  (NodeOptions::max_job_size, --max-job-size)"
+            ),
+            NodeError::JobFailed {
+                server,
+                attempts,
+                reason,
+            } => write!(
+                f,
+                "the job failed {attempts} time(s), last on {server}: {reason}"
             ),
         }
     }

@@ -12,7 +12,7 @@
 //! receive, so writes do not block: a sample whose writer's history is full goes to an ordered
 //! backlog (and so does everything published after it), which one flusher thread writes with
 //! the blocking write. Nothing is dropped. Threads per node: the participant's, one for
-//! discovery events, one flusher.
+//! discovery events and the core's timers, one flusher.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::RecvTimeoutError;
@@ -148,6 +148,7 @@ impl Runtime {
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
             multicast: options.multicast,
+            peers: options.peers.clone(),
             lease_duration: options.lease_duration,
             busy_poll: options.busy_poll,
             max_sample_size: max_sample_size(options.max_job_size),
@@ -186,6 +187,15 @@ impl Runtime {
                 let Some(shared) = weak.upgrade() else {
                     break;
                 };
+                // The core's timers (a main node's held replies) run on this thread's wake-ups:
+                // at least every 100 ms.
+                let due = lock(&shared.state)
+                    .core
+                    .poll_timeout()
+                    .is_some_and(|t| t <= now());
+                if due {
+                    let _ = Shared::with_core(&shared, |c, now| c.handle_timeout(now));
+                }
                 match e {
                     Ok(DdsEvent::ParticipantLost { guid_prefix, .. }) => {
                         let lost = Shared::with_core(&shared, |c, now| {

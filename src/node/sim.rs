@@ -272,6 +272,9 @@ impl SimCluster {
         if !node.running {
             return;
         }
+        if node.core.poll_timeout().is_some_and(|t| t <= now) {
+            node.core.handle_timeout(now);
+        }
         let p = node.participant;
         for _ in 0..1000 {
             let mut moved = false;
@@ -380,7 +383,10 @@ impl SimCluster {
                 .nodes
                 .iter()
                 .filter(|n| n.running)
-                .flat_map(|n| n.work.iter().map(|(t, _, _)| *t))
+                .flat_map(|n| {
+                    let timer = n.core.poll_timeout();
+                    n.work.iter().map(|(t, _, _)| *t).chain(timer)
+                })
                 .min();
             let step_limit = next_work.map_or(limit, |t| t.min(limit));
             self.world.step(step_limit);

@@ -1,6 +1,6 @@
 //! [`DomainParticipant`]: a participant on real UDP sockets, run by the driver.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +34,11 @@ pub struct ParticipantOptions {
     pub properties: Vec<(String, String)>,
     /// Announce by SPDP multicast (unicast probes of the well-known ports are always sent).
     pub multicast: bool,
+    /// Initial peers (as Fast DDS's `initialPeersList`, Cyclone's `Peers`): SPDP also goes by
+    /// unicast to each address, at its port when given, else at the SPDP unicast ports of
+    /// the first participant ids of the domain on that host (RTPS 2.5 §9.6.2.3). Nodes on
+    /// networks that drop multicast, or on other subnets, find each other this way.
+    pub peers: Vec<(Ipv4Addr, Option<u16>)>,
     /// Lease announced to peers.
     pub lease_duration: Duration,
     /// RNG seed (GUID prefix); default: random.
@@ -65,6 +70,7 @@ impl Default for ParticipantOptions {
             name: None,
             properties: Vec::new(),
             multicast: true,
+            peers: Vec::new(),
             lease_duration: Duration::from_secs(20),
             seed: None,
             busy_poll: DEFAULT_BUSY_POLL,
@@ -233,10 +239,21 @@ impl DomainParticipant {
         let spdp_multicast = transport
             .multicast_active()
             .then(|| transport.spdp_multicast_addr());
-        let probes: Vec<SocketAddr> =
+        let mut probes: Vec<SocketAddr> =
             spdp_unicast_probe_addrs(options.domain_id, options.interface, UNICAST_PROBES)
                 .map(SocketAddr::V4)
                 .collect();
+        for (addr, port) in &options.peers {
+            match port {
+                Some(p) => probes.push(SocketAddr::V4(SocketAddrV4::new(*addr, *p))),
+                None => probes.extend(
+                    spdp_unicast_probe_addrs(options.domain_id, *addr, UNICAST_PROBES)
+                        .map(SocketAddr::V4),
+                ),
+            }
+        }
+        probes.sort();
+        probes.dedup();
         let config = ParticipantConfig {
             domain_id: options.domain_id,
             participant_id: pid,
