@@ -257,6 +257,10 @@ impl MsData {
     /// a large buffer, and the bytes move up once), so a big job or solution is never held
     /// twice while it is serialized.
     pub fn into_payload(self) -> Result<Vec<u8>, EmitError> {
+        if self.failed {
+            // A failure's reason is small, and its trailer goes after the data.
+            return self.to_payload();
+        }
         let n = self.data.bytes.len();
         let head_len = self.payload_len().saturating_sub(n);
         let mut head = vec![0u8; head_len];
@@ -278,24 +282,35 @@ impl MsData {
     /// [`Payload::from_payload`] without a copy of the data: the bytes are moved down to the
     /// start of the payload's own buffer, which becomes [`GenericData::bytes`].
     pub fn from_payload_vec(payload: Vec<u8>) -> Result<Self, DecodeError> {
-        let (reference, owned_flag, start, size) = {
+        let (reference, owned_flag, start, size, failed) = {
             let mut r = body_reader(&payload)?;
             let reference = MsReference::parse_body(&mut r)?;
             let (owned_flag, size) = GenericData::parse_head(&mut r)?;
             if r.remaining() < size {
                 return Err(DecodeError::Truncated("generic data bytes"));
             }
+            let end = r.position().saturating_add(size);
+            let trailer_at = size.saturating_add(align4(end).saturating_sub(end));
+            let failed = r
+                .rest()
+                .get(trailer_at..)
+                .and_then(|rest| rest.get(..FAILED_TRAILER.len()))
+                .is_some_and(|t| t == FAILED_TRAILER);
             (
                 reference,
                 owned_flag,
                 payload.len().saturating_sub(r.remaining()),
                 size,
+                failed,
             )
         };
         let mut bytes = payload;
         bytes.truncate(start.saturating_add(size));
         bytes.drain(..start);
-        Ok(MsData::new(reference, GenericData { owned_flag, bytes }))
+        Ok(MsData {
+            failed,
+            ..MsData::new(reference, GenericData { owned_flag, bytes })
+        })
     }
 }
 
@@ -446,6 +461,14 @@ mod tests {
             for cut in 0..copied.len() {
                 prop_assert!(MsData::from_payload_vec(copied[..cut].to_vec()).is_err());
             }
+        }
+
+        #[test]
+        fn a_failed_ms_data_decoded_in_place_stays_failed(v in arb_data()) {
+            let v = MsData::failure(v.reference(), v.data);
+            let in_place = v.clone().into_payload().unwrap();
+            prop_assert_eq!(&in_place, &v.to_payload().unwrap());
+            prop_assert_eq!(MsData::from_payload_vec(in_place).unwrap(), v);
         }
     }
 }
