@@ -152,6 +152,14 @@ impl StatefulReader {
         self.writers.insert(guid, WriterProxy::new(config, now));
     }
 
+    /// Note that a matched reliable `writer` has sent `sn` (seen before the match and not
+    /// kept): the next ACKNACK asks for everything up to it (RTPS 2.5 §8.4.12.2).
+    pub fn heard_of(&mut self, writer: Guid, sn: SequenceNumber) {
+        if let Some(p) = self.writers.get_mut(&writer) {
+            p.heard_of(sn);
+        }
+    }
+
     /// Unmatch a writer; its buffered samples and reassemblies are dropped.
     pub fn remove_matched_writer(&mut self, guid: Guid) -> bool {
         self.writers.remove(&guid).is_some()

@@ -91,6 +91,13 @@ impl WriterProxy {
         self.config.remote_writer_guid
     }
 
+    /// The writer has sent `sn` (seen before the match and not kept).
+    pub(crate) fn heard_of(&mut self, sn: SequenceNumber) {
+        if self.reliable() && sn >= self.next_expected {
+            self.highest_known = self.highest_known.max(sn);
+        }
+    }
+
     /// Already delivered, buffered or irrelevant.
     fn is_duplicate(&self, sn: SequenceNumber) -> bool {
         sn < self.next_expected || self.buffered.contains_key(&sn) || self.irrelevant.contains(sn.0)
@@ -386,6 +393,10 @@ impl WriterProxy {
             stats.stale_heartbeats += 1;
             return;
         }
+        // The first HEARTBEAT from a writer we have heard nothing from since the match is
+        // the answer to our pre-emptive ACKNACK: what it announces was sent before we knew
+        // the writer, so the ACKNACK that asks for it goes at once.
+        let fresh = self.last_heartbeat_count.is_none() && self.highest_known.0 < 1;
         self.last_heartbeat_count = Some(hb.count);
         self.highest_known = self.highest_known.max(hb.last_sn);
         self.announced = self.announced.max(hb.last_sn);
@@ -409,7 +420,9 @@ impl WriterProxy {
             stats.reassemblies_dropped += (before - self.reassemblies.len()) as u64;
             self.advance(stats, out);
         }
-        if !hb.final_flag || self.has_missing() {
+        if fresh && self.has_missing() {
+            self.acknack_at = Some(self.acknack_at.map_or(now, |t| t.min(now)));
+        } else if !hb.final_flag || self.has_missing() {
             self.schedule_acknack(now, cfg);
         }
     }
