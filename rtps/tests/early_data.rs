@@ -1,0 +1,85 @@
+//! A writer created on demand that writes at once (AML-IP's per-client reply and solution
+//! topics do this) sends its SEDP announcement to the metatraffic port and its first DATA to
+//! the user port together; the reader's two receive threads may handle the DATA first. On
+//! real UDP sockets over loopback, the sample must still arrive at once, every time, and
+//! not at the writer's next periodic HEARTBEAT (3 s for Fast DDS). Runs only inside a
+//! private network namespace (`../shared/oracles/netns-run cargo test -p rtps --test
+//! early_data`); elsewhere it prints why it was skipped.
+
+use std::time::Duration;
+
+use rtps::dds::{DomainParticipant, ParticipantOptions, Qos};
+use rtps::transport::interface::loopback_only_namespace;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Message {
+    seq: u32,
+    text: String,
+}
+
+/// The test's clock (the protocol core never reads one; a test driving the API may).
+#[allow(clippy::disallowed_methods)]
+fn clock() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+const ROUNDS: u32 = 40;
+
+#[test]
+fn a_writer_created_on_demand_is_read_at_once_every_time() {
+    if !loopback_only_namespace() {
+        eprintln!("skipped: not inside a private network namespace (run under ../shared/oracles/netns-run)");
+        return;
+    }
+    let options = ParticipantOptions {
+        domain_id: 41,
+        ..ParticipantOptions::default()
+    };
+    let a = DomainParticipant::new(options.clone()).unwrap();
+    let b = DomainParticipant::new(options).unwrap();
+    let qos = Qos::default().reliable().keep_all();
+    let r = b
+        .create_reader::<Message>("on_demand", "interop::Message", &qos)
+        .unwrap();
+    {
+        // `a` knows `b`'s reader before the first on-demand writer, as a running peer does.
+        let probe = a
+            .create_writer::<Message>("on_demand", "interop::Message", &qos)
+            .unwrap();
+        probe.wait_for_matched(1, Duration::from_secs(10)).unwrap();
+    }
+    let mut times = Vec::new();
+    for seq in 0..ROUNDS {
+        let w = a
+            .create_writer::<Message>("on_demand", "interop::Message", &qos)
+            .unwrap();
+        let start = clock();
+        w.write(&Message {
+            seq,
+            text: format!("on demand {seq}"),
+        })
+        .unwrap();
+        let s = r.recv_timeout(Duration::from_secs(10)).unwrap();
+        let took = clock() - start;
+        assert_eq!(s.value.seq, seq);
+        times.push(took);
+        // Let the deletion of the writer settle before the next round.
+        w.wait_for_acknowledgments(Duration::from_secs(10)).unwrap();
+    }
+    assert!(r.take().is_none(), "a sample arrived twice");
+    let stats = b.stats();
+    let max = times.iter().max().copied().unwrap_or_default();
+    let mut sorted = times.clone();
+    sorted.sort();
+    eprintln!(
+        "{ROUNDS} on-demand writers: median {:?}, max {max:?}; early data held {}, replayed {}, dropped {}",
+        sorted[sorted.len() / 2],
+        stats.early_data_held,
+        stats.early_data_replayed,
+        stats.early_data_dropped
+    );
+    for (seq, t) in times.iter().enumerate() {
+        assert!(*t < Duration::from_secs(1), "round {seq} took {t:?}");
+    }
+}
