@@ -22,7 +22,7 @@ use crate::reliability::{
 };
 use crate::wire::message::SubmessageRef;
 use crate::wire::submessage::Submessage;
-use crate::wire::{EntityId, Guid, GuidPrefix, Locator};
+use crate::wire::{EntityId, Guid, GuidPrefix, Locator, VendorId};
 
 impl Participant {
     /// Where an undirected SPDP announcement goes: the multicast group, the unicast probe
@@ -651,6 +651,13 @@ impl Participant {
                         locators,
                     },
                 );
+                let eprosima = self
+                    .remotes
+                    .get(&guid.prefix)
+                    .is_some_and(|p| p.data.vendor_id == VendorId::EPROSIMA);
+                if eprosima {
+                    r.reader.zero_based_preemptive(guid);
+                }
                 self.events.push_back(Event::SubscriptionMatched {
                     reader: id,
                     writer: guid,

@@ -267,3 +267,54 @@ fn a_newcomer_that_misses_our_first_answers_learns_of_us_within_a_second() {
     // The old single answer would leave it waiting for the periodic announcement.
     assert!(!newcomer_learns_of_us(25, 1));
 }
+
+fn preemptive_acknack(zero_based: bool, heard_of: Option<i64>) -> crate::wire::submessage::AckNack {
+    use crate::reliability::{OutSubmessage, ReaderConfig, StatefulReader, WriterProxyConfig};
+    use crate::wire::Guid;
+    let now = crate::transport::sim::virtual_epoch();
+    let writer = Guid::new(GuidPrefix([1; 12]), EntityId::from_u32(0x103));
+    let reader = Guid::new(GuidPrefix([2; 12]), EntityId::from_u32(0x104));
+    let mut r = StatefulReader::new(reader, ReaderConfig::default());
+    r.add_matched_writer(
+        now,
+        WriterProxyConfig {
+            remote_writer_guid: writer,
+            reliable: true,
+            locators: Vec::new(),
+        },
+    );
+    if zero_based {
+        r.zero_based_preemptive(writer);
+    }
+    if let Some(sn) = heard_of {
+        r.heard_of(writer, SequenceNumber(sn));
+    }
+    let t = r
+        .poll_transmit(now)
+        .expect("a pre-emptive ACKNACK at the match");
+    assert!(r.poll_transmit(now).is_none());
+    match t.submessages.first() {
+        Some(OutSubmessage::AckNack(a)) => *a,
+        other => panic!("not an ACKNACK: {other:?}"),
+    }
+}
+
+#[test]
+fn the_preemptive_acknack_takes_the_form_the_writer_answers() {
+    // Default (Cyclone, ours): base 1, no bits, F clear.
+    let a = preemptive_acknack(false, None);
+    assert_eq!(a.reader_sn_state.base, SequenceNumber(1));
+    assert!(a.reader_sn_state.is_empty() && !a.final_flag);
+    // An eProsima writer: base 0, no bits, F clear (Fast DDS answers only that at once).
+    let a = preemptive_acknack(true, None);
+    assert_eq!(a.reader_sn_state.base, SequenceNumber(0));
+    assert!(a.reader_sn_state.is_empty() && !a.final_flag);
+    // Data seen before the match and not kept: asked for, whatever the vendor.
+    for zero_based in [false, true] {
+        let a = preemptive_acknack(zero_based, Some(3));
+        assert_eq!(a.reader_sn_state.base, SequenceNumber(1));
+        let nacked: Vec<i64> = a.reader_sn_state.iter().map(|s| s.0).collect();
+        assert_eq!(nacked, vec![1, 2, 3]);
+        assert!(!a.final_flag);
+    }
+}

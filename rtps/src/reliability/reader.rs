@@ -160,6 +160,14 @@ impl StatefulReader {
         }
     }
 
+    /// Send matched `writer` its pre-emptive ACKNACK with base 0 (the Fast DDS form) when it
+    /// has nothing to ask for; see `WriterProxy::zero_based_preemptive`.
+    pub fn zero_based_preemptive(&mut self, writer: Guid) {
+        if let Some(p) = self.writers.get_mut(&writer) {
+            p.zero_based_preemptive();
+        }
+    }
+
     /// Unmatch a writer; its buffered samples and reassemblies are dropped.
     pub fn remove_matched_writer(&mut self, guid: Guid) -> bool {
         self.writers.remove(&guid).is_some()

@@ -58,6 +58,9 @@ pub(crate) struct WriterProxy {
     pub(crate) acknack_at: Option<Instant>,
     /// The next ACKNACK asks the writer for a HEARTBEAT (F flag clear).
     preemptive: bool,
+    /// A pre-emptive ACKNACK with nothing to ask for goes with base 0, not 1 (see
+    /// [`WriterProxy::zero_based_preemptive`]).
+    preemptive_base_zero: bool,
 }
 
 impl WriterProxy {
@@ -80,7 +83,16 @@ impl WriterProxy {
             nack_frag_count: 0,
             acknack_at: reliable.then_some(now),
             preemptive: reliable,
+            preemptive_base_zero: false,
         }
+    }
+
+    /// Send the pre-emptive ACKNACK in the form Fast DDS readers use and Fast DDS writers
+    /// answer with a HEARTBEAT at once: base 0, no bits (a Fast DDS writer only restarts its
+    /// periodic HEARTBEAT timer, 3 s, on base 1). Cyclone refuses base 0 except from
+    /// eProsima and RTI, so this is for eProsima writers only.
+    pub(crate) fn zero_based_preemptive(&mut self) {
+        self.preemptive_base_zero = true;
     }
 
     pub(crate) fn reliable(&self) -> bool {
@@ -520,6 +532,14 @@ impl WriterProxy {
                     count: self.nack_frag_count,
                 });
             }
+        }
+        if self.preemptive
+            && self.preemptive_base_zero
+            && base == SequenceNumber(1)
+            && set.is_empty()
+            && nack_frags.is_empty()
+        {
+            set = SequenceNumberSet::new(SequenceNumber(0));
         }
         self.acknack_count = self.acknack_count.wrapping_add(1);
         let acknack = AckNack {
