@@ -9,20 +9,8 @@
 use std::time::Duration;
 
 use rtps::dds::{DomainParticipant, ParticipantOptions, Qos};
+use rtps::transport::driver::now as clock;
 use rtps::transport::interface::loopback_only_namespace;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Message {
-    seq: u32,
-    text: String,
-}
-
-/// The test's clock (the protocol core never reads one; a test driving the API may).
-#[allow(clippy::disallowed_methods)]
-fn clock() -> std::time::Instant {
-    std::time::Instant::now()
-}
 
 const ROUNDS: u32 = 40;
 
@@ -39,30 +27,22 @@ fn a_writer_created_on_demand_is_read_at_once_every_time() {
     let a = DomainParticipant::new(options.clone()).unwrap();
     let b = DomainParticipant::new(options).unwrap();
     let qos = Qos::default().reliable().keep_all();
-    let r = b
-        .create_reader::<Message>("on_demand", "interop::Message", &qos)
-        .unwrap();
+    let r = b.create_raw_reader("on_demand", "Blob", &qos).unwrap();
     {
         // `a` knows `b`'s reader before the first on-demand writer, as a running peer does.
-        let probe = a
-            .create_writer::<Message>("on_demand", "interop::Message", &qos)
-            .unwrap();
+        let probe = a.create_raw_writer("on_demand", "Blob", &qos).unwrap();
         probe.wait_for_matched(1, Duration::from_secs(10)).unwrap();
     }
     let mut times = Vec::new();
     for seq in 0..ROUNDS {
-        let w = a
-            .create_writer::<Message>("on_demand", "interop::Message", &qos)
-            .unwrap();
+        let w = a.create_raw_writer("on_demand", "Blob", &qos).unwrap();
+        let mut payload = vec![0x00, 0x01, 0x00, 0x00];
+        payload.extend_from_slice(&seq.to_le_bytes());
         let start = clock();
-        w.write(&Message {
-            seq,
-            text: format!("on demand {seq}"),
-        })
-        .unwrap();
+        w.write(&payload).unwrap();
         let s = r.recv_timeout(Duration::from_secs(10)).unwrap();
         let took = clock() - start;
-        assert_eq!(s.value.seq, seq);
+        assert_eq!(&s.value[..], &payload[..]);
         times.push(took);
         // Let the deletion of the writer settle before the next round.
         w.wait_for_acknowledgments(Duration::from_secs(10)).unwrap();

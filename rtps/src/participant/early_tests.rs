@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::{EarlyDataLimits, ParticipantConfig};
-use crate::discovery::data::qos::{EndpointQos, History, Reliability};
+use crate::discovery::data::qos::EndpointQos;
 use crate::simworld::SimWorld;
 use crate::transport::sim::LinkConfig;
 use crate::wire::message::MessageBuilder;
@@ -16,10 +16,7 @@ use crate::wire::submessage::{Data, SerializedPayload, Submessage};
 use crate::wire::{EntityId, GuidPrefix, Header, Locator, SequenceNumber};
 
 fn reliable() -> EndpointQos {
-    let mut q = EndpointQos::writer_default();
-    q.reliability = Reliability::WRITER_DEFAULT;
-    q.history = History::KeepAll;
-    q
+    super::tests::reliable(false)
 }
 
 fn user_addr(w: &SimWorld, i: usize) -> SocketAddr {
