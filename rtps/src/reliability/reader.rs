@@ -10,7 +10,10 @@
 //! A best-effort proxy delivers whatever is newer than the last sample delivered from that
 //! writer and never answers. A reliable proxy buffers out-of-order samples (capped), drops
 //! duplicates, fills holes with GAP and HEARTBEAT `firstSN`, and sends its first ACKNACK
-//! pre-emptively when matched (base 1, no bits, F clear: "please HEARTBEAT me").
+//! pre-emptively when matched (base 1, no bits, F clear: "please HEARTBEAT me"; base 0 to
+//! an eProsima writer, see [`StatefulReader::zero_based_preemptive`]; with the sequence
+//! numbers it missed when data came before the match, see [`StatefulReader::heard_of`]).
+//! The first HEARTBEAT of a writer heard nothing from since the match is answered at once.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
