@@ -6,7 +6,7 @@
 #
 #   RUST_CMD=target/release/examples/interop [ORACLES=../shared/oracles] .ci/interop-matrix.sh [SECTIONS]
 #
-# SECTIONS (default: all): base sizes keyed late restart leave kill self capture
+# SECTIONS (default: all): base sizes keyed late restart leave kill self capture race
 #   base     run-interop-all.sh: {fastdds,cyclone} x {Rust pub, Rust sub} x {reliable,
 #            best-effort} x {16 B, 200000 B} + keyed reliable 64 B (20 rows)
 #   sizes    64 KiB and 1 MiB samples, reliable and best-effort, both peers, both directions
@@ -19,6 +19,10 @@
 #   kill     a writer killed with SIGKILL: the reader notices within the killed peer's lease
 #            (Fast DDS 20 s, Cyclone 10 s, ours 20 s)
 #   self     Rust -> Rust through the same harness (reliable/best-effort, 16 B/200000 B, keyed)
+#   race     a peer writer that writes the moment it matches our reader (`--settle 0`), 10
+#            times: its first DATA often comes before its SEDP DATA(w) is handled; each
+#            sample must arrive within 2 s of the peer's start (not at its next periodic
+#            HEARTBEAT, 3 s for Fast DDS)
 #   capture  tshark on lo for Rust <-> each peer and Rust <-> Rust (16 B keyed, 200000 B
 #            reliable): no frame flagged malformed or with an expert error, i.e.
 #            `tshark -r CAP -Y '_ws.malformed || _ws.expert.severity >= error'` prints nothing
@@ -36,7 +40,7 @@ RUST_CMD=$(realpath "$RUST_CMD")
 export RUST_CMD
 ensure_netns "$HERE/interop-matrix.sh" "$@"
 
-SECTIONS=${*:-base sizes keyed late restart leave kill self capture}
+SECTIONS=${*:-base sizes keyed late restart leave kill self capture race}
 COUNT=${COUNT:-10}
 ROOT=${LOG_ROOT:-$BUILD_DIR/interop-logs/matrix-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$ROOT"
@@ -89,6 +93,30 @@ late_row() {  # late_row PEER ROLE
   local v=PASS; [ $prc -eq 0 ] && [ $src -eq 0 ] && [ "$lines" -eq "$COUNT" ] || v=FAIL
   report "transient-local late joiner (reader 2 s after the writer), reliable, 1 KiB" "$peer" "$role" $v \
     "pub_rc=$prc sub_rc=$src lines=$lines expected=$COUNT"
+}
+
+# A peer writer that writes the moment it matches our reader, RUNS times (issue 10 item 1).
+race_row() {  # race_row PEER
+  local peer=$1 runs=10 ok=0 max=0
+  n=$((n + 1)); sides sub "$peer"
+  local dir="$ROOT/$(printf %02d $n)-$peer-rustsub-race"; mkdir -p "$dir"
+  for i in $(seq 1 $runs); do
+    local t="ci_${n}_$i"
+    $SUB sub --topic "$t" --reliable --count 1 --timeout 8 >"$dir/sub$i.out" 2>"$dir/sub$i.err" &
+    local spid=$!
+    sleep 0.7
+    local t0; t0=$(date +%s%N)
+    $PUB pub --topic "$t" --reliable --count 1 --settle 0 --linger 0 --timeout 8 >"$dir/pub$i.out" 2>"$dir/pub$i.err" &
+    local ppid=$!
+    wait $spid; local src=$?
+    local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    wait $ppid
+    [ $ms -gt $max ] && max=$ms
+    [ $src -eq 0 ] && [ "$(wc -l <"$dir/sub$i.out")" -eq 1 ] && [ $ms -lt 2000 ] && ok=$((ok + 1))
+  done
+  local v=PASS; [ $ok -eq $runs ] || v=FAIL
+  report "on-demand writer: writes the moment it matches, 1 sample, $runs runs, each < 2 s" "$peer" sub $v \
+    "ok=$ok/$runs max_ms=$max"
 }
 
 # A reader that starts, stops and starts again while the writer keeps publishing.
@@ -234,6 +262,7 @@ for section in $SECTIONS; do
     restart) for peer in fastdds cyclone; do for role in pub sub; do restart_row $peer $role; done; done ;;
     leave) for peer in fastdds cyclone; do for role in pub sub; do leave_row $peer $role; done; done ;;
     kill) for peer in fastdds cyclone; do for role in pub sub; do kill_row $peer $role; done; done ;;
+    race) for peer in fastdds cyclone; do race_row $peer; done ;;
     self)
       for rel in reliable best-effort; do for size in 16 200000; do
         self_row "$rel, $size B" --count "$COUNT" --"$rel" --size "$size" --timeout 20

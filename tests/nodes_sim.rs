@@ -328,11 +328,14 @@ fn a_computing_node_crashed_mid_run_has_its_tasks_reissued() {
         );
         let victim = *servers.iter().find(|s| c.nodes[**s].working() > 0).unwrap();
         let victim_id = c.id(victim);
+        c.crash(victim);
+        // What the victim sent before it crashed may still be on the wire (at most the link's
+        // 0.5 ms delay + 2 ms reordering): those solutions were solved before the crash.
+        c.run_until(Duration::from_millis(3), |_| false);
         let before: BTreeSet<(usize, TaskId)> = mains
             .iter()
             .flat_map(|m| c.nodes[*m].solutions().into_iter().map(move |s| (*m, s.0)))
             .collect();
-        c.crash(victim);
         assert!(
             c.run_until(LIMIT, |c| solved(c, &mains) == 30),
             "seed {}: {} solved",

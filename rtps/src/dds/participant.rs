@@ -317,6 +317,11 @@ impl DomainParticipant {
             .collect()
     }
 
+    /// The protocol core's counters (datagrams, drops, early data held and replayed, ...).
+    pub fn stats(&self) -> crate::participant::Stats {
+        self.shared().lock().participant.stats()
+    }
+
     /// A channel of discovery and matching events from now on.
     pub fn events(&self) -> Receiver<DdsEvent> {
         let (tx, rx) = mpsc::channel();

@@ -20,7 +20,9 @@ use crate::history::ChangeKind;
 use crate::reliability::{
     InlineQos, OutData, OutSubmessage, ReaderProxyConfig, Sample, WriterProxyConfig,
 };
-use crate::wire::{EntityId, Guid, GuidPrefix, Locator};
+use crate::wire::message::SubmessageRef;
+use crate::wire::submessage::Submessage;
+use crate::wire::{EntityId, Guid, GuidPrefix, Locator, VendorId};
 
 impl Participant {
     /// Where an undirected SPDP announcement goes: the multicast group, the unicast probe
@@ -134,13 +136,28 @@ impl Participant {
             name: data.entity_name.clone(),
             vendor_id: data.vendor_id,
         });
-        // Answer a newcomer at once with a directed announcement.
+        // Answer a newcomer at once with a directed announcement, and again a few times over
+        // its first second (`answer_burst`): it may not be listening yet (Fast DDS does the
+        // same with its initial announcements).
         let addrs = self.reachable(&data.metatraffic_unicast_locators);
         let bes = data.builtin_endpoint_set;
         let meta = self.meta_locators(&data);
-        self.remotes
-            .insert(prefix, RemoteParticipant { data, lease_expiry });
-        self.announce_spdp(Some((prefix, addrs)));
+        let answers_left = self.config.answer_burst.saturating_sub(1);
+        let next_answer = (answers_left > 0)
+            .then(|| now.checked_add(self.config.burst_interval))
+            .flatten();
+        self.remotes.insert(
+            prefix,
+            RemoteParticipant {
+                data,
+                lease_expiry,
+                answers_left,
+                next_answer,
+            },
+        );
+        if self.config.answer_burst > 0 {
+            self.announce_spdp(Some((prefix, addrs)));
+        }
         // Match the SEDP builtin endpoints it has (RTPS 2.5 §8.5.4.1).
         let reader = |id: EntityId| ReaderProxyConfig {
             remote_reader_guid: Guid::new(prefix, id),
@@ -185,6 +202,26 @@ impl Participant {
             .collect()
     }
 
+    /// Send the directed announcements due to newly discovered participants.
+    pub(super) fn answer_newcomers(&mut self, now: Instant) {
+        let interval = self.config.burst_interval;
+        let mut due: Vec<(GuidPrefix, Vec<Locator>)> = Vec::new();
+        for (prefix, r) in self.remotes.iter_mut() {
+            if r.next_answer.is_none_or(|t| t > now) {
+                continue;
+            }
+            r.answers_left = r.answers_left.saturating_sub(1);
+            r.next_answer = (r.answers_left > 0)
+                .then(|| now.checked_add(interval))
+                .flatten();
+            due.push((*prefix, r.data.metatraffic_unicast_locators.clone()));
+        }
+        for (prefix, locators) in due {
+            let addrs = self.reachable(&locators);
+            self.announce_spdp(Some((prefix, addrs)));
+        }
+    }
+
     /// Drop participants whose lease has expired.
     pub(super) fn expire_leases(&mut self, now: Instant) {
         let expired: Vec<GuidPrefix> = self
@@ -209,6 +246,7 @@ impl Participant {
             return;
         }
         log::debug!("lost participant {prefix}: {reason:?}");
+        self.early.drop_participant(prefix, &mut self.stats);
         let writers: Vec<Guid> = self
             .remote_writers
             .keys()
@@ -364,6 +402,66 @@ impl Participant {
             self.pair_reader(now, id, &d, locators.clone(), true);
         }
         self.remote_writers.insert(guid, d);
+        self.replay_early(now, guid);
+    }
+
+    /// True when user data from `writer` arrives before its announcement: it belongs to a
+    /// remote participant we know and SEDP has not told us about the writer yet.
+    pub(super) fn is_early_writer(&self, writer: Guid) -> bool {
+        writer.prefix != self.prefix
+            && !self.remote_writers.contains_key(&writer)
+            && self.remotes.contains_key(&writer.prefix)
+    }
+
+    /// Replay what the early-data hold kept from `writer` into the readers it now matches
+    /// (the reader's pre-emptive ACKNACK, built at the next flush, then asks for what is
+    /// still missing below it); hints only tell the readers which sequence numbers exist.
+    fn replay_early(&mut self, now: Instant, writer: Guid) {
+        for h in self.early.take(writer) {
+            let readers = self.user_readers_for(writer, h.reader_id);
+            let matched: Vec<EntityId> = readers
+                .into_iter()
+                .filter(|id| {
+                    self.readers
+                        .get(id)
+                        .is_some_and(|r| r.reader.matched_writers().any(|g| g == writer))
+                })
+                .collect();
+            let Some(raw) = &h.raw else {
+                for id in matched {
+                    if let Some(r) = self.readers.get_mut(&id) {
+                        r.reader.heard_of(writer, h.sn);
+                    }
+                }
+                continue;
+            };
+            if matched.is_empty() {
+                self.stats.early_data_dropped += 1;
+                continue;
+            }
+            let Ok(sub) = SubmessageRef::parse(raw) else {
+                self.stats.early_data_dropped += 1;
+                continue;
+            };
+            for id in matched {
+                self.touch(id);
+                let Some(r) = self.readers.get_mut(&id) else {
+                    continue;
+                };
+                match &sub.submessage {
+                    Submessage::Data(d) => {
+                        r.reader
+                            .handle_data_in(now, writer.prefix, d, h.timestamp, Some(raw))
+                    }
+                    Submessage::DataFrag(d) => {
+                        r.reader
+                            .handle_data_frag(now, writer.prefix, d, h.timestamp)
+                    }
+                    _ => {}
+                }
+            }
+            self.stats.early_data_replayed += 1;
+        }
     }
 
     fn remote_reader_alive(&mut self, now: Instant, d: ReaderData) {
@@ -553,6 +651,13 @@ impl Participant {
                         locators,
                     },
                 );
+                let eprosima = self
+                    .remotes
+                    .get(&guid.prefix)
+                    .is_some_and(|p| p.data.vendor_id == VendorId::EPROSIMA);
+                if eprosima {
+                    r.reader.zero_based_preemptive(guid);
+                }
                 self.events.push_back(Event::SubscriptionMatched {
                     reader: id,
                     writer: guid,

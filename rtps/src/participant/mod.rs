@@ -11,6 +11,9 @@
 //! reads a clock, opens a socket or starts a thread.
 
 mod discovery;
+mod early;
+#[cfg(test)]
+mod early_tests;
 #[cfg(test)]
 mod interop_tests;
 pub mod matching;
@@ -39,6 +42,7 @@ use crate::wire::{
     EntityId, EntityKind, Guid, GuidPrefix, Locator, SequenceNumber, Time, VendorId,
 };
 
+pub use early::EarlyDataLimits;
 pub use matching::Incompatibility;
 pub use output::Datagram;
 
@@ -81,6 +85,11 @@ pub struct ParticipantConfig {
     pub announce_burst: u32,
     /// Interval of the initial burst.
     pub burst_interval: Duration,
+    /// Directed announcements sent to a newly discovered participant, `burst_interval`
+    /// apart, the first at once (then it gets the periodic ones like everybody).
+    pub answer_burst: u32,
+    /// Caps of the hold for user data that arrives before its writer's announcement.
+    pub early_data: EarlyDataLimits,
     /// Largest datagram we build.
     pub max_message_size: usize,
     /// Payloads above this go as DATA_FRAG.
@@ -112,6 +121,8 @@ impl Default for ParticipantConfig {
             announce_period: Duration::from_secs(3),
             announce_burst: 5,
             burst_interval: Duration::from_millis(100),
+            answer_burst: 5,
+            early_data: EarlyDataLimits::default(),
             max_message_size: 65_000,
             fragment_size: 64_000,
             loopback_only: true,
@@ -224,6 +235,12 @@ pub struct Stats {
     pub datagrams_sent: u64,
     /// Submessages whose kind we do not handle (vendor ones included), skipped.
     pub unknown_submessages: u64,
+    /// User DATA / DATA_FRAG held because their writer was not announced yet.
+    pub early_data_held: u64,
+    /// Held submessages replayed into a reader when their writer matched.
+    pub early_data_replayed: u64,
+    /// Early submessages dropped: over a cap, expired, or their writer never matched.
+    pub early_data_dropped: u64,
 }
 
 /// Why creating an endpoint failed.
@@ -273,6 +290,10 @@ impl std::error::Error for EndpointError {}
 struct RemoteParticipant {
     data: ParticipantData,
     lease_expiry: Option<Instant>,
+    /// Directed announcements still to send it (see `ParticipantConfig::answer_burst`).
+    answers_left: u32,
+    /// When the next one goes.
+    next_answer: Option<Instant>,
 }
 
 /// A local writer: its announcement and its state machine.
@@ -322,6 +343,8 @@ pub struct Participant {
     readers: BTreeMap<EntityId, LocalReader>,
     remote_writers: BTreeMap<Guid, WriterData>,
     remote_readers: BTreeMap<Guid, ReaderData>,
+    /// User data from remote writers not announced yet.
+    early: early::EarlyData,
     next_entity_key: u32,
     out: VecDeque<Datagram>,
     events: VecDeque<Event>,
@@ -441,6 +464,7 @@ impl Participant {
             subscriptions_reader: sedp_reader(EntityId::SEDP_SUBSCRIPTIONS_DETECTOR),
         };
         let burst = config.announce_burst;
+        let early_limits = config.early_data;
         let mut p = Participant {
             config,
             prefix,
@@ -458,6 +482,7 @@ impl Participant {
             readers: BTreeMap::new(),
             remote_writers: BTreeMap::new(),
             remote_readers: BTreeMap::new(),
+            early: early::EarlyData::new(early_limits),
             next_entity_key: 1,
             out: VecDeque::new(),
             events: VecDeque::new(),
@@ -840,6 +865,7 @@ impl Participant {
         };
         for r in self.remotes.values() {
             min(r.lease_expiry);
+            min(r.next_answer);
         }
         min(self.sedp.publications_writer.poll_timeout());
         min(self.sedp.subscriptions_writer.poll_timeout());
@@ -870,7 +896,9 @@ impl Participant {
             };
             self.spdp.next_announce = now + interval;
         }
+        self.answer_newcomers(now);
         self.expire_leases(now);
+        self.early.expire(now, &mut self.stats);
         self.sedp.publications_writer.handle_timeout(now);
         self.sedp.subscriptions_writer.handle_timeout(now);
         self.sedp.publications_reader.handle_timeout(now);

@@ -13,7 +13,7 @@ use super::Participant;
 use crate::discovery::data::{disposal, guid_from_key_payload};
 use crate::wire::message::Message;
 use crate::wire::submessage::Submessage;
-use crate::wire::{EntityId, Guid, GuidPrefix, Time};
+use crate::wire::{EntityId, Guid, GuidPrefix, SequenceNumber, Time};
 
 /// Receiver state for one message (RTPS 2.5 §8.3.4.1).
 struct ReceiverState {
@@ -64,8 +64,8 @@ impl Participant {
             timestamp: None,
         };
         for item in msg.submessages() {
-            let sub = match item {
-                Ok(s) => s.submessage,
+            let (sub, raw) = match item {
+                Ok(s) => (s.submessage, s.raw),
                 Err(e) => {
                     log::trace!("dropping rest of datagram from {source}: {e}");
                     self.stats.dropped_malformed += 1;
@@ -86,7 +86,7 @@ impl Participant {
                 Submessage::InfoReply(_) | Submessage::InfoReplyIp4(_) | Submessage::Pad(_) => {}
                 Submessage::Unknown { .. } => self.stats.unknown_submessages += 1,
                 _ if !st.for_us => self.stats.not_for_us += 1,
-                other => self.dispatch(now, &st, &other, owner),
+                other => self.dispatch(now, &st, &other, raw, owner),
             }
         }
         self.process_sedp(now);
@@ -98,6 +98,7 @@ impl Participant {
         now: Instant,
         st: &ReceiverState,
         sub: &Submessage<'_>,
+        raw: &[u8],
         owner: Option<&Bytes>,
     ) {
         let src = st.source;
@@ -138,6 +139,10 @@ impl Participant {
                 w if Self::is_builtin(w) => {}
                 _ => {
                     let writer = Guid::new(src, d.writer_id);
+                    if self.is_early_writer(writer) {
+                        self.hold_early(now, st, writer, d.reader_id, d.writer_sn, raw);
+                        return;
+                    }
                     for r in self.user_readers_for(writer, d.reader_id) {
                         self.touch(r);
                         if let Some(l) = self.readers.get_mut(&r) {
@@ -158,6 +163,10 @@ impl Participant {
                 w if Self::is_builtin(w) => {}
                 _ => {
                     let writer = Guid::new(src, d.writer_id);
+                    if self.is_early_writer(writer) {
+                        self.hold_early(now, st, writer, d.reader_id, d.writer_sn, raw);
+                        return;
+                    }
                     for r in self.user_readers_for(writer, d.reader_id) {
                         self.touch(r);
                         if let Some(l) = self.readers.get_mut(&r) {
@@ -251,6 +260,36 @@ impl Participant {
         }
     }
 
+    /// User data from a writer not announced yet (see `early`): held for a reader that may
+    /// match it, else dropped.
+    fn hold_early(
+        &mut self,
+        now: Instant,
+        st: &ReceiverState,
+        writer: Guid,
+        reader_id: EntityId,
+        sn: SequenceNumber,
+        raw: &[u8],
+    ) {
+        let for_a_reader = if reader_id == EntityId::UNKNOWN {
+            !self.readers.is_empty()
+        } else {
+            self.readers.contains_key(&reader_id)
+        };
+        if !for_a_reader {
+            return;
+        }
+        self.early.hold(
+            now,
+            writer,
+            reader_id,
+            sn,
+            st.timestamp,
+            raw,
+            &mut self.stats,
+        );
+    }
+
     /// True for a submessage of a builtin (discovery) writer, or for one of ours.
     fn is_builtin_traffic(sub: &Submessage<'_>) -> bool {
         let writer = match sub {
@@ -268,7 +307,7 @@ impl Participant {
 
     /// The local readers a submessage from `writer` addressed to `reader_id` is for: that
     /// reader, or with ENTITYID_UNKNOWN every reader matched with the writer.
-    fn user_readers_for(&self, writer: Guid, reader_id: EntityId) -> Vec<EntityId> {
+    pub(super) fn user_readers_for(&self, writer: Guid, reader_id: EntityId) -> Vec<EntityId> {
         if reader_id != EntityId::UNKNOWN {
             return if self.readers.contains_key(&reader_id) {
                 vec![reader_id]

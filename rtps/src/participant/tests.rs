@@ -11,7 +11,7 @@ use crate::simworld::SimWorld;
 use crate::transport::sim::LinkConfig;
 use crate::wire::EntityId;
 
-fn reliable(durable: bool) -> EndpointQos {
+pub(super) fn reliable(durable: bool) -> EndpointQos {
     let mut q = EndpointQos::writer_default();
     q.reliability = Reliability::WRITER_DEFAULT;
     q.history = History::KeepAll;

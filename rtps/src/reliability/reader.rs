@@ -10,7 +10,10 @@
 //! A best-effort proxy delivers whatever is newer than the last sample delivered from that
 //! writer and never answers. A reliable proxy buffers out-of-order samples (capped), drops
 //! duplicates, fills holes with GAP and HEARTBEAT `firstSN`, and sends its first ACKNACK
-//! pre-emptively when matched (base 1, no bits, F clear: "please HEARTBEAT me").
+//! pre-emptively when matched (base 1, no bits, F clear: "please HEARTBEAT me"; base 0 to
+//! an eProsima writer, see [`StatefulReader::zero_based_preemptive`]; with the sequence
+//! numbers it missed when data came before the match, see [`StatefulReader::heard_of`]).
+//! The first HEARTBEAT of a writer heard nothing from since the match is answered at once.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -153,6 +156,22 @@ impl StatefulReader {
             return;
         }
         self.writers.insert(guid, WriterProxy::new(config, now));
+    }
+
+    /// Note that a matched reliable `writer` has sent `sn` (seen before the match and not
+    /// kept): the next ACKNACK asks for everything up to it (RTPS 2.5 §8.4.12.2).
+    pub fn heard_of(&mut self, writer: Guid, sn: SequenceNumber) {
+        if let Some(p) = self.writers.get_mut(&writer) {
+            p.heard_of(sn);
+        }
+    }
+
+    /// Send matched `writer` its pre-emptive ACKNACK with base 0 (the Fast DDS form) when it
+    /// has nothing to ask for; see `WriterProxy::zero_based_preemptive`.
+    pub fn zero_based_preemptive(&mut self, writer: Guid) {
+        if let Some(p) = self.writers.get_mut(&writer) {
+            p.zero_based_preemptive();
+        }
     }
 
     /// Unmatch a writer; its buffered samples and reassemblies are dropped.

@@ -58,6 +58,9 @@ pub(crate) struct WriterProxy {
     pub(crate) acknack_at: Option<Instant>,
     /// The next ACKNACK asks the writer for a HEARTBEAT (F flag clear).
     preemptive: bool,
+    /// A pre-emptive ACKNACK with nothing to ask for goes with base 0, not 1 (see
+    /// [`WriterProxy::zero_based_preemptive`]).
+    preemptive_base_zero: bool,
 }
 
 impl WriterProxy {
@@ -80,7 +83,16 @@ impl WriterProxy {
             nack_frag_count: 0,
             acknack_at: reliable.then_some(now),
             preemptive: reliable,
+            preemptive_base_zero: false,
         }
+    }
+
+    /// Send the pre-emptive ACKNACK in the form Fast DDS readers use and Fast DDS writers
+    /// answer with a HEARTBEAT at once: base 0, no bits (a Fast DDS writer only restarts its
+    /// periodic HEARTBEAT timer, 3 s, on base 1). Cyclone refuses base 0 except from
+    /// eProsima and RTI, so this is for eProsima writers only.
+    pub(crate) fn zero_based_preemptive(&mut self) {
+        self.preemptive_base_zero = true;
     }
 
     pub(crate) fn reliable(&self) -> bool {
@@ -89,6 +101,13 @@ impl WriterProxy {
 
     fn guid(&self) -> Guid {
         self.config.remote_writer_guid
+    }
+
+    /// The writer has sent `sn` (seen before the match and not kept).
+    pub(crate) fn heard_of(&mut self, sn: SequenceNumber) {
+        if self.reliable() && sn >= self.next_expected {
+            self.highest_known = self.highest_known.max(sn);
+        }
     }
 
     /// Already delivered, buffered or irrelevant.
@@ -401,6 +420,10 @@ impl WriterProxy {
             stats.stale_heartbeats += 1;
             return;
         }
+        // The first HEARTBEAT from a writer we have heard nothing from since the match is
+        // the answer to our pre-emptive ACKNACK: what it announces was sent before we knew
+        // the writer, so the ACKNACK that asks for it goes at once.
+        let fresh = self.last_heartbeat_count.is_none() && self.highest_known.0 < 1;
         self.last_heartbeat_count = Some(hb.count);
         self.highest_known = self.highest_known.max(hb.last_sn);
         self.announced = self.announced.max(hb.last_sn);
@@ -424,7 +447,9 @@ impl WriterProxy {
             stats.reassemblies_dropped += (before - self.reassemblies.len()) as u64;
             self.advance(stats, out);
         }
-        if !hb.final_flag || self.has_missing() {
+        if fresh && self.has_missing() {
+            self.acknack_at = Some(self.acknack_at.map_or(now, |t| t.min(now)));
+        } else if !hb.final_flag || self.has_missing() {
             self.schedule_acknack(now, cfg);
         }
     }
@@ -522,6 +547,14 @@ impl WriterProxy {
                     count: self.nack_frag_count,
                 });
             }
+        }
+        if self.preemptive
+            && self.preemptive_base_zero
+            && base == SequenceNumber(1)
+            && set.is_empty()
+            && nack_frags.is_empty()
+        {
+            set = SequenceNumberSet::new(SequenceNumber(0));
         }
         self.acknack_count = self.acknack_count.wrapping_add(1);
         let acknack = AckNack {
