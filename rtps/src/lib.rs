@@ -13,6 +13,7 @@ pub mod dds;
 pub mod discovery;
 pub mod fuzzing;
 pub mod history;
+pub mod hostile;
 pub mod participant;
 pub mod reliability;
 pub mod simworld;

@@ -10,6 +10,7 @@
 //! then [`Participant::poll_timeout`]. Time (`now`) and the RNG seed are handed in; nothing here
 //! reads a clock, opens a socket or starts a thread.
 
+mod admission;
 mod discovery;
 #[cfg(test)]
 mod interop_tests;
@@ -39,6 +40,7 @@ use crate::wire::{
     EntityId, EntityKind, Guid, GuidPrefix, Locator, SequenceNumber, Time, VendorId,
 };
 
+pub use admission::MAX_SPDP_ONLY_PER_SOURCE;
 pub use matching::Incompatibility;
 pub use output::Datagram;
 
@@ -199,6 +201,9 @@ pub enum LostReason {
     LeaseExpired,
     /// It announced its own removal (DATA(p[UD])).
     Disposed,
+    /// It had sent nothing but SPDP and its place was given to a newcomer (a full table, or
+    /// too many such participants from one address).
+    Evicted,
 }
 
 /// Counters (`stats`).
@@ -220,6 +225,11 @@ pub struct Stats {
     pub datagrams_sent: u64,
     /// Submessages whose kind we do not handle (vendor ones included), skipped.
     pub unknown_submessages: u64,
+    /// Datagrams (or their parts) naming a known participant but coming from an address it
+    /// did not announce, dropped.
+    pub rejected_source: u64,
+    /// Participants that had sent nothing but SPDP, evicted to make room for newcomers.
+    pub evicted: u64,
 }
 
 /// Why creating an endpoint failed.
@@ -269,6 +279,12 @@ impl std::error::Error for EndpointError {}
 struct RemoteParticipant {
     data: ParticipantData,
     lease_expiry: Option<Instant>,
+    /// The address its first SPDP came from.
+    heard_from: std::net::IpAddr,
+    /// When its last SPDP was accepted.
+    last_heard: Instant,
+    /// It sent something other than SPDP (it is then never evicted for a newcomer).
+    engaged: bool,
 }
 
 /// A local writer: its announcement and its state machine.
