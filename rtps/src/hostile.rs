@@ -25,6 +25,12 @@ fn datagram(from: GuidPrefix, subs: &[Submessage<'_>]) -> Option<Vec<u8>> {
     Some(buf)
 }
 
+/// One datagram from `from` with INFO_DST `to` and `sub`.
+fn directed(from: GuidPrefix, to: GuidPrefix, sub: Submessage<'_>) -> Option<Vec<u8>> {
+    let dst = Submessage::InfoDestination(InfoDestination { guid_prefix: to });
+    datagram(from, &[dst, sub])
+}
+
 /// A HEARTBEAT claiming to come from writer `writer` of participant `from`, to every reader
 /// (`ENTITYID_UNKNOWN`) of participant `to`: the writer's history is `first..=last`.
 pub fn forged_heartbeat(
@@ -44,13 +50,7 @@ pub fn forged_heartbeat(
         final_flag: true,
         liveliness_flag: false,
     };
-    datagram(
-        from,
-        &[
-            Submessage::InfoDestination(InfoDestination { guid_prefix: to }),
-            Submessage::Heartbeat(hb),
-        ],
-    )
+    directed(from, to, Submessage::Heartbeat(hb))
 }
 
 /// A GAP claiming to come from writer `writer` of participant `from`, to every reader of
@@ -68,13 +68,7 @@ pub fn forged_gap(
         gap_start: SequenceNumber(start),
         gap_list: SequenceNumberSet::new(SequenceNumber(base)),
     };
-    datagram(
-        from,
-        &[
-            Submessage::InfoDestination(InfoDestination { guid_prefix: to }),
-            Submessage::Gap(gap),
-        ],
-    )
+    directed(from, to, Submessage::Gap(gap))
 }
 
 /// An SPDP DATA(p) announcing a participant `prefix` on `domain` reachable at `locator`

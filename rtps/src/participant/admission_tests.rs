@@ -4,33 +4,12 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::MAX_SPDP_ONLY_PER_SOURCE;
-use crate::discovery::data::qos::{EndpointQos, History, Reliability};
 use crate::hostile::{fake_spdp, forged_gap, forged_heartbeat};
+use crate::participant::tests::{payload, reliable, seq_of};
 use crate::participant::MAX_REMOTE_PARTICIPANTS;
 use crate::simworld::SimWorld;
 use crate::wire::{EntityId, GuidPrefix, Locator};
-
-fn reliable() -> EndpointQos {
-    let mut q = EndpointQos::writer_default();
-    q.reliability = Reliability::WRITER_DEFAULT;
-    q.history = History::KeepAll;
-    q
-}
-
-fn payload(i: u32) -> Bytes {
-    let mut v = vec![0x00, 0x01, 0x00, 0x00];
-    v.extend_from_slice(&i.to_le_bytes());
-    Bytes::from(v)
-}
-
-fn seq_of(p: &[u8]) -> u32 {
-    let mut b = [0u8; 4];
-    b.copy_from_slice(&p[4..8]);
-    u32::from_le_bytes(b)
-}
 
 fn addr(a: u8, b: u8, c: u8, d: u8, port: u16) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(Ipv4Addr::new(a, b, c, d)), port)
@@ -48,11 +27,11 @@ fn pair(w: &mut SimWorld, a: usize, b: usize) -> (EntityId, EntityId) {
     let now = w.now;
     let wr = w.participants[a]
         .participant
-        .create_writer(now, "t", "T", false, reliable())
+        .create_writer(now, "t", "T", false, reliable(false))
         .unwrap();
     let rd = w.participants[b]
         .participant
-        .create_reader(now, "t", "T", false, reliable())
+        .create_reader(now, "t", "T", false, reliable(false))
         .unwrap();
     w.flush(a);
     w.flush(b);
@@ -192,6 +171,24 @@ fn a_writer_recovers_from_a_forged_gap_within_one_heartbeat_period() {
     assert_eq!(rs.resyncs, 1, "seed {seed}: {rs:?}");
 }
 
+/// A new participant with a writer on the topic of reader `rd` of participant `b` is
+/// discovered and matched within a second of virtual time.
+fn newcomer_matches_within_a_second(w: &mut SimWorld, b: usize, rd: EntityId) {
+    let seed = w.seed();
+    let c = w.add_participant("newcomer", |_| {});
+    let now = w.now;
+    let wc = w.participants[c]
+        .participant
+        .create_writer(now, "t", "T", false, reliable(false))
+        .unwrap();
+    w.flush(c);
+    let ok = w.run_until(Duration::from_secs(1), |w| {
+        w.participants[b].participant.matched_writers(rd).len() == 2
+            && w.participants[c].participant.matched_readers(wc).len() == 1
+    });
+    assert!(ok, "seed {seed}: the newcomer was not matched within 1 s");
+}
+
 fn fake_prefix(n: u32) -> GuidPrefix {
     let mut p = [0xfa; 12];
     p[8..].copy_from_slice(&n.to_be_bytes());
@@ -236,18 +233,7 @@ fn a_discovery_flood_churns_through_a_few_slots_and_real_nodes_still_get_in() {
     assert_eq!(p.matched_writers(rd).len(), 1, "seed {seed}");
     assert_eq!(w.participants[a].participant.matched_readers(wr).len(), 1);
     // A newcomer after the flood is discovered and matched within a second.
-    let c = w.add_participant("newcomer", |_| {});
-    let now = w.now;
-    let wc = w.participants[c]
-        .participant
-        .create_writer(now, "t", "T", false, reliable())
-        .unwrap();
-    w.flush(c);
-    let ok = w.run_until(Duration::from_secs(1), |w| {
-        w.participants[b].participant.matched_writers(rd).len() == 2
-            && w.participants[c].participant.matched_readers(wc).len() == 1
-    });
-    assert!(ok, "seed {seed}: the newcomer was not matched within 1 s");
+    newcomer_matches_within_a_second(&mut w, b, rd);
 }
 
 #[test]
@@ -294,18 +280,7 @@ fn a_full_table_evicts_spdp_only_participants_least_recently_heard_first() {
         "seed {seed}: the engaged participant was evicted"
     );
     // A real newcomer gets in and matches.
-    let c = w.add_participant("newcomer", |_| {});
-    let now = w.now;
-    let wc = w.participants[c]
-        .participant
-        .create_writer(now, "t", "T", false, reliable())
-        .unwrap();
-    w.flush(c);
-    let ok = w.run_until(Duration::from_secs(1), |w| {
-        w.participants[b].participant.matched_writers(rd).len() == 2
-            && w.participants[c].participant.matched_readers(wc).len() == 1
-    });
-    assert!(ok, "seed {seed}: the newcomer was not matched within 1 s");
+    newcomer_matches_within_a_second(&mut w, b, rd);
 }
 
 #[test]
