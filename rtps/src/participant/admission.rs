@@ -22,7 +22,7 @@ use crate::wire::{GuidPrefix, Locator, LocatorKind};
 
 /// Most participants that have sent nothing but SPDP kept per source IP address; a newcomer
 /// over the cap evicts the one of them heard least recently.
-pub const MAX_SPDP_ONLY_PER_SOURCE: usize = 256;
+pub const MAX_SPDP_ONLY_PER_SOURCE: usize = 64;
 
 /// The IPv4 unicast addresses in `locators` (unspecified ones left out).
 fn ipv4_addresses(locators: &[Locator]) -> impl Iterator<Item = IpAddr> + '_ {
