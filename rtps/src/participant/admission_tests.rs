@@ -55,19 +55,64 @@ fn user_addr(w: &SimWorld, i: usize) -> SocketAddr {
         .unwrap()
 }
 
+/// A matched reliable pair (writer on `a`, reader on `b`) and a forger on the writer's own
+/// IP address (another port), where only the reliability rules can help.
+struct Scene {
+    w: SimWorld,
+    seed: u64,
+    a: usize,
+    b: usize,
+    wr: EntityId,
+    rd: EntityId,
+    /// The writer's and the reader's GUID prefixes.
+    wp: GuidPrefix,
+    rp: GuidPrefix,
+    /// The reader's user unicast address.
+    to: SocketAddr,
+    forger: SocketAddr,
+}
+
+impl Scene {
+    fn new(default_seed: u64) -> Self {
+        let mut w = SimWorld::new(default_seed, 0, true);
+        let seed = w.seed();
+        let a = w.add_participant("writer", |_| {});
+        let b = w.add_participant("reader", |_| {});
+        let (wr, rd) = pair(&mut w, a, b);
+        let wp = w.participants[a].participant.guid_prefix();
+        let rp = w.participants[b].participant.guid_prefix();
+        let to = user_addr(&w, b);
+        let writer_ip = w.participants[a].address.ip();
+        let forger = attacker(&mut w, SocketAddr::new(writer_ip, 9999));
+        Scene {
+            w,
+            seed,
+            a,
+            b,
+            wr,
+            rd,
+            wp,
+            rp,
+            to,
+            forger,
+        }
+    }
+}
+
 #[test]
 fn forged_heartbeats_and_gaps_mid_stream_do_not_stop_a_reliable_pair() {
-    let mut w = SimWorld::new(11, 0, true);
-    let seed = w.seed();
-    let a = w.add_participant("writer", |_| {});
-    let b = w.add_participant("reader", |_| {});
-    let (wr, rd) = pair(&mut w, a, b);
-    let wp = w.participants[a].participant.guid_prefix();
-    let rp = w.participants[b].participant.guid_prefix();
-    let to = user_addr(&w, b);
-    // From the writer's own IP address (another port): only the reliability rules help.
-    let writer_ip = w.participants[a].address.ip();
-    let same_ip = attacker(&mut w, SocketAddr::new(writer_ip, 9999));
+    let Scene {
+        mut w,
+        seed,
+        a,
+        b,
+        wr,
+        rd,
+        wp,
+        rp,
+        to,
+        forger: same_ip,
+    } = Scene::new(11);
     // From an address the writer never announced: refused outright.
     let elsewhere = attacker(&mut w, addr(127, 0, 1, 99, 9999));
     let forged: Vec<Vec<u8>> = vec![
@@ -115,16 +160,18 @@ fn forged_heartbeats_and_gaps_mid_stream_do_not_stop_a_reliable_pair() {
 
 #[test]
 fn a_writer_recovers_from_a_forged_gap_within_one_heartbeat_period() {
-    let mut w = SimWorld::new(12, 0, true);
-    let seed = w.seed();
-    let a = w.add_participant("writer", |_| {});
-    let b = w.add_participant("reader", |_| {});
-    let (wr, rd) = pair(&mut w, a, b);
-    let wp = w.participants[a].participant.guid_prefix();
-    let rp = w.participants[b].participant.guid_prefix();
-    let to = user_addr(&w, b);
-    let writer_ip = w.participants[a].address.ip();
-    let forger = attacker(&mut w, SocketAddr::new(writer_ip, 9999));
+    let Scene {
+        mut w,
+        seed,
+        a,
+        b,
+        wr,
+        rd,
+        wp,
+        rp,
+        to,
+        forger,
+    } = Scene::new(12);
     let mut got = Vec::new();
     for i in 0..10 {
         let now = w.now;
