@@ -16,6 +16,8 @@ pub mod discovery;
 #[doc(hidden)] // entry points of the `fuzz/` targets: not part of the stable API
 pub mod fuzzing;
 pub mod history;
+#[doc(hidden)] // forged datagrams for the hostile-network tests and examples: not stable API
+pub mod hostile;
 pub mod participant;
 pub mod reliability;
 #[doc(hidden)] // the deterministic test world of this crate's and `amlip`'s tests: not stable API

@@ -7,10 +7,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::matching;
-use super::{
-    Event, LostReason, Participant, RemoteParticipant, MAX_REMOTE_ENDPOINTS,
-    MAX_REMOTE_PARTICIPANTS,
-};
+use super::{Event, LostReason, Participant, RemoteParticipant, MAX_REMOTE_ENDPOINTS};
 use crate::discovery::data::qos::{Durability as QosDurability, ReliabilityKind};
 use crate::discovery::data::{
     guid_from_key_payload, BuiltinEndpointSet, EndpointData, ParticipantData, ReaderData,
@@ -83,7 +80,13 @@ impl Participant {
     }
 
     /// A DATA from an SPDP announcer (RTPS 2.5 §8.5.3.1).
-    pub(super) fn handle_spdp(&mut self, now: Instant, source: GuidPrefix, sample: SpdpSample<'_>) {
+    pub(super) fn handle_spdp(
+        &mut self,
+        now: Instant,
+        source: GuidPrefix,
+        addr: SocketAddr,
+        sample: SpdpSample<'_>,
+    ) {
         match sample {
             SpdpSample::Alive(payload) => {
                 let data = match ParticipantData::from_payload(payload) {
@@ -94,17 +97,19 @@ impl Participant {
                         return;
                     }
                 };
-                self.participant_alive(now, data);
+                self.participant_alive(now, addr, data);
             }
             SpdpSample::Disposed(guid) => {
-                if self.remotes.contains_key(&guid.prefix) {
+                if !self.source_allowed(guid.prefix, &addr) {
+                    self.stats.rejected_source += 1;
+                } else if self.remotes.contains_key(&guid.prefix) {
                     self.remove_participant(now, guid.prefix, LostReason::Disposed);
                 }
             }
         }
     }
 
-    fn participant_alive(&mut self, now: Instant, data: ParticipantData) {
+    fn participant_alive(&mut self, now: Instant, addr: SocketAddr, data: ParticipantData) {
         let prefix = data.guid.prefix;
         if prefix == self.prefix || prefix == GuidPrefix::UNKNOWN {
             return;
@@ -121,13 +126,17 @@ impl Participant {
             .and_then(|d| now.checked_add(d));
         if let Some(r) = self.remotes.get_mut(&prefix) {
             // A refresh (Fast DDS re-sends with the same sequence number): renew the lease
-            // and take locator changes.
+            // and take locator changes, if it comes from where the participant said it is.
+            if !r.accepts(addr.ip()) {
+                self.stats.rejected_source += 1;
+                return;
+            }
             r.lease_expiry = lease_expiry;
+            r.last_heard = now;
             r.data = data;
             return;
         }
-        if self.remotes.len() >= MAX_REMOTE_PARTICIPANTS {
-            self.stats.table_full += 1;
+        if !self.make_room(now, &addr) {
             return;
         }
         log::debug!("discovered participant {prefix} ({:?})", data.entity_name);
@@ -143,18 +152,12 @@ impl Participant {
         let bes = data.builtin_endpoint_set;
         let meta = self.meta_locators(&data);
         let answers_left = self.config.answer_burst.saturating_sub(1);
-        let next_answer = (answers_left > 0)
+        let mut remote = RemoteParticipant::new(data, lease_expiry, addr, now);
+        remote.answers_left = answers_left;
+        remote.next_answer = (answers_left > 0)
             .then(|| now.checked_add(self.config.burst_interval))
             .flatten();
-        self.remotes.insert(
-            prefix,
-            RemoteParticipant {
-                data,
-                lease_expiry,
-                answers_left,
-                next_answer,
-            },
-        );
+        self.remotes.insert(prefix, remote);
         if self.config.answer_burst > 0 {
             self.announce_spdp(Some((prefix, addrs)));
         }

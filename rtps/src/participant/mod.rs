@@ -10,6 +10,7 @@
 //! then [`Participant::poll_timeout`]. Time (`now`) and the RNG seed are handed in; nothing here
 //! reads a clock, opens a socket or starts a thread.
 
+mod admission;
 mod discovery;
 mod early;
 #[cfg(test)]
@@ -42,6 +43,7 @@ use crate::wire::{
     EntityId, EntityKind, Guid, GuidPrefix, Locator, SequenceNumber, Time, VendorId,
 };
 
+pub use admission::MAX_SPDP_ONLY_PER_SOURCE;
 pub use early::EarlyDataLimits;
 pub use matching::Incompatibility;
 pub use output::Datagram;
@@ -214,6 +216,9 @@ pub enum LostReason {
     LeaseExpired,
     /// It announced its own removal (DATA(p\[UD\])).
     Disposed,
+    /// It had sent nothing but SPDP and its place was given to a newcomer (a full table, or
+    /// too many such participants from one address).
+    Evicted,
 }
 
 /// Counters (`stats`).
@@ -241,6 +246,11 @@ pub struct Stats {
     pub early_data_replayed: u64,
     /// Early submessages dropped: over a cap, expired, or their writer never matched.
     pub early_data_dropped: u64,
+    /// Datagrams (or their parts) naming a known participant but coming from an address it
+    /// did not announce, dropped.
+    pub rejected_source: u64,
+    /// Participants that had sent nothing but SPDP, evicted to make room for newcomers.
+    pub evicted: u64,
 }
 
 /// Why creating an endpoint failed.
@@ -294,6 +304,12 @@ struct RemoteParticipant {
     answers_left: u32,
     /// When the next one goes.
     next_answer: Option<Instant>,
+    /// The address its first SPDP came from.
+    heard_from: std::net::IpAddr,
+    /// When its last SPDP was accepted.
+    last_heard: Instant,
+    /// It sent something other than SPDP (it is then never evicted for a newcomer).
+    engaged: bool,
 }
 
 /// A local writer: its announcement and its state machine.

@@ -20,6 +20,12 @@ struct ReceiverState {
     source: GuidPrefix,
     for_us: bool,
     timestamp: Option<Time>,
+    /// The UDP source address of the datagram.
+    addr: SocketAddr,
+    /// Whether `addr` may speak for `source`, once checked.
+    allowed: Option<bool>,
+    /// The datagram had submessages refused for their source address.
+    rejected: bool,
 }
 
 impl Participant {
@@ -62,6 +68,9 @@ impl Participant {
             source: msg.header.guid_prefix,
             for_us: true,
             timestamp: None,
+            addr: source,
+            allowed: None,
+            rejected: false,
         };
         for item in msg.submessages() {
             let (sub, raw) = match item {
@@ -81,16 +90,51 @@ impl Participant {
                     st.source = s.guid_prefix;
                     st.for_us = true;
                     st.timestamp = None;
+                    st.allowed = None;
                 }
                 Submessage::InfoTimestamp(t) => st.timestamp = t.timestamp,
                 Submessage::InfoReply(_) | Submessage::InfoReplyIp4(_) | Submessage::Pad(_) => {}
                 Submessage::Unknown { .. } => self.stats.unknown_submessages += 1,
                 _ if !st.for_us => self.stats.not_for_us += 1,
-                other => self.dispatch(now, &st, &other, raw, owner),
+                other => {
+                    if self.check_source(&mut st, &other) {
+                        self.dispatch(now, &st, &other, raw, owner);
+                    }
+                }
             }
+        }
+        if st.rejected {
+            self.stats.rejected_source += 1;
         }
         self.process_sedp(now);
         self.flush_entities(now);
+    }
+
+    /// May this submessage's source participant speak from the datagram's address (see
+    /// [`super::admission`])? The first accepted submessage other than SPDP marks a known
+    /// participant as engaged.
+    fn check_source(&mut self, st: &mut ReceiverState, sub: &Submessage<'_>) -> bool {
+        let allowed = match st.allowed {
+            Some(a) => a,
+            None => {
+                let a = self.source_allowed(st.source, &st.addr);
+                if a && !matches!(sub, Submessage::Data(d) if d.writer_id == EntityId::SPDP_PARTICIPANT_ANNOUNCER)
+                {
+                    self.mark_engaged(st.source);
+                    st.allowed = Some(true);
+                } else if !a {
+                    log::debug!(
+                        "dropping traffic of {} from {}: not an address it announced",
+                        st.source,
+                        st.addr
+                    );
+                    st.allowed = Some(false);
+                }
+                a
+            }
+        };
+        st.rejected |= !allowed;
+        allowed
     }
 
     fn dispatch(
@@ -110,15 +154,17 @@ impl Participant {
             Submessage::Data(d) if d.writer_id == EntityId::SPDP_PARTICIPANT_ANNOUNCER => {
                 let key = d.payload.as_ref().filter(|p| p.is_key).map(|p| p.bytes);
                 match disposal(d.inline_qos.as_ref(), key) {
-                    Ok(Some(disp)) => self.handle_spdp(now, src, SpdpSample::Disposed(disp.guid)),
+                    Ok(Some(disp)) => {
+                        self.handle_spdp(now, src, st.addr, SpdpSample::Disposed(disp.guid))
+                    }
                     Ok(None) => match &d.payload {
                         Some(p) if !p.is_key => {
-                            self.handle_spdp(now, src, SpdpSample::Alive(p.bytes))
+                            self.handle_spdp(now, src, st.addr, SpdpSample::Alive(p.bytes))
                         }
                         Some(p) => {
                             // A key-only DATA(p) without status info: Cyclone's unregister.
                             if let Ok(g) = guid_from_key_payload(p.bytes) {
-                                self.handle_spdp(now, src, SpdpSample::Disposed(g));
+                                self.handle_spdp(now, src, st.addr, SpdpSample::Disposed(g));
                             }
                         }
                         None => {}

@@ -21,13 +21,13 @@ pub(super) fn reliable(durable: bool) -> EndpointQos {
     q
 }
 
-fn payload(i: u32) -> Bytes {
+pub(super) fn payload(i: u32) -> Bytes {
     let mut v = vec![0x00, 0x01, 0x00, 0x00];
     v.extend_from_slice(&i.to_le_bytes());
     Bytes::from(v)
 }
 
-fn seq_of(p: &[u8]) -> u32 {
+pub(super) fn seq_of(p: &[u8]) -> u32 {
     let mut b = [0u8; 4];
     b.copy_from_slice(&p[4..8]);
     u32::from_le_bytes(b)

@@ -99,6 +99,11 @@ pub struct ReaderStats {
     pub invalid: u64,
     /// Submessages from writers not matched.
     pub unknown_writer: u64,
+    /// HEARTBEAT / GAP claims far beyond what the writer had shown, held back (issue 11).
+    pub suspect: u64,
+    /// Times a writer's HEARTBEAT contradicted an earlier claim and the reader went back to
+    /// the first sequence number it had not delivered.
+    pub resyncs: u64,
     /// ACKNACK submessages sent.
     pub acknacks_sent: u64,
     /// NACK_FRAG submessages sent.
@@ -283,8 +288,9 @@ impl StatefulReader {
     }
 
     /// A GAP (RTPS 2.5 §8.3.7.4): the listed sequence numbers are irrelevant.
-    pub fn handle_gap(&mut self, _now: Instant, writer_prefix: GuidPrefix, gap: &Gap) {
+    pub fn handle_gap(&mut self, now: Instant, writer_prefix: GuidPrefix, gap: &Gap) {
         let StatefulReader {
+            config,
             stats,
             ready,
             writers,
@@ -294,7 +300,7 @@ impl StatefulReader {
             stats.unknown_writer += 1;
             return;
         };
-        p.on_gap(gap, stats, ready);
+        p.on_gap(now, gap, config, stats, ready);
     }
 
     /// A HEARTBEAT_FRAG (RTPS 2.5 §8.3.7.6): NACK_FRAG the missing fragments announced.

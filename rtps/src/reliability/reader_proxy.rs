@@ -134,9 +134,11 @@ impl ReaderProxy {
         last_sn: SequenceNumber,
         nack_response_delay: Duration,
     ) -> NackOutcome {
+        // A count at most 8 behind the last is a duplicate or reordered; one further behind
+        // is taken, so that a forged count far ahead does not lock the reader out (issue 11).
         if self
             .last_acknack_count
-            .is_some_and(|last| acknack.count <= last)
+            .is_some_and(|last| last.wrapping_sub(acknack.count) < 8)
         {
             return NackOutcome::Stale;
         }

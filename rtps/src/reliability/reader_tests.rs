@@ -386,3 +386,6 @@ fn a_large_payload_is_shared_with_the_datagram_and_a_small_one_copied() {
         "a slice of another buffer is copied, not mis-sliced"
     );
 }
+
+#[path = "reader_spoof_tests.rs"]
+mod spoof;

@@ -24,6 +24,17 @@ use crate::wire::{EntityId, Guid, Locator, SequenceNumber, Time};
 /// Most irrelevant-range entries remembered per writer.
 const MAX_IRRELEVANT_RANGES: usize = 1024;
 
+/// A HEARTBEAT or GAP that claims sequence numbers more than this far beyond the highest one
+/// the writer has shown is suspect (issue 11: plain RTPS has no authentication, and a forged
+/// claim would make the reader skip samples it still expects). The width of an ACKNACK
+/// bitmap: a real writer's claims run that far ahead only after heavy loss.
+const SUSPECT_MARGIN: i64 = 256;
+
+/// A HEARTBEAT whose count is at most this far behind the last one is a duplicate or a
+/// reordered old one (stale). A count further behind is taken as it is: the last count may
+/// have come from a forged HEARTBEAT, and a real writer must not be locked out by it.
+const STALE_COUNT_WINDOW: u32 = 8;
+
 /// A remote writer as matched by discovery (RTPS 2.5 §8.4.10.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriterProxyConfig {
@@ -61,6 +72,12 @@ pub(crate) struct WriterProxy {
     /// A pre-emptive ACKNACK with nothing to ask for goes with base 0, not 1 (see
     /// [`WriterProxy::zero_based_preemptive`]).
     preemptive_base_zero: bool,
+    /// Highest sequence number delivered (or filtered) from a DATA: a resync never goes
+    /// below it, so nothing is delivered twice.
+    delivered_max: SequenceNumber,
+    /// A suspect claim was held back when `acknack_count` had this value: the same claim
+    /// after an ACKNACK went out is the writer's answer and is taken.
+    suspect_held_at: Option<u32>,
 }
 
 impl WriterProxy {
@@ -84,6 +101,8 @@ impl WriterProxy {
             acknack_at: reliable.then_some(now),
             preemptive: reliable,
             preemptive_base_zero: false,
+            delivered_max: SequenceNumber::ZERO,
+            suspect_held_at: None,
         }
     }
 
@@ -156,8 +175,10 @@ impl WriterProxy {
         }
         if filtered {
             self.irrelevant.insert(sn.0);
+            self.delivered_max = self.delivered_max.max(sn);
         } else if sn == self.next_expected {
             self.next_expected = sn.next();
+            self.delivered_max = self.delivered_max.max(sn);
             stats.delivered += 1;
             out.push_back(sample);
         } else {
@@ -193,6 +214,7 @@ impl WriterProxy {
         loop {
             if let Some(s) = self.buffered.remove(&self.next_expected) {
                 self.buffered_bytes = self.buffered_bytes.saturating_sub(s.payload.len());
+                self.delivered_max = self.delivered_max.max(self.next_expected);
                 self.next_expected = self.next_expected.next();
                 stats.delivered += 1;
                 out.push_back(s);
@@ -359,14 +381,26 @@ impl WriterProxy {
     }
 
     /// A GAP (RTPS 2.5 §8.3.7.4, §8.4.12): `[gapStart, gapList.base)` and the bitmap are
-    /// irrelevant. Samples already buffered in that range are still delivered.
+    /// irrelevant. Samples already buffered in that range are still delivered. A GAP far
+    /// beyond what the writer has shown is held back once (see [`Self::hold_suspect`]).
     pub(crate) fn on_gap(
         &mut self,
+        now: Instant,
         gap: &Gap,
+        cfg: &ReaderConfig,
         stats: &mut ReaderStats,
         out: &mut VecDeque<Sample>,
     ) {
         if !self.reliable() {
+            return;
+        }
+        let claim = gap
+            .gap_list
+            .iter()
+            .last()
+            .unwrap_or(SequenceNumber::ZERO)
+            .max(SequenceNumber(gap.gap_list.base.0.saturating_sub(1)));
+        if self.hold_suspect(now, claim, "GAP", cfg, stats) {
             return;
         }
         let start = gap.gap_start.0.max(self.next_expected.0);
@@ -416,7 +450,24 @@ impl WriterProxy {
             stats.invalid += 1;
             return;
         }
-        if self.last_heartbeat_count.is_some_and(|c| hb.count <= c) {
+        if self.hold_suspect(now, hb.last_sn, "HEARTBEAT", cfg, stats) {
+            return;
+        }
+        if hb.last_sn < self.delivered_max {
+            // Older than a sample already delivered (sent before it, or bogus): nothing to
+            // learn from it.
+            stats.stale_heartbeats += 1;
+            return;
+        }
+        let stale = self
+            .last_heartbeat_count
+            .is_some_and(|c| c.wrapping_sub(hb.count) < STALE_COUNT_WINDOW);
+        if hb.last_sn.next() < self.next_expected || (!stale && hb.last_sn < self.announced) {
+            // A real writer's lastSN never decreases and nothing beyond it can have been
+            // skipped: an earlier claim (HEARTBEAT or GAP) was not the writer's. Checked even
+            // for a stale count, which a forged count just ahead of the writer's would make.
+            self.resync(hb.last_sn, stats);
+        } else if stale {
             stats.stale_heartbeats += 1;
             return;
         }
@@ -480,6 +531,72 @@ impl WriterProxy {
                 self.schedule_acknack(now, cfg);
             }
         }
+    }
+
+    /// Hold back a HEARTBEAT or GAP claiming sequence numbers up to `claim` when that is far
+    /// beyond the highest the writer has shown (issue 11): it is counted, logged, and answered
+    /// with an ACKNACK that asks for a HEARTBEAT; the same kind of claim arriving after that
+    /// ACKNACK went out is the writer's own answer and is taken. A claim within reach clears
+    /// a held one. Nothing is held before the writer has shown anything (a late joiner's
+    /// first HEARTBEAT may legitimately start anywhere). True when held.
+    fn hold_suspect(
+        &mut self,
+        now: Instant,
+        claim: SequenceNumber,
+        what: &str,
+        cfg: &ReaderConfig,
+        stats: &mut ReaderStats,
+    ) -> bool {
+        let far = self.highest_known.0 >= 1
+            && claim.0 > self.highest_known.0.saturating_add(SUSPECT_MARGIN);
+        match self.suspect_held_at {
+            Some(at) if far && at != self.acknack_count => {
+                self.suspect_held_at = None;
+                false
+            }
+            _ if far => {
+                stats.suspect = stats.suspect.saturating_add(1);
+                log::debug!(
+                    "suspect {what} from {}: claims {} but the writer has shown {}; held",
+                    self.guid(),
+                    claim.0,
+                    self.highest_known.0
+                );
+                self.suspect_held_at = Some(self.acknack_count);
+                self.preemptive = true;
+                self.schedule_acknack(now, cfg);
+                true
+            }
+            _ => {
+                self.suspect_held_at = None;
+                false
+            }
+        }
+    }
+
+    /// The writer's HEARTBEAT says its last change is `last`, which contradicts an earlier
+    /// claim: go back to the first sequence number not delivered (never below one that was)
+    /// and forget what the earlier claims marked irrelevant or announced. The writer resends
+    /// what is missing, or GAPs it again.
+    fn resync(&mut self, last: SequenceNumber, stats: &mut ReaderStats) {
+        stats.resyncs = stats.resyncs.saturating_add(1);
+        log::debug!(
+            "{}: HEARTBEAT lastSN {} contradicts an earlier claim (next expected {}); resync",
+            self.guid(),
+            last.0,
+            self.next_expected.0
+        );
+        if self.next_expected > last.next() {
+            self.next_expected = self.delivered_max.next();
+        }
+        self.irrelevant.remove_range(self.next_expected.0, i64::MAX);
+        self.announced = last;
+        let buffered = self.buffered.keys().next_back().copied();
+        let reassembling = self.reassemblies.keys().next_back().copied();
+        self.highest_known = last
+            .max(buffered.unwrap_or(SequenceNumber::ZERO))
+            .max(reassembling.unwrap_or(SequenceNumber::ZERO));
+        self.suspect_held_at = None;
     }
 
     fn schedule_acknack(&mut self, now: Instant, cfg: &ReaderConfig) {

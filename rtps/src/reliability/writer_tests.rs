@@ -134,6 +134,26 @@ fn ignores_an_acknack_whose_count_is_not_above_the_last_one() {
 }
 
 #[test]
+fn a_forged_acknack_count_far_ahead_does_not_make_the_readers_acknacks_stale() {
+    let t = t0();
+    let cfg = WriterConfig {
+        nack_response_delay: Duration::ZERO,
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    drain_writer(&mut w, t);
+    let prefix = reader_guid(1).prefix;
+    w.handle_acknack(t, prefix, &acknack(reader_guid(1), 1, &[], u32::MAX));
+    // The reader's own ACKNACK (count 1) still asks for 2 and is answered.
+    w.handle_acknack(t, prefix, &acknack(reader_guid(1), 2, &[2], 1));
+    assert_eq!(w.stats().stale_nacks, 0);
+    assert!(!drain_writer(&mut w, t).is_empty());
+}
+
+#[test]
 fn heartbeats_periodically_while_changes_are_unacknowledged() {
     let t = t0();
     let mut w = writer_with_reader(config(), t);
