@@ -186,7 +186,7 @@ fn wait<T: Send>(
             match rx.try_recv() {
                 Ok(v) => return (Some(Ok(v)), rx),
                 Err(mpsc::TryRecvError::Disconnected) => return (Some(Err(())), rx),
-                Err(mpsc::TryRecvError::Empty) if now() < spin_until => std::hint::spin_loop(),
+                Err(mpsc::TryRecvError::Empty) if now() < spin_until => std::thread::yield_now(),
                 Err(mpsc::TryRecvError::Empty) => return (None, rx),
             }
         }
@@ -516,10 +516,12 @@ impl MainNode {
         Ok(self.node()?.computing_nodes())
     }
 
-    /// Leave the domain (pending jobs are cancelled). Also done when the object is collected.
+    /// Leave the domain (pending jobs are cancelled; a waiting `request_job_solution` raises
+    /// `AmlipError`). Also done when the object is collected.
     fn close(&self, py: Python<'_>) {
         let node = lock(&self.inner).take();
         py.allow_threads(move || drop(node));
+        lock(&self.router.routes).waiters.clear();
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
