@@ -8,8 +8,8 @@
    ComputingNode in this process (`lambda job: job`), against the Rust example job_latency
    (Rust main + Rust computing node in one process, same job, same counts), alternated
    `--rounds` times so both see the same machine load.
-2. Pipelined jobs/s from Python: `--jobs` jobs submitted at once, solutions read with
-   next_solution(), one Python computing node (zero work).
+2. Pipelined jobs/s from Python: 5 x `--jobs` jobs submitted at once, solutions read with
+   next_solution(), Python computing nodes (zero work): one, and four (`run(fn, concurrency=4)`).
 """
 
 import argparse
@@ -28,9 +28,9 @@ JOB = bytes(range(64))
 WARM_UP = 100
 
 
-def serve(domain):
+def serve(domain, concurrency=1):
     comp = ComputingNode("BenchComputing", domain=domain)
-    t = threading.Thread(target=comp.run, args=(lambda job: job,), daemon=True)
+    t = threading.Thread(target=comp.run, args=(lambda job: job, concurrency), daemon=True)
     t.start()
     return comp, t
 
@@ -53,8 +53,8 @@ def python_round_trip(jobs, domain):
     return us[len(us) // 2], us[int((len(us) - 1) * 0.9)], us[int((len(us) - 1) * 0.99)]
 
 
-def python_pipelined(jobs, domain):
-    comp, t = serve(domain)
+def python_pipelined(jobs, domain, concurrency):
+    comp, t = serve(domain, concurrency)
     main = MainNode("BenchMain", domain=domain)
     for _ in range(WARM_UP):
         main.request_job_solution(JOB, timeout=10)
@@ -107,12 +107,14 @@ def main():
     else:
         summary += " (rust figure: build target/release/examples/job_latency)"
     print(summary)
-    rates = []
-    for _ in range(args.rounds):
-        rates.append(python_pipelined(args.jobs * 5, domain))
-        domain += 1
-    print(f"pipelined from Python: {statistics.median(rates):.0f} jobs/s "
-          f"(median of {args.rounds}: {', '.join(f'{r:.0f}' for r in rates)})")
+    for concurrency in (1, 4):
+        rates = []
+        for _ in range(args.rounds):
+            rates.append(python_pipelined(args.jobs * 5, domain, concurrency))
+            domain += 1
+        print(f"pipelined from Python, {concurrency} computing: "
+              f"{statistics.median(rates):.0f} jobs/s "
+              f"(median of {args.rounds}: {', '.join(f'{r:.0f}' for r in rates)})", flush=True)
     return 0
 
 

@@ -627,14 +627,16 @@ impl Serving {
     }
 }
 
-type Lanes = Arc<Mutex<Vec<Arc<RsComputing>>>>;
+/// The nodes of a `ComputingNode`, one per concurrent job; `None` while one is replaced (or if
+/// its replacement could not start).
+type Lanes = Arc<Mutex<Vec<Option<Arc<RsComputing>>>>>;
 
 /// Serve on lane `i` until stopped (or one job, when `single`), replacing its node after a
 /// failed job.
 fn lane(i: usize, lanes: &Lanes, name: &str, opts: &NodeOptions, s: &Serving) {
     let max_jobs = s.single.then_some(1);
     loop {
-        let Some(node) = lock(lanes).get(i).cloned() else {
+        let Some(node) = lock(lanes).get(i).cloned().flatten() else {
             return;
         };
         QUIET_PANICS.with(|q| q.set(true));
@@ -651,19 +653,20 @@ fn lane(i: usize, lanes: &Lanes, name: &str, opts: &NodeOptions, s: &Serving) {
             Err(_) => {
                 // The job function raised: this node holds the job unanswered. Leaving the
                 // domain hands it back to the main node, which asks the other nodes again.
+                let old = lock(lanes).get_mut(i).and_then(Option::take);
+                drop(old);
                 drop(node);
-                let fresh = match RsComputing::new(name, opts.clone()) {
-                    Ok(n) => Arc::new(n),
+                match RsComputing::new(name, opts.clone()) {
+                    Ok(n) => {
+                        if let Some(slot) = lock(lanes).get_mut(i) {
+                            *slot = Some(Arc::new(n));
+                        }
+                    }
                     Err(e) => {
                         lock(&s.node_error).get_or_insert(e);
-                        // Leave the failed node anyway.
-                        let old = lock(lanes).remove(i);
-                        drop(old);
                         return;
                     }
-                };
-                let old = std::mem::replace(&mut lock(lanes)[i], fresh);
-                drop(old);
+                }
                 if s.single || s.stop.load(Ordering::Acquire) {
                     return;
                 }
@@ -718,12 +721,20 @@ impl ComputingNode {
             return Err(closed());
         }
         // One node per concurrent job: a failed job then takes down only its own node.
-        while lock(&self.lanes).len() < concurrency {
+        // (Also restarts a node whose replacement failed to start.)
+        for i in 0..concurrency {
+            if lock(&self.lanes).get(i).is_some_and(Option::is_some) {
+                continue;
+            }
             let (name, opts) = (self.name.clone(), self.opts.clone());
             let n = py
                 .allow_threads(move || RsComputing::new(&name, opts))
                 .map_err(node_err)?;
-            lock(&self.lanes).push(Arc::new(n));
+            let mut lanes = lock(&self.lanes);
+            match lanes.get_mut(i) {
+                Some(slot) => *slot = Some(Arc::new(n)),
+                None => lanes.push(Some(Arc::new(n))),
+            }
         }
         self.stop.store(false, Ordering::Release);
         let serving = Arc::new(Serving {
@@ -824,7 +835,7 @@ impl ComputingNode {
         Ok(ComputingNode {
             name: name.to_owned(),
             opts,
-            lanes: Arc::new(Mutex::new(vec![Arc::new(node)])),
+            lanes: Arc::new(Mutex::new(vec![Some(Arc::new(node))])),
             stop,
             busy,
             failures: Arc::new(AtomicU64::new(0)),
@@ -836,7 +847,7 @@ impl ComputingNode {
     fn id(&self) -> PyResult<String> {
         lock(&self.lanes)
             .first()
-            .map(|n| n.id().to_string())
+            .and_then(|n| n.as_ref().map(|n| n.id().to_string()))
             .ok_or_else(closed)
     }
 
@@ -845,6 +856,7 @@ impl ComputingNode {
     fn ids(&self) -> Vec<String> {
         lock(&self.lanes)
             .iter()
+            .flatten()
             .map(|n| n.id().to_string())
             .collect()
     }
