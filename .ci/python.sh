@@ -18,6 +18,16 @@ PYTHON=${PYTHON:-python3}
 VENV=${AMLIP_PY_VENV:-$ROOT/target/py-venv}
 
 "$PYTHON" --version
+# Debian's python3 needs python3-venv for `-m venv` (this image's python3 has it; the CI installs
+# it only when missing). No python3-dev: the abi3 extension links no libpython.
+if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv
+  else
+    echo "$PYTHON has no venv/ensurepip: install python3-venv" >&2
+    exit 1
+  fi
+fi
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
 START=$(date +%s)

@@ -173,6 +173,17 @@ fn log_exception(py: Python<'_>, msg: &str, err: &PyErr) {
     }
 }
 
+/// How long to wait before looking for signals again; `None` once `deadline` has passed.
+fn next_slice(deadline: Option<Instant>) -> Option<Duration> {
+    match deadline {
+        Some(d) => {
+            let left = d.saturating_duration_since(now());
+            (!left.is_zero()).then(|| left.min(SLICE))
+        }
+        None => Some(SLICE),
+    }
+}
+
 /// Wait on `rx` until `deadline` (or forever), releasing the GIL, polling for `SPIN` first and
 /// checking for signals every `SLICE`. `Ok(None)` on timeout.
 fn wait<T: Send>(
@@ -198,15 +209,8 @@ fn wait<T: Send>(
     }
     let mut rx = rx;
     loop {
-        let slice = match deadline {
-            Some(d) => {
-                let left = d.saturating_duration_since(now());
-                if left.is_zero() {
-                    return (Ok(None), rx);
-                }
-                left.min(SLICE)
-            }
-            None => SLICE,
+        let Some(slice) = next_slice(deadline) else {
+            return (Ok(None), rx);
         };
         let (r, back) = py.allow_threads(move || (rx.recv_timeout(slice), rx));
         rx = back;
@@ -1016,15 +1020,8 @@ impl StatusNode {
         let deadline = deadline_of(timeout)?;
         let node = lock(&self.inner).clone().ok_or_else(closed)?;
         loop {
-            let slice = match deadline {
-                Some(d) => {
-                    let left = d.saturating_duration_since(now());
-                    if left.is_zero() {
-                        return Ok(None);
-                    }
-                    left.min(SLICE)
-                }
-                None => SLICE,
+            let Some(slice) = next_slice(deadline) else {
+                return Ok(None);
             };
             let n = Arc::clone(&node);
             match py.allow_threads(move || n.recv_timeout(slice)) {

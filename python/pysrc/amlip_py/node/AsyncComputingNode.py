@@ -3,7 +3,7 @@
 import threading
 
 from amlip import ComputingNode as _ComputingNode
-from amlip_py.node._common import domain_of, one_of
+from amlip_py.node._common import domain_of, one_of, solution_bytes
 from amlip_py.types.AmlipIdDataType import AmlipIdDataType
 from amlip_py.types.JobDataType import JobDataType
 
@@ -25,10 +25,6 @@ class JobReplierLambda(JobReplier):
         return self.callback_(job, task_id, client_id)
 
 
-def _solution_bytes(s):
-    return bytes(s) if not isinstance(s, str) else s.encode("utf-8")
-
-
 class AsyncComputingNode:
     """Answers jobs on a thread of its own between ``run()`` and ``stop()``.
 
@@ -47,7 +43,7 @@ class AsyncComputingNode:
     def _serve(self):
         try:
             self._node.run(
-                lambda job: _solution_bytes(self._process(JobDataType(job), None, None)),
+                lambda job: solution_bytes(self._process(JobDataType(job), None, None)),
                 concurrency=self._concurrency,
             )
         except BaseException as e:  # kept for stop()

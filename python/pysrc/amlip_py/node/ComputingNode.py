@@ -1,7 +1,7 @@
 """AML-IP Computing Node (one job per call)."""
 
 from amlip import ComputingNode as _ComputingNode
-from amlip_py.node._common import domain_of, one_of
+from amlip_py.node._common import domain_of, one_of, solution_bytes
 from amlip_py.types.AmlipIdDataType import AmlipIdDataType
 from amlip_py.types.JobDataType import JobDataType
 from amlip_py.types.JobSolutionDataType import JobSolutionDataType
@@ -24,10 +24,6 @@ class JobLambda(JobListener):
         return self.callback_(job)
 
 
-def _solution_bytes(s):
-    return bytes(s) if not isinstance(s, str) else s.encode("utf-8")
-
-
 class ComputingNode:
     """Answers jobs from main nodes; ``process_job`` answers exactly one."""
 
@@ -43,7 +39,7 @@ class ComputingNode:
         raised here; the job is handed back to the main node.
         """
         process = one_of(callback, listener, "process_job", "Method process_job")
-        self._node.process_job(lambda job: _solution_bytes(process(JobDataType(job))),
+        self._node.process_job(lambda job: solution_bytes(process(JobDataType(job))),
                                timeout=timeout)
         return None
 

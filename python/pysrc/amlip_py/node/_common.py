@@ -17,3 +17,8 @@ def one_of(callback, listener, method, what):
     if callback is not None:
         return callback
     raise ValueError(f"{what} expects a listener object or a callback, none given.")
+
+
+def solution_bytes(s):
+    """A job function's answer as bytes (JobSolutionDataType, bytes or str)."""
+    return s.encode("utf-8") if isinstance(s, str) else bytes(s)
