@@ -9,7 +9,8 @@
    (Rust main + Rust computing node in one process, same job, same counts), alternated
    `--rounds` times so both see the same machine load.
 2. Pipelined jobs/s from Python: 5 x `--jobs` jobs submitted at once, solutions read with
-   next_solution(), Python computing nodes (zero work): one, and four (`run(fn, concurrency=4)`).
+   next_solution(), Python computing nodes (zero work): one, and four (`run(fn, concurrency=4)`);
+   against `amlip demo --delay 0` with as many Rust computing nodes (`cargo build --release`).
 """
 
 import argparse
@@ -81,6 +82,19 @@ def rust_round_trip(jobs, domain):
     return tuple(float(x) for x in m.groups()) if m else None
 
 
+def rust_pipelined(jobs, domain, computing):
+    """`amlip demo --delay 0`: Rust main + Rust computing nodes in one process (its throughput
+    counts from the nodes' start: discovery included, no warm-up)."""
+    exe = REPO / "target" / "release" / "amlip"
+    if not exe.exists():
+        return None
+    out = subprocess.run([str(exe), "demo", "--computing", str(computing), "--jobs", str(jobs),
+                          "--delay", "0", "--domain", str(domain)],
+                         capture_output=True, text=True, timeout=600).stdout
+    m = re.search(r"throughput\s+([\d.]+) jobs/s", out)
+    return float(m.group(1)) if m else None
+
+
 def main():
     p = argparse.ArgumentParser(description="figures of the amlip Python package")
     p.add_argument("--jobs", type=int, default=2000)
@@ -108,13 +122,20 @@ def main():
         summary += " (rust figure: build target/release/examples/job_latency)"
     print(summary)
     for concurrency in (1, 4):
-        rates = []
+        rates, rust = [], []
         for _ in range(args.rounds):
             rates.append(python_pipelined(args.jobs * 5, domain, concurrency))
             domain += 1
-        print(f"pipelined from Python, {concurrency} computing: "
-              f"{statistics.median(rates):.0f} jobs/s "
-              f"(median of {args.rounds}: {', '.join(f'{r:.0f}' for r in rates)})", flush=True)
+            r = rust_pipelined(args.jobs * 5, domain, concurrency)
+            domain += 1
+            if r:
+                rust.append(r)
+        line = (f"pipelined, {concurrency} computing: python {statistics.median(rates):.0f} jobs/s "
+                f"({', '.join(f'{r:.0f}' for r in rates)})")
+        if rust:
+            line += (f", rust `amlip demo` {statistics.median(rust):.0f} jobs/s "
+                     f"({', '.join(f'{r:.0f}' for r in rust)})")
+        print(line, flush=True)
     return 0
 
 

@@ -92,3 +92,12 @@ def test_types():
     i = AmlipIdDataType("Name.with.dots.0a.1b.2c.3d")
     assert i.name() == "Name.with.dots" and str(i) == "Name.with.dots.0a.1b.2c.3d"
     assert NodeKind.COMPUTATIONAL is NodeKind.COMPUTING
+
+
+def test_async_nodes_take_the_callback_positionally():
+    # An older amlip_py had no domain argument: (name, callback).
+    main = AsyncMainNode("Positional", lambda solution, task_id, server_id: None)
+    comp = AsyncComputingNode("Positional", lambda job, task_id, client_id: job)
+    assert main.get_id().name() == "Positional" and comp.get_id().name() == "Positional"
+    comp.close()
+    main.close()

@@ -34,6 +34,9 @@ class AsyncComputingNode:
 
     def __init__(self, name: str, domain: int = None, callback=None, listener=None,
                  interface: str = "127.0.0.1", concurrency: int = 1):
+        if domain is not None and not isinstance(domain, int) and callback is None:
+            # An older AML-IP's positional order (name, callback), without domain.
+            callback, domain = domain, None
         self._process = one_of(callback, listener, "process_job", "AsyncComputingNode constructor")
         self._node = _ComputingNode(name, domain=domain_of(domain), interface=interface)
         self._concurrency = concurrency

@@ -30,6 +30,9 @@ class AsyncMainNode:
 
     def __init__(self, name: str, domain: int = None, callback=None, listener=None,
                  interface: str = "127.0.0.1"):
+        if domain is not None and not isinstance(domain, int) and callback is None:
+            # An older AML-IP's positional order (name, callback), without domain.
+            callback, domain = domain, None
         received = one_of(callback, listener, "solution_received", "AsyncMainNode constructor")
         self._node = _MainNode(name, domain=domain_of(domain), interface=interface)
 
