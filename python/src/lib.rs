@@ -883,9 +883,10 @@ impl ComputingNode {
         }
     }
 
-    /// Answer jobs with `fn(job: bytes) -> bytes | str`, up to `concurrency` at once, until
-    /// `stop()` or Ctrl-C (jobs in progress are finished); returns how many were answered. A job
-    /// whose `fn` raises is logged and handed back to the main node; serving goes on.
+    /// Answer jobs with `fn(job: bytes) -> bytes | str`, up to `concurrency` at once (one node
+    /// each), until `stop()`, Ctrl-C or `timeout` seconds (jobs in progress are finished);
+    /// returns how many were answered. A job whose `fn` raises is logged and handed back to the
+    /// main node; serving goes on.
     #[pyo3(signature = (fn_, concurrency = 1, timeout = None))]
     fn run(
         &self,
