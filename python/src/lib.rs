@@ -874,9 +874,9 @@ impl ComputingNode {
     /// Answer exactly one job with `fn(job: bytes) -> bytes | str` (blocks until a job comes,
     /// or `timeout` seconds: `TimeoutError`). If `fn` raises, the exception is logged and
     /// raised here, and the job is handed back to the main node (see the module doc).
-    #[pyo3(signature = (fn_, timeout = None))]
-    fn process_job(&self, py: Python<'_>, fn_: PyObject, timeout: Option<f64>) -> PyResult<()> {
-        let (_, error) = self.serve(py, fn_, 1, true, timeout)?;
+    #[pyo3(signature = (r#fn, timeout = None))]
+    fn process_job(&self, py: Python<'_>, r#fn: PyObject, timeout: Option<f64>) -> PyResult<()> {
+        let (_, error) = self.serve(py, r#fn, 1, true, timeout)?;
         match error {
             Some(e) => Err(e),
             None => Ok(()),
@@ -887,15 +887,15 @@ impl ComputingNode {
     /// each), until `stop()`, Ctrl-C or `timeout` seconds (jobs in progress are finished);
     /// returns how many were answered. A job whose `fn` raises is logged and handed back to the
     /// main node; serving goes on.
-    #[pyo3(signature = (fn_, concurrency = 1, timeout = None))]
+    #[pyo3(signature = (r#fn, concurrency = 1, timeout = None))]
     fn run(
         &self,
         py: Python<'_>,
-        fn_: PyObject,
+        r#fn: PyObject,
         concurrency: usize,
         timeout: Option<f64>,
     ) -> PyResult<u64> {
-        Ok(self.serve(py, fn_, concurrency, false, timeout)?.0)
+        Ok(self.serve(py, r#fn, concurrency, false, timeout)?.0)
     }
 
     /// Make `run` / `process_job` return (from any thread, or from the job function).
