@@ -1,0 +1,3 @@
+"""Task id: an int, as in AML-IP."""
+
+TaskId = int
