@@ -66,6 +66,10 @@ struct Common {
     #[arg(long, global = true, value_name = "US", default_value_t = rtps::dds::DEFAULT_BUSY_POLL.as_micros() as u64,
           value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     busy_poll: u64,
+    /// Participant lease: how long the other nodes wait before declaring this node gone when
+    /// it stops answering (crashed, paused), e.g. 20s (the default, as Fast DDS) or 2s.
+    #[arg(long, global = true, default_value = "20s", value_parser = parse_lease)]
+    lease: std::time::Duration,
     /// More logging on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -130,12 +134,21 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     Ok(d.min)
 }
 
+fn parse_lease(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err(format!("'{s}': the lease must be at least 1s"));
+    }
+    Ok(d)
+}
+
 impl Common {
     fn options(&self) -> NodeOptions {
         NodeOptions {
             domain: self.domain,
             interface: self.interface,
             busy_poll: std::time::Duration::from_micros(self.busy_poll),
+            lease_duration: self.lease,
             ..NodeOptions::default()
         }
     }
@@ -225,6 +238,9 @@ mod tests {
         };
         assert_eq!((count, concurrency), (None, 1));
         assert_eq!(delay.to_string(), "1s..5s");
+        assert_eq!(c.common.options(), NodeOptions::default());
+        let c = parse(&["--lease", "2s", "computing"]).unwrap();
+        assert_eq!(c.common.options().lease_duration.as_secs(), 2);
     }
 
     #[test]
@@ -252,6 +268,7 @@ mod tests {
             vec!["--domain", "233", "status"],
             vec!["--interface", "no-such-if0", "status"],
             vec!["demo", "--computing", "0"],
+            vec!["--lease", "500ms", "main"],
             vec!["frobnicate"],
             vec![],
         ] {

@@ -10,9 +10,11 @@
 //! # Driving it
 //! Inputs: [`NodeCore::handle_sample`] for every sample read on one of its readers (with the
 //! writer's GUID prefix), [`NodeCore::handle_participant_lost`] when a remote participant's lease
-//! expires or it leaves, and the operations (`submit`, `cancel`, `complete`, `set_*`,
-//! `shutdown`). After every input drain [`NodeCore::poll_output`] **in order** (an endpoint is
-//! always requested before the first sample for it), then [`NodeCore::poll_event`].
+//! expires or it leaves, [`NodeCore::handle_participant_discovered`] when one (re)appears,
+//! [`NodeCore::handle_timeout`] when [`NodeCore::poll_timeout`] is due, and the operations
+//! (`submit`, `cancel`, `complete`, `set_*`, `shutdown`). After every input drain
+//! [`NodeCore::poll_output`] **in order** (an endpoint is always requested before the first
+//! sample for it), then [`NodeCore::poll_event`].
 //!
 //! # Peers
 //! The core learns which participant hosts which node from the samples themselves: a request,
@@ -20,7 +22,10 @@
 //! node, and each was written by that node's own participant. So when a participant is lost the
 //! core knows which node died: a client re-issues that server's tasks
 //! ([`Client::server_lost`]), a server forgets that client ([`Server::client_lost`]), a status
-//! node reports it `dropped` (spec §5: AML-IP itself has no such detection).
+//! node reports it `dropped` (spec §5: AML-IP itself has no such detection). A lost participant
+//! that reappears (new SPDP from the same GUID prefix: a process paused past its lease, then
+//! resumed), or whose samples arrive again, hosts the same node again: a client chooses that
+//! server again ([`Client::server_back`]).
 
 use core::fmt;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -76,8 +81,11 @@ pub enum NodeEvent {
         server: AmlipId,
         /// The solution bytes.
         solution: Vec<u8>,
-        /// Time from submission (or re-issue) to the solution, from the `now` values given.
+        /// Time from the first submission to the solution (re-issues included), from the
+        /// `now` values given.
         latency: Duration,
+        /// The lost computing node the job was last re-issued from, if it was.
+        reissued_from: Option<AmlipId>,
     },
     /// A task's server was lost; the task was requested again (main nodes, spec §11.1).
     Reissued {
@@ -102,6 +110,13 @@ pub enum NodeEvent {
     Status(Status),
     /// A remote node's participant is gone (every node kind).
     PeerLost {
+        /// The node.
+        id: AmlipId,
+        /// Its kind, if known.
+        kind: Option<NodeKind>,
+    },
+    /// A node whose participant was lost is back (it was paused past its lease; every kind).
+    PeerReturned {
         /// The node.
         id: AmlipId,
         /// Its kind, if known.
@@ -200,6 +215,9 @@ pub struct NodeCore {
     topic_names: BTreeMap<(MultiServiceTopic, Option<AmlipId>), String>,
     peers: BTreeMap<GuidPrefix, Peer>,
     peer_order: VecDeque<GuidPrefix>,
+    /// Peers whose participant was lost, in case it comes back (oldest first in `lost_order`).
+    lost: BTreeMap<GuidPrefix, Peer>,
+    lost_order: VecDeque<GuidPrefix>,
     output: VecDeque<NodeOutput>,
     events: VecDeque<NodeEvent>,
     stats: CoreStats,
@@ -218,6 +236,8 @@ impl NodeCore {
             topic_names: BTreeMap::new(),
             peers: BTreeMap::new(),
             peer_order: VecDeque::new(),
+            lost: BTreeMap::new(),
+            lost_order: VecDeque::new(),
             output: VecDeque::new(),
             events: VecDeque::new(),
             stats: CoreStats::default(),
@@ -255,6 +275,34 @@ impl NodeCore {
         let mut server = Server::new(id, concurrency).with_offer_spread(OFFER_SPREAD);
         server.set_accepting(now, false);
         Self::new(id, NodeKind::COMPUTING, Role::Computing(server), now)
+    }
+
+    /// Free a computing node's reply that got no target within `timeout` (see
+    /// [`Server::with_reply_timeout`]; no effect on other kinds).
+    pub fn with_reply_timeout(mut self, timeout: Duration) -> Self {
+        if let Role::Computing(s) = self.role {
+            self.role = Role::Computing(s.with_reply_timeout(timeout));
+        }
+        self
+    }
+
+    /// When [`NodeCore::handle_timeout`] is next due, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match &self.role {
+            Role::Computing(s) if !self.shut_down => s.poll_timeout(),
+            _ => None,
+        }
+    }
+
+    /// Run the timers that are due (a computing node's reply timeout); early calls are no-ops.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.shut_down {
+            return;
+        }
+        if let Role::Computing(s) = &mut self.role {
+            s.handle_timeout(now);
+        }
+        self.pump(now);
     }
 
     /// A StatusNode: reads every node's status (spec §5).
@@ -396,11 +444,13 @@ impl NodeCore {
                         server,
                         solution,
                         latency,
+                        reissued_from,
                     } => NodeEvent::Solved {
                         task,
                         server,
                         solution: solution.bytes,
                         latency,
+                        reissued_from,
                     },
                     ClientEvent::Reissued { task, lost_server } => {
                         NodeEvent::Reissued { task, lost_server }
@@ -476,6 +526,10 @@ impl NodeCore {
         self.stats.samples = self.stats.samples.saturating_add(1);
         if self.shut_down {
             return;
+        }
+        if !self.lost.is_empty() {
+            // Its samples flow again: it was rediscovered (the event may still be on its way).
+            self.participant_back(now, writer);
         }
         if topic_name == STATUS_TOPIC {
             self.handle_status(writer, payload);
@@ -568,6 +622,31 @@ impl NodeCore {
         }
     }
 
+    /// The participant `prefix` was discovered: if it hosted a node that was declared lost, that
+    /// node is back (see the module doc).
+    pub fn handle_participant_discovered(&mut self, now: Instant, prefix: GuidPrefix) {
+        if self.shut_down || self.lost.is_empty() {
+            return;
+        }
+        self.participant_back(now, prefix);
+        self.pump(now);
+    }
+
+    fn participant_back(&mut self, now: Instant, prefix: GuidPrefix) {
+        let Some(peer) = self.lost.remove(&prefix) else {
+            return;
+        };
+        self.lost_order.retain(|p| *p != prefix);
+        self.learn_peer(prefix, peer.id, peer.kind);
+        if let Role::Main(c) = &mut self.role {
+            c.server_back(now, peer.id);
+        }
+        self.events.push_back(NodeEvent::PeerReturned {
+            id: peer.id,
+            kind: peer.kind,
+        });
+    }
+
     /// The participant `prefix` is gone (lease expired or it left): the node it hosted is lost.
     pub fn handle_participant_lost(&mut self, now: Instant, prefix: GuidPrefix) {
         let Some(peer) = self.peers.remove(&prefix) else {
@@ -576,6 +655,16 @@ impl NodeCore {
         self.peer_order.retain(|p| *p != prefix);
         if self.shut_down {
             return;
+        }
+        if peer.state != Some(StateKind::DROPPED) {
+            // Not a clean exit: it may be paused and come back.
+            if self.lost.len() >= MAX_PEERS {
+                if let Some(old) = self.lost_order.pop_front() {
+                    self.lost.remove(&old);
+                }
+            }
+            self.lost.insert(prefix, peer);
+            self.lost_order.push_back(prefix);
         }
         let id = peer.id;
         match &mut self.role {

@@ -37,8 +37,10 @@ pub struct Solution {
     pub server: AmlipId,
     /// The solution bytes.
     pub solution: Vec<u8>,
-    /// Time from submission (or re-issue after a lost server) to the solution.
+    /// Time from submission to the solution (re-issues after a lost server included).
     pub latency: Duration,
+    /// The lost computing node the job was last re-issued from, if it was.
+    pub reissued_from: Option<AmlipId>,
 }
 
 type Callback = Box<dyn Fn(Solution) + Send + Sync>;
@@ -69,12 +71,14 @@ impl Router {
                 server,
                 solution,
                 latency,
+                reissued_from,
             } => {
                 let s = Solution {
                     task,
                     server,
                     solution,
                     latency,
+                    reissued_from,
                 };
                 // Sent after the router's lock is released: the woken caller submits its next
                 // job at once, and would otherwise block on this lock.
@@ -103,6 +107,7 @@ impl Router {
                 }
             }
             NodeEvent::PeerLost { id, .. } => log::info!("node {id} left"),
+            NodeEvent::PeerReturned { id, .. } => log::info!("node {id} is back"),
             NodeEvent::Task { .. } | NodeEvent::Status(_) => {}
         }
     }

@@ -36,6 +36,10 @@ pub struct NodeOptions {
     /// virtual machine) at the cost of CPU time right after traffic; an idle node polls
     /// nothing.
     pub busy_poll: Duration,
+    /// How long a computing node that answered a request waits for the main node's choice (and
+    /// then for the job) before it frees itself for other requests (default 2 s). A late choice
+    /// is still honoured: the job runs when it comes.
+    pub reply_timeout: Duration,
 }
 
 impl Default for NodeOptions {
@@ -47,6 +51,7 @@ impl Default for NodeOptions {
             lease_duration: Duration::from_secs(20),
             writer_history_limit: None,
             busy_poll: rtps::dds::DEFAULT_BUSY_POLL,
+            reply_timeout: crate::multiservice::server::DEFAULT_REPLY_TIMEOUT,
         }
     }
 }

@@ -34,7 +34,8 @@ pub struct ParticipantOptions {
     pub properties: Vec<(String, String)>,
     /// Announce by SPDP multicast (unicast probes of the well-known ports are always sent).
     pub multicast: bool,
-    /// Lease announced to peers.
+    /// Lease announced to peers (SPDP announcements go out every 3 s, or three times per lease
+    /// if it is shorter than 9 s).
     pub lease_duration: Duration,
     /// RNG seed (GUID prefix); default: random.
     pub seed: Option<u64>,
@@ -244,6 +245,10 @@ impl DomainParticipant {
             spdp_multicast,
             spdp_unicast_peers: probes,
             lease_duration: options.lease_duration,
+            // A short lease needs announcements well within it (at least three per lease).
+            announce_period: ParticipantConfig::default()
+                .announce_period
+                .min(options.lease_duration / 3),
             loopback_only: IpAddr::V4(options.interface).is_loopback(),
             ..ParticipantConfig::default()
         };
