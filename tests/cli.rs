@@ -280,3 +280,144 @@ fn ctrl_c_stops_a_computing_node_cleanly_and_the_status_node_sees_it_stop() {
     let code = exit_status(&mut status).expect("status node exits after SIGTERM");
     assert_eq!(code.code(), Some(0));
 }
+
+/// Lines from `rx` until the channel closes (the process exited) or `limit` passes.
+fn rest_of(rx: &std::sync::mpsc::Receiver<String>, seen: &mut Vec<String>, limit: Duration) {
+    let _ = wait_line(rx, seen, limit, |_| false);
+}
+
+/// Each of `jobs` answered exactly once (upper-cased) in `lines`.
+fn assert_each_once(jobs: &[String], lines: &[String]) {
+    assert_eq!(lines.len(), jobs.len(), "{lines:?}");
+    for job in jobs {
+        let want = format!("job \"{job}\" => \"{}\" from ", job.to_uppercase());
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with(&want)).count(),
+            1,
+            "{want} in {lines:?}"
+        );
+    }
+}
+
+/// The only computing process, SIGSTOPped past its 2 s lease while it works, then resumed:
+/// the main re-issued its job, uses it again when it reappears, and finishes; the re-issued
+/// job's line says so.
+#[test]
+fn a_computing_process_paused_past_its_lease_is_used_again_when_it_resumes() {
+    if !loopback_only_namespace() {
+        eprintln!("{NOT_IN_NAMESPACE}");
+        return;
+    }
+    let comp = spawn(&[
+        "--domain",
+        "114",
+        "--lease",
+        "2s",
+        "computing",
+        "--delay",
+        "300ms",
+    ]);
+    let jobs: Vec<String> = (0..6).map(|i| format!("paused job {i}")).collect();
+    let mut args = vec!["--domain", "114", "--lease", "2s", "main"];
+    args.extend(jobs.iter().map(String::as_str));
+    let mut main = spawn(&args);
+    let out = lines_of(main.0.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    assert!(
+        wait_line(&out, &mut lines, Duration::from_secs(20), |_| true).is_some(),
+        "no first solution"
+    );
+    signal(&comp.0, "STOP");
+    std::thread::sleep(Duration::from_secs(4));
+    signal(&comp.0, "CONT");
+    rest_of(&out, &mut lines, Duration::from_secs(30));
+    let code = exit_status(&mut main).expect("main exits");
+    assert!(code.success(), "{lines:?}");
+    assert_each_once(&jobs, &lines);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" (re-issued: AMLComputingNode.") && l.ends_with(" was lost)")),
+        "{lines:?}"
+    );
+}
+
+/// A main process SIGSTOPped past its 2 s lease while its jobs are in flight, then resumed:
+/// it finishes, each job solved once.
+#[test]
+fn a_main_process_paused_past_its_lease_finishes_when_it_resumes() {
+    if !loopback_only_namespace() {
+        eprintln!("{NOT_IN_NAMESPACE}");
+        return;
+    }
+    let _c1 = spawn(&[
+        "--domain",
+        "115",
+        "--lease",
+        "2s",
+        "computing",
+        "--delay",
+        "300ms",
+    ]);
+    let _c2 = spawn(&[
+        "--domain",
+        "115",
+        "--lease",
+        "2s",
+        "computing",
+        "--delay",
+        "300ms",
+    ]);
+    let jobs: Vec<String> = (0..10).map(|i| format!("main job {i}")).collect();
+    let mut args = vec!["--domain", "115", "--lease", "2s", "main"];
+    args.extend(jobs.iter().map(String::as_str));
+    let mut main = spawn(&args);
+    let out = lines_of(main.0.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    assert!(
+        wait_line(&out, &mut lines, Duration::from_secs(20), |_| true).is_some(),
+        "no first solution"
+    );
+    signal(&main.0, "STOP");
+    std::thread::sleep(Duration::from_secs(4));
+    signal(&main.0, "CONT");
+    rest_of(&out, &mut lines, Duration::from_secs(30));
+    let code = exit_status(&mut main).expect("main exits");
+    assert!(code.success(), "{lines:?}");
+    assert_each_once(&jobs, &lines);
+}
+
+/// A main SIGKILLed mid-job: the computing node frees itself from the dead main's handshake
+/// after its reply timeout (2 s) and serves a new main long before the dead main's 20 s lease
+/// expires (AML-IP: the whole lease).
+#[test]
+#[allow(clippy::disallowed_methods)] // the test measures wall-clock time
+fn a_new_main_is_served_soon_after_the_previous_one_is_killed_mid_job() {
+    if !loopback_only_namespace() {
+        eprintln!("{NOT_IN_NAMESPACE}");
+        return;
+    }
+    let _c = spawn(&["--domain", "116", "computing", "--delay", "200ms"]);
+    let jobs: Vec<String> = (0..30).map(|i| format!("doomed {i}")).collect();
+    let mut args = vec!["--domain", "116", "main"];
+    args.extend(jobs.iter().map(String::as_str));
+    let mut first = spawn(&args);
+    let out = lines_of(first.0.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    assert!(
+        wait_line(&out, &mut lines, Duration::from_secs(20), |_| true).is_some(),
+        "no first solution"
+    );
+    let _ = first.0.kill();
+    let _ = first.0.wait();
+    let start = std::time::Instant::now();
+    let next = spawn(&["--domain", "116", "main", "served"]);
+    let out = output_when_done(next);
+    let waited = start.elapsed();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("job \"served\" => \"SERVED\""), "{text}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "the new main waited {waited:?} (the dead main's lease is 20 s)"
+    );
+}

@@ -44,6 +44,11 @@ use crate::multiservice::{
 /// Most remote nodes a core remembers (rule 6: every table is capped).
 pub const MAX_PEERS: usize = 4096;
 
+/// How long a computing node keeps its writers to a lost main node before deleting them: a main
+/// paused past its lease that comes back in that time still gets the solutions written meanwhile
+/// (a deleted writer would take them with it).
+pub const KEEP_LOST_WRITERS: Duration = Duration::from_secs(120);
+
 /// How many of the oldest queued requests a computing node draws its next answer from, so
 /// idle computing nodes answer different requests of a pipelining main node (see
 /// [`Server::with_offer_spread`]).
@@ -192,6 +197,15 @@ struct Peer {
     state: Option<StateKind>,
 }
 
+/// A peer whose participant was lost: it may come back.
+#[derive(Debug, Clone)]
+struct Lost {
+    peer: Peer,
+    since: Instant,
+    /// Its writers, deleted [`KEEP_LOST_WRITERS`] after `since` unless it comes back.
+    writers: Vec<String>,
+}
+
 /// The machine of one node kind.
 #[derive(Debug)]
 enum Role {
@@ -216,8 +230,10 @@ pub struct NodeCore {
     peers: BTreeMap<GuidPrefix, Peer>,
     peer_order: VecDeque<GuidPrefix>,
     /// Peers whose participant was lost, in case it comes back (oldest first in `lost_order`).
-    lost: BTreeMap<GuidPrefix, Peer>,
+    lost: BTreeMap<GuidPrefix, Lost>,
     lost_order: VecDeque<GuidPrefix>,
+    /// When to delete the writers of lost peers, oldest first.
+    forget_at: VecDeque<(Instant, GuidPrefix)>,
     output: VecDeque<NodeOutput>,
     events: VecDeque<NodeEvent>,
     stats: CoreStats,
@@ -238,6 +254,7 @@ impl NodeCore {
             peer_order: VecDeque::new(),
             lost: BTreeMap::new(),
             lost_order: VecDeque::new(),
+            forget_at: VecDeque::new(),
             output: VecDeque::new(),
             events: VecDeque::new(),
             stats: CoreStats::default(),
@@ -288,19 +305,41 @@ impl NodeCore {
 
     /// When [`NodeCore::handle_timeout`] is next due, if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match &self.role {
-            Role::Computing(s) if !self.shut_down => s.poll_timeout(),
+        if self.shut_down {
+            return None;
+        }
+        let server = match &self.role {
+            Role::Computing(s) => s.poll_timeout(),
             _ => None,
+        };
+        let forget = self
+            .forget_at
+            .front()
+            .and_then(|(t, _)| t.checked_add(KEEP_LOST_WRITERS));
+        match (server, forget) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
-    /// Run the timers that are due (a computing node's reply timeout); early calls are no-ops.
+    /// Run the timers that are due (a computing node's reply timeout, the deletion of a lost
+    /// peer's writers); early calls are no-ops.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.shut_down {
             return;
         }
         if let Role::Computing(s) = &mut self.role {
             s.handle_timeout(now);
+        }
+        while let Some(&(since, prefix)) = self.forget_at.front() {
+            if since
+                .checked_add(KEEP_LOST_WRITERS)
+                .is_some_and(|t| t > now)
+            {
+                break;
+            }
+            self.forget_at.pop_front();
+            self.forget_lost_writers(since, prefix);
         }
         self.pump(now);
     }
@@ -633,7 +672,7 @@ impl NodeCore {
     }
 
     fn participant_back(&mut self, now: Instant, prefix: GuidPrefix) {
-        let Some(peer) = self.lost.remove(&prefix) else {
+        let Some(Lost { peer, .. }) = self.lost.remove(&prefix) else {
             return;
         };
         self.lost_order.retain(|p| *p != prefix);
@@ -656,31 +695,24 @@ impl NodeCore {
         if self.shut_down {
             return;
         }
-        if peer.state != Some(StateKind::DROPPED) {
-            // Not a clean exit: it may be paused and come back.
-            if self.lost.len() >= MAX_PEERS {
-                if let Some(old) = self.lost_order.pop_front() {
-                    self.lost.remove(&old);
-                }
-            }
-            self.lost.insert(prefix, peer);
-            self.lost_order.push_back(prefix);
-        }
         let id = peer.id;
+        let mut kept = Vec::new();
         match &mut self.role {
             Role::Main(c) => {
+                // Its tasks are re-issued under new ids: the task data written to it is moot.
                 c.server_lost(now, id);
                 let topic = MultiServiceTopic::TaskData.direct_name(&self.base, &id);
                 self.forget_writers(topic.into_iter());
             }
             Role::Computing(s) => {
                 s.client_lost(now, id);
-                let topics = [
+                kept = [
                     MultiServiceTopic::ReplyAvailable,
                     MultiServiceTopic::TaskSolution,
                 ]
-                .map(|t| t.direct_name(&self.base, &id));
-                self.forget_writers(topics.into_iter().flatten());
+                .into_iter()
+                .filter_map(|t| t.direct_name(&self.base, &id))
+                .collect();
             }
             Role::Status => {
                 if peer.state != Some(StateKind::DROPPED) {
@@ -694,11 +726,49 @@ impl NodeCore {
                 }
             }
         }
+        if peer.state == Some(StateKind::DROPPED) {
+            // A clean exit: it will not come back.
+            self.forget_writers(kept.into_iter());
+        } else {
+            if self.lost.len() >= MAX_PEERS {
+                if let Some(old) = self.lost_order.pop_front() {
+                    if let Some(l) = self.lost.remove(&old) {
+                        self.forget_writers(l.writers.into_iter());
+                    }
+                }
+            }
+            if !kept.is_empty() {
+                if self.forget_at.len() >= MAX_PEERS {
+                    if let Some((since, old)) = self.forget_at.pop_front() {
+                        self.forget_lost_writers(since, old);
+                    }
+                }
+                self.forget_at.push_back((now, prefix));
+            }
+            self.lost.insert(
+                prefix,
+                Lost {
+                    peer,
+                    since: now,
+                    writers: kept,
+                },
+            );
+            self.lost_order.push_back(prefix);
+        }
         self.events.push_back(NodeEvent::PeerLost {
             id,
             kind: peer.kind,
         });
         self.pump(now);
+    }
+
+    /// Delete the writers kept for the peer of `prefix` lost at `since`, if it is still lost.
+    fn forget_lost_writers(&mut self, since: Instant, prefix: GuidPrefix) {
+        let writers = match self.lost.get_mut(&prefix) {
+            Some(l) if l.since == since => std::mem::take(&mut l.writers),
+            _ => Vec::new(),
+        };
+        self.forget_writers(writers.into_iter());
     }
 
     fn forget_writers(&mut self, topics: impl Iterator<Item = String>) {
