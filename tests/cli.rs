@@ -299,6 +299,45 @@ fn assert_each_once(jobs: &[String], lines: &[String]) {
     }
 }
 
+/// `computing` computing processes (300 ms a job) and a main with `jobs` jobs on `domain`, all
+/// with a 2 s lease; after the first solution, the main (`pause_main`) or else the first
+/// computing process is SIGSTOPped for 4 s, then resumed. The main must finish with each job
+/// solved once; its lines are returned.
+fn pause_past_the_lease(
+    domain: &str,
+    computing: usize,
+    jobs: &[String],
+    pause_main: bool,
+) -> Vec<String> {
+    let common = ["--domain", domain, "--lease", "2s"];
+    let comps: Vec<Guard> = (0..computing)
+        .map(|_| {
+            let mut args = common.to_vec();
+            args.extend(["computing", "--delay", "300ms"]);
+            spawn(&args)
+        })
+        .collect();
+    let mut args = common.to_vec();
+    args.push("main");
+    args.extend(jobs.iter().map(String::as_str));
+    let mut main = spawn(&args);
+    let out = lines_of(main.0.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    assert!(
+        wait_line(&out, &mut lines, Duration::from_secs(20), |_| true).is_some(),
+        "no first solution"
+    );
+    let paused = if pause_main { &main.0 } else { &comps[0].0 };
+    signal(paused, "STOP");
+    std::thread::sleep(Duration::from_secs(4));
+    signal(paused, "CONT");
+    rest_of(&out, &mut lines, Duration::from_secs(30));
+    let code = exit_status(&mut main).expect("main exits");
+    assert!(code.success(), "{lines:?}");
+    assert_each_once(jobs, &lines);
+    lines
+}
+
 /// The only computing process, SIGSTOPped past its 2 s lease while it works, then resumed:
 /// the main re-issued its job, uses it again when it reappears, and finishes; the re-issued
 /// job's line says so.
@@ -308,32 +347,8 @@ fn a_computing_process_paused_past_its_lease_is_used_again_when_it_resumes() {
         eprintln!("{NOT_IN_NAMESPACE}");
         return;
     }
-    let comp = spawn(&[
-        "--domain",
-        "114",
-        "--lease",
-        "2s",
-        "computing",
-        "--delay",
-        "300ms",
-    ]);
     let jobs: Vec<String> = (0..6).map(|i| format!("paused job {i}")).collect();
-    let mut args = vec!["--domain", "114", "--lease", "2s", "main"];
-    args.extend(jobs.iter().map(String::as_str));
-    let mut main = spawn(&args);
-    let out = lines_of(main.0.stdout.take().expect("stdout"));
-    let mut lines = Vec::new();
-    assert!(
-        wait_line(&out, &mut lines, Duration::from_secs(20), |_| true).is_some(),
-        "no first solution"
-    );
-    signal(&comp.0, "STOP");
-    std::thread::sleep(Duration::from_secs(4));
-    signal(&comp.0, "CONT");
-    rest_of(&out, &mut lines, Duration::from_secs(30));
-    let code = exit_status(&mut main).expect("main exits");
-    assert!(code.success(), "{lines:?}");
-    assert_each_once(&jobs, &lines);
+    let lines = pause_past_the_lease("114", 1, &jobs, false);
     assert!(
         lines
             .iter()
@@ -350,41 +365,8 @@ fn a_main_process_paused_past_its_lease_finishes_when_it_resumes() {
         eprintln!("{NOT_IN_NAMESPACE}");
         return;
     }
-    let _c1 = spawn(&[
-        "--domain",
-        "115",
-        "--lease",
-        "2s",
-        "computing",
-        "--delay",
-        "300ms",
-    ]);
-    let _c2 = spawn(&[
-        "--domain",
-        "115",
-        "--lease",
-        "2s",
-        "computing",
-        "--delay",
-        "300ms",
-    ]);
     let jobs: Vec<String> = (0..10).map(|i| format!("main job {i}")).collect();
-    let mut args = vec!["--domain", "115", "--lease", "2s", "main"];
-    args.extend(jobs.iter().map(String::as_str));
-    let mut main = spawn(&args);
-    let out = lines_of(main.0.stdout.take().expect("stdout"));
-    let mut lines = Vec::new();
-    assert!(
-        wait_line(&out, &mut lines, Duration::from_secs(20), |_| true).is_some(),
-        "no first solution"
-    );
-    signal(&main.0, "STOP");
-    std::thread::sleep(Duration::from_secs(4));
-    signal(&main.0, "CONT");
-    rest_of(&out, &mut lines, Duration::from_secs(30));
-    let code = exit_status(&mut main).expect("main exits");
-    assert!(code.success(), "{lines:?}");
-    assert_each_once(&jobs, &lines);
+    pause_past_the_lease("115", 2, &jobs, true);
 }
 
 /// A main SIGKILLed mid-job: the computing node frees itself from the dead main's handshake

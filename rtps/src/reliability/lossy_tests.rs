@@ -385,6 +385,18 @@ fn a_hundred_megabyte_sample_goes_through() {
     );
 }
 
+/// A TRANSIENT_LOCAL KEEP_ALL writer with a 20 ms heartbeat and a 1 ms NACK response delay.
+fn transient_local_keep_all() -> WriterConfig {
+    WriterConfig {
+        durability: Durability::TransientLocal,
+        history: HistoryKind::KeepAll,
+        heartbeat_period: ms(20),
+        nack_response_delay: ms(1),
+        max_transmit_size: 1400,
+        ..WriterConfig::default()
+    }
+}
+
 #[test]
 fn a_late_joining_transient_local_reader_gets_the_history() {
     let (seed, _guard) = seed(0x5eed_0004);
@@ -393,14 +405,7 @@ fn a_late_joining_transient_local_reader_gets_the_history() {
         dup: 0.1,
         reorder: 0.2,
     };
-    let cfg = WriterConfig {
-        durability: Durability::TransientLocal,
-        history: HistoryKind::KeepAll,
-        heartbeat_period: ms(20),
-        nack_response_delay: ms(1),
-        max_transmit_size: 1400,
-        ..WriterConfig::default()
-    };
+    let cfg = transient_local_keep_all();
     let mut sim = Sim::new(seed, net, cfg);
     sim.add_reader(true, true);
     run_reliable(&mut sim, 300, 100, 500_000);
@@ -433,14 +438,7 @@ fn a_late_joining_transient_local_reader_gets_the_history() {
 #[test]
 fn a_reader_matched_again_by_a_writer_that_kept_its_proxy_gets_the_history_again() {
     let (seed, _guard) = seed(0x5eed_0007);
-    let cfg = WriterConfig {
-        durability: Durability::TransientLocal,
-        history: HistoryKind::KeepAll,
-        heartbeat_period: ms(20),
-        nack_response_delay: ms(1),
-        max_transmit_size: 1400,
-        ..WriterConfig::default()
-    };
+    let cfg = transient_local_keep_all();
     let mut sim = Sim::new(seed, LOSSLESS, cfg);
     sim.add_reader(true, true);
     // One sample at a time, each acknowledged: the reader's ACKNACK count climbs.
