@@ -498,16 +498,16 @@ impl Server {
     pub fn handle_task_data(&mut self, now: Instant, data: MsData) {
         let req = data.request();
         let state = self.slots.get(&req).map(|s| s.state);
-        if data.server_id == self.id && state.is_none() && self.expired.remove(&req) {
+        if data.server_id == self.id
+            && state.is_none()
+            && self.late.len() < MAX_EXPIRED
+            && self.expired.remove(&req)
+        {
             // The choice of a reply that timed out: run it, once (see the module doc).
             self.alive(&req.client_id);
             self.seen.insert(&req);
             self.consume_budget();
             self.stats.late_tasks = self.stats.late_tasks.saturating_add(1);
-            if self.late.len() >= MAX_EXPIRED {
-                self.stats.unmatched_data = self.stats.unmatched_data.saturating_add(1);
-                return;
-            }
             self.late.push_back(data);
             self.start_late(now);
             return;
