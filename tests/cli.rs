@@ -771,3 +771,120 @@ fn three_hosts_find_each_other_by_multicast_or_with_peer_when_multicast_is_dropp
         "{text}\n{err}"
     );
 }
+
+/// Lines from `rx` until the channel closes (the process exited) or `limit` passes.
+fn rest_of(rx: &std::sync::mpsc::Receiver<String>, seen: &mut Vec<String>, limit: Duration) {
+    let _ = wait_line(rx, seen, limit, |_| false);
+}
+
+/// Each of `jobs` answered exactly once (upper-cased) in `lines`.
+fn assert_each_once(jobs: &[String], lines: &[String]) {
+    assert_eq!(lines.len(), jobs.len(), "{lines:?}");
+    for job in jobs {
+        let want = format!("job \"{job}\" => \"{}\" from ", job.to_uppercase());
+        assert_eq!(
+            lines.iter().filter(|l| l.starts_with(&want)).count(),
+            1,
+            "{want} in {lines:?}"
+        );
+    }
+}
+
+/// `computing` computing processes (300 ms a job) and a main with `jobs` jobs on `domain`, all
+/// with a 2 s lease; after the first solution, the main (`pause_main`) or else the first
+/// computing process is SIGSTOPped for 4 s, then resumed. The main must finish with each job
+/// solved once; its lines are returned.
+fn pause_past_the_lease(
+    domain: &str,
+    computing: usize,
+    jobs: &[String],
+    pause_main: bool,
+) -> Vec<String> {
+    let common = ["--domain", domain, "--lease", "2s"];
+    let comps: Vec<Guard> = (0..computing)
+        .map(|_| {
+            let mut args = common.to_vec();
+            args.extend(["computing", "--delay", "300ms"]);
+            spawn(&args)
+        })
+        .collect();
+    let mut args = common.to_vec();
+    args.push("main");
+    args.extend(jobs.iter().map(String::as_str));
+    let mut main = spawn(&args);
+    let out = lines_of(main.0.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    assert!(
+        wait_line(&out, &mut lines, Duration::from_secs(20), |_| true).is_some(),
+        "no first solution"
+    );
+    let paused = if pause_main { &main.0 } else { &comps[0].0 };
+    signal(paused, "STOP");
+    std::thread::sleep(Duration::from_secs(4));
+    signal(paused, "CONT");
+    rest_of(&out, &mut lines, Duration::from_secs(30));
+    let code = exit_status(&mut main).expect("main exits");
+    assert!(code.success(), "{lines:?}");
+    assert_each_once(jobs, &lines);
+    lines
+}
+
+/// The only computing process, SIGSTOPped past its 2 s lease while it works, then resumed:
+/// the main re-issued its job, uses it again when it reappears, and finishes; the re-issued
+/// job's line says so.
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn a_computing_process_paused_past_its_lease_is_used_again_when_it_resumes() {
+    require_private_namespace();
+    let jobs: Vec<String> = (0..6).map(|i| format!("paused job {i}")).collect();
+    let lines = pause_past_the_lease("117", 1, &jobs, false);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" (re-issued: AMLComputingNode.") && l.ends_with(" was lost)")),
+        "{lines:?}"
+    );
+}
+
+/// A main process SIGSTOPped past its 2 s lease while its jobs are in flight, then resumed:
+/// it finishes, each job solved once.
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn a_main_process_paused_past_its_lease_finishes_when_it_resumes() {
+    require_private_namespace();
+    let jobs: Vec<String> = (0..10).map(|i| format!("main job {i}")).collect();
+    pause_past_the_lease("118", 2, &jobs, true);
+}
+
+/// A main SIGKILLed mid-job: the computing node frees itself from the dead main's handshake
+/// after its reply timeout (2 s) and serves a new main long before the dead main's 20 s lease
+/// expires (AML-IP: the whole lease).
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+#[allow(clippy::disallowed_methods)] // the test measures wall-clock time
+fn a_new_main_is_served_soon_after_the_previous_one_is_killed_mid_job() {
+    require_private_namespace();
+    let _c = spawn(&["--domain", "119", "computing", "--delay", "200ms"]);
+    let jobs: Vec<String> = (0..30).map(|i| format!("doomed {i}")).collect();
+    let mut args = vec!["--domain", "119", "main"];
+    args.extend(jobs.iter().map(String::as_str));
+    let mut first = spawn(&args);
+    let out = lines_of(first.0.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    assert!(
+        wait_line(&out, &mut lines, Duration::from_secs(20), |_| true).is_some(),
+        "no first solution"
+    );
+    let _ = first.0.kill();
+    let _ = first.0.wait();
+    let start = std::time::Instant::now();
+    let next = spawn(&["--domain", "119", "main", "served"]);
+    let out = output_when_done(next);
+    let waited = start.elapsed();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("job \"served\" => \"SERVED\""), "{text}");
+    assert!(
+        waited < Duration::from_secs(10),
+        "the new main waited {waited:?} (the dead main's lease is 20 s)"
+    );
+}

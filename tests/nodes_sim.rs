@@ -415,3 +415,179 @@ fn a_status_node_reports_states_and_crashed_nodes_as_dropped() {
             .all(|s| (s.0 == main_id) == (s.1 == NodeKind::MAIN)));
     });
 }
+
+/// The solutions of main `m` whose job was re-issued: (task, lost server, latency).
+fn reissued_solutions(c: &SimCluster, m: usize) -> Vec<(TaskId, AmlipId, Duration)> {
+    c.nodes[m]
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            NodeEvent::Solved {
+                task,
+                latency,
+                reissued_from: Some(lost),
+                ..
+            } => Some((*task, *lost, *latency)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The only computing node, paused (SIGSTOP) past its lease while it works, then resumed: the
+/// main re-issued its job, and uses it again as soon as it reappears (AML-IP, and this project
+/// before, hung for ever). Each job is solved once; a re-issued job's latency counts from its
+/// first submission and names the lost node.
+#[test]
+fn the_only_computing_node_paused_past_its_lease_is_used_again_when_it_resumes() {
+    for_seeds("paused_computing", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        let slow = Engine {
+            solve: upper,
+            work_time: Duration::from_millis(300),
+        };
+        let comp = c.add_computing("Comp", 1, None, slow).unwrap();
+        let main = c.add_main("Main").unwrap();
+        let mut jobs = Jobs::new();
+        for k in 0..6 {
+            submit(&mut c, &mut jobs, main, format!("job_{k}"));
+        }
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &[main]) >= 1
+                && c.nodes[comp].working() > 0),
+            "seed {}",
+            c.seed()
+        );
+        c.pause(comp);
+        c.run_for(Duration::from_secs(8)); // lease 5 s
+        let comp_id = c.id(comp);
+        assert!(
+            c.nodes[main].events.iter().any(
+                |e| matches!(e, NodeEvent::Reissued { lost_server, .. } if *lost_server == comp_id)
+            ),
+            "seed {}: the paused node was not declared lost",
+            c.seed()
+        );
+        c.resume(comp);
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &[main]) == 6),
+            "seed {}: {} solved",
+            c.seed(),
+            solved(&c, &[main])
+        );
+        assert_all_solved_once(&c, &jobs, upper);
+        let reissued = reissued_solutions(&c, main);
+        assert!(!reissued.is_empty(), "seed {}", c.seed());
+        for (task, lost, latency) in reissued {
+            assert_eq!(lost, comp_id, "seed {}", c.seed());
+            assert!(
+                latency >= Duration::from_secs(8),
+                "seed {}: task {task} latency {latency:?} does not count from its submission",
+                c.seed()
+            );
+        }
+        let back = c.nodes[main]
+            .events
+            .iter()
+            .filter(|e| matches!(e, NodeEvent::PeerReturned { id, .. } if *id == comp_id))
+            .count();
+        assert_eq!(back, 1, "seed {}", c.seed());
+        let stats = c.nodes[main].core.client().unwrap().stats();
+        assert_eq!(stats.servers_back, 1, "seed {}", c.seed());
+    });
+}
+
+/// A main paused past its lease while its jobs are in flight, then resumed: the computing nodes
+/// dropped it and it dropped them, but both sides come back and every job is solved once.
+#[test]
+fn a_main_paused_past_its_lease_then_resumed_finishes_each_job_once() {
+    for_seeds("paused_main", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        let slow = Engine {
+            solve: upper,
+            work_time: Duration::from_millis(300),
+        };
+        let servers: Vec<usize> = (0..2)
+            .map(|i| c.add_computing(&format!("Comp{i}"), 1, None, slow).unwrap())
+            .collect();
+        let main = c.add_main("Main").unwrap();
+        let mut jobs = Jobs::new();
+        for k in 0..10 {
+            submit(&mut c, &mut jobs, main, format!("job_{k}"));
+        }
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &[main]) >= 2),
+            "seed {}",
+            c.seed()
+        );
+        c.pause(main);
+        c.run_for(Duration::from_secs(8)); // lease 5 s
+        let main_id = c.id(main);
+        for s in &servers {
+            assert!(
+                c.nodes[*s]
+                    .events
+                    .iter()
+                    .any(|e| matches!(e, NodeEvent::PeerLost { id, .. } if *id == main_id)),
+                "seed {}: the paused main was not declared lost",
+                c.seed()
+            );
+        }
+        c.resume(main);
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &[main]) == 10),
+            "seed {}: {} solved",
+            c.seed(),
+            solved(&c, &[main])
+        );
+        assert_all_solved_once(&c, &jobs, upper);
+        assert!(servers
+            .iter()
+            .all(|s| c.nodes[*s].core.server().unwrap().is_idle()));
+    });
+}
+
+/// A main that vanishes (crash) right after a computing node answered its request: the node
+/// frees itself after the reply timeout (2 s) and serves the next main long before the dead
+/// main's lease (20 s) expires (AML-IP waits for the whole lease).
+#[test]
+fn a_computing_node_whose_main_vanished_after_its_reply_serves_the_next_main() {
+    for_seeds("vanished_main", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        c.set_lease(Duration::from_secs(20));
+        let comp = c.add_computing("Comp", 1, None, engine(upper)).unwrap();
+        let dead = c.add_main("Doomed").unwrap();
+        let mut jobs = Jobs::new();
+        for k in 0..5 {
+            c.submit(dead, format!("lost_{k}")).unwrap();
+        }
+        let dead_id = c.id(dead);
+        assert!(
+            c.run_until(LIMIT, |c| c.nodes[comp]
+                .core
+                .server()
+                .unwrap()
+                .slots()
+                .any(|(k, st, _)| k.client_id == dead_id
+                    && st == amlip::multiservice::SlotState::Offered)),
+            "seed {}",
+            c.seed()
+        );
+        c.crash(dead);
+        let next = c.add_main("Next").unwrap();
+        let start = c.now();
+        submit(&mut c, &mut jobs, next, "served".into());
+        assert!(
+            c.run_until(Duration::from_secs(3), |c| solved(c, &[next]) == 1),
+            "seed {}: the next main waited for the dead one",
+            c.seed()
+        );
+        assert!(
+            c.now() - start < Duration::from_secs(3),
+            "seed {}",
+            c.seed()
+        );
+        assert_all_solved_once(&c, &jobs, upper);
+        let stats = c.nodes[comp].core.server().unwrap().stats();
+        assert!(stats.expired_replies >= 1, "seed {}: {stats:?}", c.seed());
+    });
+}

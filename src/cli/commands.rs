@@ -38,18 +38,23 @@ pub fn upper(job: &[u8]) -> Vec<u8> {
     }
 }
 
-/// The line printed for a solution (`job` already escaped), or for a failed job.
+/// The line printed for a solution; the time counts from the job's first submission, and a job
+/// re-issued after its computing node was lost says so.
 pub fn solution_line(job: &str, s: &Solution) -> String {
+    let reissued = s
+        .reissued_from
+        .map(|lost| format!(" (re-issued: {lost} was lost)"))
+        .unwrap_or_default();
     if s.failed {
         return format!(
-            "job \"{job}\" FAILED after {} attempt(s), last on {}: {}",
+            "job \"{job}\" FAILED after {} attempt(s), last on {}: {}{reissued}",
             s.attempts,
             s.server,
             text(&s.solution)
         );
     }
     format!(
-        "job \"{job}\" => \"{}\" from {} in {:.1} ms",
+        "job \"{job}\" => \"{}\" from {} in {:.1} ms{reissued}",
         text(&s.solution),
         s.server,
         s.latency.as_secs_f64() * 1e3

@@ -261,6 +261,28 @@ mod tests {
     }
 
     #[test]
+    fn a_reissued_job_says_from_which_node_and_counts_from_its_first_submission() {
+        let s = Solution {
+            task: TaskId(0),
+            server: AmlipId::new("C", [1, 2, 3, 4]).unwrap(),
+            solution: b"X".to_vec(),
+            latency: Duration::from_millis(19_000),
+            failed: false,
+            attempts: 1,
+            reissued_from: Some(AmlipId::new("Lost", [0xab, 0, 0, 1]).unwrap()),
+        };
+        assert_eq!(
+            solution_line("x", &s),
+            "job \"x\" => \"X\" from C.01.02.03.04 in 19000.0 ms (re-issued: Lost.ab.00.00.01 was lost)"
+        );
+        let fresh = Solution {
+            reissued_from: None,
+            ..s
+        };
+        assert!(solution_line("x", &fresh).ends_with(" in 19000.0 ms"));
+    }
+
+    #[test]
     fn the_summary_counts_jobs_and_nodes() {
         let id = AmlipId::new("C", [1, 2, 3, 4]).unwrap();
         let s = Solution {
@@ -270,6 +292,7 @@ mod tests {
             latency: Duration::from_millis(10),
             failed: false,
             attempts: 1,
+            reissued_from: None,
         };
         let text = summary(
             &[("x".into(), s.clone()), ("y".into(), s)],

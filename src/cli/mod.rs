@@ -85,6 +85,10 @@ struct Common {
     /// never allocates room for one). Bytes, or with a K, M or G suffix (powers of 1024).
     #[arg(long, global = true, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
     max_job_size: usize,
+    /// Participant lease: how long the other nodes wait before declaring this node gone when
+    /// it stops answering (crashed, paused), e.g. 20s (the default, as Fast DDS) or 2s.
+    #[arg(long, global = true, default_value = "20s", value_parser = parse_lease)]
+    lease: std::time::Duration,
     /// More logging on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -216,6 +220,14 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     Ok(d.min)
 }
 
+fn parse_lease(s: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(s)?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err(format!("'{s}': the lease must be at least 1s"));
+    }
+    Ok(d)
+}
+
 impl Common {
     fn options(&self) -> NodeOptions {
         NodeOptions {
@@ -225,6 +237,7 @@ impl Common {
             peers: self.peers.clone(),
             busy_poll: std::time::Duration::from_micros(self.busy_poll),
             max_job_size: self.max_job_size,
+            lease_duration: self.lease,
             ..NodeOptions::default()
         }
     }
@@ -381,6 +394,14 @@ mod tests {
     }
 
     #[test]
+    fn lease_takes_a_duration_of_at_least_a_second() {
+        let c = parse(&["main", "x"]).unwrap();
+        assert_eq!(c.common.options(), NodeOptions::default());
+        let c = parse(&["--lease", "2s", "computing"]).unwrap();
+        assert_eq!(c.common.options().lease_duration.as_secs(), 2);
+    }
+
+    #[test]
     fn flags_go_before_or_after_the_command() {
         let c = parse(&["--domain", "3", "main", "a", "b c", "--name", "M"]).unwrap();
         assert_eq!(c.common.domain, 3);
@@ -428,6 +449,7 @@ mod tests {
             vec!["main", "--attempts", "0", "x"],
             vec!["computing", "--job-timeout", "1s"],
             vec!["computing", "--exec", "'unclosed"],
+            vec!["--lease", "500ms", "main"],
             vec!["frobnicate"],
             vec![],
         ] {

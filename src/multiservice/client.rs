@@ -18,8 +18,12 @@
 //! AML-IP has no failure detection: a task whose chosen server dies is never solved. When the
 //! node layer learns that a server's participant is gone it calls [`Client::server_lost`]: every
 //! task assigned to that server is re-requested under a **new** wire task id (C++ servers skip a
-//! reused (client, task) pair), keeping the task id the user was given; a late solution for the
-//! superseded wire id is ignored, and later replies from the lost server are never chosen.
+//! reused (client, task) pair), keeping the task id the user was given and the time of its first
+//! submission; later replies from the lost server are not chosen until
+//! [`Client::server_back`] says its participant reappeared (a node paused past its lease). A
+//! late solution for the superseded wire id (the lost server came back with it), like any other
+//! late or duplicate solution, is dropped, counted in [`ClientStats::stale_solutions`] and
+//! logged at debug level: each task is solved once.
 //! [`Client::cancel`] abandons a task; if no server was chosen yet it publishes a target naming
 //! the undefined id, which releases every server that replied.
 //!
@@ -85,8 +89,11 @@ pub enum ClientEvent {
         server: AmlipId,
         /// The solution bytes.
         solution: GenericData,
-        /// Time from submission (or re-issue) to the solution, from the `now` values given.
+        /// Time from the first submission to the solution (re-issues included), from the
+        /// `now` values given.
         latency: Duration,
+        /// The lost server the task was last re-issued from, if it was.
+        reissued_from: Option<AmlipId>,
     },
     /// A task assigned to a lost server was requested again (spec §11.1).
     Reissued {
@@ -160,6 +167,8 @@ pub struct ClientStats {
     pub refused_replies: u64,
     /// Solutions for tasks not awaiting one (duplicates, superseded or cancelled tasks).
     pub stale_solutions: u64,
+    /// Lost servers whose participant came back.
+    pub servers_back: u64,
     /// Tasks re-requested after their server was lost.
     pub reissued: u64,
     /// Failed solutions received (each attempt).
@@ -185,12 +194,15 @@ struct InFlight {
     /// The id the user holds.
     handle: TaskId,
     job: GenericData,
+    /// First submission (kept across re-issues).
     since: Instant,
     phase: Phase,
     /// Failed attempts so far.
     attempts: u32,
     /// Servers that failed this task (at most `max_attempts`).
     avoid: Vec<AmlipId>,
+    /// The lost server it was last re-issued from.
+    reissued_from: Option<AmlipId>,
 }
 
 /// The MultiService client state machine (see the module doc).
@@ -303,7 +315,7 @@ impl Client {
     /// goes out when the window has room.
     fn request(
         &mut self,
-        now: Instant,
+        since: Instant,
         wire: TaskId,
         handle: TaskId,
         job: GenericData,
@@ -314,10 +326,11 @@ impl Client {
             InFlight {
                 handle,
                 job,
-                since: now,
+                since,
                 phase: Phase::Held,
                 attempts: 0,
                 avoid: Vec::new(),
+                reissued_from: None,
             },
         );
         self.handles.insert(handle, wire);
@@ -427,6 +440,11 @@ impl Client {
             .is_some_and(|t| matches!(t.phase, Phase::Assigned(_)));
         if !assigned {
             self.stats.stale_solutions = self.stats.stale_solutions.saturating_add(1);
+            log::debug!(
+                "dropped a late or duplicate solution of task {} from {}",
+                solution.task_id,
+                solution.server_id
+            );
             return;
         }
         let Some(task) = self.tasks.remove(&solution.task_id) else {
@@ -443,6 +461,7 @@ impl Client {
             server: solution.server_id,
             solution: solution.data,
             latency: now.saturating_duration_since(task.since),
+            reissued_from: task.reissued_from,
         });
     }
 
@@ -462,6 +481,7 @@ impl Client {
                 if let Some(t) = self.tasks.get_mut(&wire) {
                     t.attempts = attempts;
                     t.avoid = avoid;
+                    t.reissued_from = task.reissued_from;
                 }
                 self.events.push_back(ClientEvent::Retried {
                     task: task.handle,
@@ -556,9 +576,19 @@ impl Client {
         handles.len().saturating_add(held)
     }
 
+    /// The participant of `server` reappeared after it was reported lost (paused past its
+    /// lease, then resumed): its replies are chosen again.
+    pub fn server_back(&mut self, _now: Instant, server: AmlipId) {
+        if self.lost.remove(&server) {
+            self.lost_order.retain(|s| *s != server);
+            self.stats.servers_back = self.stats.servers_back.saturating_add(1);
+        }
+    }
+
     /// The participant of `server` is gone (lease expired, or it published `dropped`): re-request
-    /// every task assigned to it under a new task id, and never choose its replies again.
-    pub fn server_lost(&mut self, now: Instant, server: AmlipId) {
+    /// every task assigned to it under a new task id, and do not choose its replies until
+    /// [`Client::server_back`].
+    pub fn server_lost(&mut self, _now: Instant, server: AmlipId) {
         if self.lost.insert(server) {
             self.lost_order.push_back(server);
             if self.lost_order.len() > MAX_LOST_SERVERS {
@@ -578,26 +608,33 @@ impl Client {
             let Some(t) = self.tasks.remove(&wire) else {
                 continue;
             };
+            let handle = t.handle;
             match self.allocate() {
                 Ok(new_wire) => {
-                    self.request(now, new_wire, t.handle, t.job, true);
-                    if let Some(n) = self.tasks.get_mut(&new_wire) {
-                        n.attempts = t.attempts;
-                        n.avoid = t.avoid;
-                    }
+                    self.tasks.insert(
+                        new_wire,
+                        InFlight {
+                            phase: Phase::Held,
+                            reissued_from: Some(server),
+                            ..t
+                        },
+                    );
+                    self.handles.insert(handle, new_wire);
+                    self.held.push_front(new_wire);
                     self.stats.reissued = self.stats.reissued.saturating_add(1);
                     self.events.push_back(ClientEvent::Reissued {
-                        task: t.handle,
+                        task: handle,
                         lost_server: server,
                     });
                 }
                 Err(SubmitError::TaskIdsExhausted) => {
-                    self.handles.remove(&t.handle);
+                    self.handles.remove(&handle);
                     self.events
-                        .push_back(ClientEvent::Abandoned { task: t.handle });
+                        .push_back(ClientEvent::Abandoned { task: handle });
                 }
             }
         }
+        self.release();
     }
 
     /// The next sample to publish.

@@ -96,7 +96,8 @@ fn one_solution_per_task_reaches_the_user() {
             task: t,
             server: s,
             solution: "JOB".into(),
-            latency: Duration::from_millis(5)
+            latency: Duration::from_millis(5),
+            reissued_from: None,
         })
     );
     assert_eq!(c.poll_event(), None);
@@ -459,4 +460,52 @@ fn a_cancelled_retry_forgets_its_held_reply() {
     assert!(!drain(&mut c)
         .iter()
         .any(|o| matches!(o, Outgoing::TaskData { .. })));
+}
+
+#[test]
+fn a_lost_server_that_comes_back_is_chosen_again_and_latency_counts_from_submission() {
+    let now = epoch();
+    let s = node("s", 1);
+    let mut c = Client::new(node("main", 1));
+    let t = c.submit(now, "a".into()).unwrap();
+    let r0 = reply(&c, 0, s);
+    c.handle_reply_available(now, r0);
+    drain(&mut c);
+    let lost_at = now + Duration::from_secs(20);
+    c.server_lost(lost_at, s);
+    drain(&mut c);
+    // Lost: its replies are refused.
+    c.handle_reply_available(lost_at, reply(&c, 1, s));
+    assert!(drain(&mut c).is_empty());
+    assert_eq!(c.stats().refused_replies, 1);
+    // Its participant reappears: the re-issued request goes to it.
+    let back = now + Duration::from_secs(30);
+    c.server_back(back, s);
+    assert_eq!(c.stats().servers_back, 1);
+    let r1 = reply(&c, 1, s);
+    c.handle_reply_available(back, r1);
+    assert_eq!(drain(&mut c).len(), 2, "task data and target");
+    // The old wire id's late solution is dropped; the new one solves the task once.
+    c.handle_solution(back, solution(r0, "A"));
+    assert_eq!(c.stats().stale_solutions, 1);
+    c.handle_solution(back + Duration::from_millis(5), solution(r1, "A"));
+    c.handle_solution(back, solution(r1, "A"));
+    let events: Vec<ClientEvent> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert_eq!(
+        events,
+        [
+            ClientEvent::Reissued {
+                task: t,
+                lost_server: s
+            },
+            ClientEvent::Solved {
+                task: t,
+                server: s,
+                solution: "A".into(),
+                latency: Duration::from_millis(30_005),
+                reissued_from: Some(s),
+            }
+        ]
+    );
+    assert_eq!(c.stats().stale_solutions, 2);
 }

@@ -23,7 +23,9 @@
 //!   attempts, then reports it failed ([`client`], "Failed jobs"; §4.10 has no failure message);
 //! - the server holds one slot per reply, matches task data by header, treats data naming it as
 //!   proof of the choice even before the target arrives, and keeps its seen-target record and
-//!   its request queue bounded (§11.4, §11.5, §11.8).
+//!   its request queue bounded (§11.4, §11.5, §11.8);
+//! - a reply that gets no target within a timeout frees the server's slot (a dead client does
+//!   not stall it), and a lost server whose participant comes back is chosen again (§11.1).
 
 pub mod client;
 pub mod codec;

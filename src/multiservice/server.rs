@@ -23,6 +23,15 @@
 //! starts at once. Every target seen is recorded in a bounded [`SeenTasks`] so that replayed
 //! requests (TRANSIENT_LOCAL history for a late joiner, duplicates) are not answered again.
 //!
+//! # Replies that get no answer
+//! AML-IP's server waits for its target for ever, so a main node killed mid-handshake stalls it
+//! for the main's whole lease. Here a slot that replied (or won) and got no target (or no data)
+//! within the reply timeout ([`DEFAULT_REPLY_TIMEOUT`], [`Server::with_reply_timeout`]) is freed
+//! ([`Server::handle_timeout`], due at [`Server::poll_timeout`]), and that client's other queued
+//! requests are answered only when no other client's request waits, until it shows a sign of
+//! life (a request, target or data). The choice may still come late (a main paused, then
+//! resumed): the task data of a timed-out reply is accepted and run when a slot is free, once.
+//!
 //! # Driving it
 //! Feed `_request_availability` samples to [`Server::handle_request`], `_task_target` to
 //! [`Server::handle_target`] and `_task_data_<own>` to [`Server::handle_task_data`]; after every
@@ -32,7 +41,7 @@
 
 use core::fmt;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::id::AmlipId;
 use super::outgoing::Outgoing;
@@ -44,6 +53,17 @@ pub const DEFAULT_MAX_QUEUED: usize = 5000;
 
 /// Largest offer spread (see the module doc).
 pub const MAX_OFFER_SPREAD: usize = 256;
+
+/// Default time a reply (or a won task) waits for its target (or its data) before its slot is
+/// freed (see the module doc "Replies that get no answer").
+pub const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Most timed-out replies remembered (whose task data is still accepted), and most late task
+/// data waiting for a slot.
+pub const MAX_EXPIRED: usize = 4096;
+
+/// Most clients remembered as unresponsive.
+pub const MAX_UNRESPONSIVE: usize = 1024;
 
 /// Something the server asks its user to do (drained with [`Server::poll_event`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +119,10 @@ pub struct ServerStats {
     pub invalid: u64,
     /// Tasks refused after winning them ([`Server::refuse`]: a job over the size cap).
     pub refused: u64,
+    /// Replies (or won tasks) whose target (or data) did not come within the reply timeout.
+    pub expired_replies: u64,
+    /// Tasks run from the data of a timed-out reply (the client chose this server late).
+    pub late_tasks: u64,
 }
 
 /// The state of one slot, as shown by [`Server::slots`].
@@ -140,6 +164,15 @@ pub struct Server {
     spread: usize,
     /// State of the xorshift generator of the draws (never 0).
     draw: u64,
+    reply_timeout: Duration,
+    /// Requests whose reply timed out (or whose client was lost while they waited): their task
+    /// data, if it ever comes, is still run (oldest first in `expired_order`).
+    expired: BTreeSet<MsRequest>,
+    expired_order: VecDeque<MsRequest>,
+    /// Task data of timed-out replies waiting for a free slot.
+    late: VecDeque<MsData>,
+    /// Clients whose reply timed out and that showed no sign of life since.
+    unresponsive: BTreeSet<AmlipId>,
 }
 
 /// A non-zero generator seed from the server id (its name and random bytes).
@@ -170,7 +203,19 @@ impl Server {
             stats: ServerStats::default(),
             spread: 1,
             draw: seed_of(&id),
+            reply_timeout: DEFAULT_REPLY_TIMEOUT,
+            expired: BTreeSet::new(),
+            expired_order: VecDeque::new(),
+            late: VecDeque::new(),
+            unresponsive: BTreeSet::new(),
         }
+    }
+
+    /// Free a slot whose reply got no target (or whose won task got no data) within `timeout`
+    /// (default [`DEFAULT_REPLY_TIMEOUT`]; see the module doc).
+    pub fn with_reply_timeout(mut self, timeout: Duration) -> Self {
+        self.reply_timeout = timeout;
+        self
     }
 
     /// Answer a request drawn among the `spread` oldest queued (1 to [`MAX_OFFER_SPREAD`];
@@ -234,7 +279,7 @@ impl Server {
 
     /// True when no reply, task or pending solution is outstanding.
     pub fn is_idle(&self) -> bool {
-        self.slots.is_empty()
+        self.slots.is_empty() && self.late.is_empty()
     }
 
     /// Requests waiting for a free slot.
@@ -269,17 +314,75 @@ impl Server {
         }
     }
 
+    /// Index in the queue of the next request to answer: drawn among the `spread` oldest, from
+    /// clients not known to be unresponsive if there are any (see the module doc).
+    fn pick(&mut self) -> Option<usize> {
+        if self.unresponsive.is_empty() {
+            let window = self.queue.len().min(self.spread);
+            return match window {
+                0 => None,
+                1 => Some(0),
+                _ => Some(self.draw_below(window)),
+            };
+        }
+        let unresponsive = &self.unresponsive;
+        let live: Vec<usize> = self
+            .queue
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !unresponsive.contains(&r.client_id))
+            .map(|(i, _)| i)
+            .take(self.spread)
+            .collect();
+        match live.len() {
+            0 => (!self.queue.is_empty()).then_some(0),
+            1 => live.first().copied(),
+            n => {
+                let k = self.draw_below(n);
+                live.get(k).copied()
+            }
+        }
+    }
+
+    /// Start the task data of timed-out replies while slots are free (a task won is never
+    /// refused, spec §11.6, so neither `accepting` nor the offer budget holds them back).
+    fn start_late(&mut self, now: Instant) {
+        while self.slots.len() < self.max_concurrent {
+            let Some(data) = self.late.pop_front() else {
+                break;
+            };
+            self.start(now, data);
+        }
+    }
+
+    /// Hand a task to the user: its slot is `Working`.
+    fn start(&mut self, now: Instant, data: MsData) {
+        let req = data.request();
+        if !self.expired.is_empty() {
+            self.expired.remove(&req);
+        }
+        self.slots.insert(
+            req,
+            Slot {
+                state: SlotState::Working,
+                reference: data.reference(),
+                since: now,
+            },
+        );
+        self.events.push_back(ServerEvent::Task {
+            key: req,
+            job: data.data,
+        });
+    }
+
     /// Answer queued requests while slots are free.
     fn offer(&mut self, now: Instant) {
+        if !self.late.is_empty() {
+            self.start_late(now);
+        }
         while self.capacity() > 0 {
-            let window = self.queue.len().min(self.spread);
-            if window == 0 {
+            let Some(i) = self.pick() else {
                 break;
-            }
-            let i = if window == 1 {
-                0
-            } else {
-                self.draw_below(window)
             };
             let Some(req) = self.queue.remove(i) else {
                 break;
@@ -311,6 +414,7 @@ impl Server {
             self.stats.invalid = self.stats.invalid.saturating_add(1);
             return;
         }
+        self.alive(&req.client_id);
         if self.seen.contains(&req) {
             self.stats.skipped_seen = self.stats.skipped_seen.saturating_add(1);
             return;
@@ -328,6 +432,26 @@ impl Server {
         self.offer(now);
     }
 
+    /// `client` showed a sign of life: its requests are answered in turn again.
+    fn alive(&mut self, client: &AmlipId) {
+        if !self.unresponsive.is_empty() {
+            self.unresponsive.remove(client);
+        }
+    }
+
+    /// Remember that the reply to `req` timed out (or its client was lost): its task data is
+    /// still accepted later.
+    fn remember_expired(&mut self, req: MsRequest) {
+        if self.expired.insert(req) {
+            self.expired_order.push_back(req);
+            while self.expired_order.len() > MAX_EXPIRED {
+                if let Some(old) = self.expired_order.pop_front() {
+                    self.expired.remove(&old);
+                }
+            }
+        }
+    }
+
     fn consume_budget(&mut self) {
         if let Some(b) = self.budget.as_mut() {
             *b = b.saturating_sub(1);
@@ -343,6 +467,7 @@ impl Server {
             return;
         }
         let req = target.request();
+        self.alive(&req.client_id);
         self.seen.insert(&req);
         if self.queued.remove(&req)
             && self.queue.len() > self.queued.len().saturating_mul(2).saturating_add(16)
@@ -351,6 +476,10 @@ impl Server {
             self.queue.retain(|r| queued.contains(r));
         }
         let Some(slot) = self.slots.get_mut(&req) else {
+            if target.server_id != self.id && !self.expired.is_empty() {
+                // A timed-out reply that lost: its data will never come.
+                self.expired.remove(&req);
+            }
             return;
         };
         if slot.state != SlotState::Offered {
@@ -373,25 +502,32 @@ impl Server {
     pub fn handle_task_data(&mut self, now: Instant, data: MsData) {
         let req = data.request();
         let state = self.slots.get(&req).map(|s| s.state);
+        if data.server_id == self.id
+            && state.is_none()
+            && self.late.len() < MAX_EXPIRED
+            && self.expired.remove(&req)
+        {
+            // The choice of a reply that timed out: run it, once (see the module doc).
+            self.alive(&req.client_id);
+            self.seen.insert(&req);
+            self.consume_budget();
+            self.stats.late_tasks = self.stats.late_tasks.saturating_add(1);
+            self.late.push_back(data);
+            self.start_late(now);
+            return;
+        }
         if data.server_id != self.id || !matches!(state, Some(SlotState::Offered | SlotState::Won))
         {
             self.stats.unmatched_data = self.stats.unmatched_data.saturating_add(1);
             return;
         }
+        self.alive(&req.client_id);
         if state == Some(SlotState::Offered) {
             // The client chose us (it only sends data to the server it targets).
             self.seen.insert(&req);
             self.consume_budget();
         }
-        if let Some(slot) = self.slots.get_mut(&req) {
-            slot.state = SlotState::Working;
-            slot.reference = data.reference();
-            slot.since = now;
-        }
-        self.events.push_back(ServerEvent::Task {
-            key: req,
-            job: data.data,
-        });
+        self.start(now, data);
     }
 
     /// Refuse task `key`, answered or won but whose job has not been handed over (its data is
@@ -466,24 +602,89 @@ impl Server {
         Ok(())
     }
 
-    /// The participant of `client` is gone: forget its queued requests, free slots still
-    /// waiting for its target or data, and forget its targets. Tasks already handed to the
-    /// user stay until completed (the solution then goes nowhere).
+    /// The participant of `client` is gone: forget its queued requests and free slots still
+    /// waiting for its target or data. Tasks already handed to the user stay until completed
+    /// (the solution waits in its writer's history). Its targets stay recorded and the data of
+    /// its freed replies stays acceptable: a client paused past its lease comes back, and its
+    /// history is then replayed.
     pub fn client_lost(&mut self, now: Instant, client: AmlipId) {
         let mut unstarted = 0u64;
+        let mut freed = Vec::new();
         self.slots.retain(|k, s| {
             let keep = k.client_id != client || s.state == SlotState::Working;
-            if !keep && s.state == SlotState::Won {
-                unstarted = unstarted.saturating_add(1);
+            if !keep {
+                freed.push(*k);
+                if s.state == SlotState::Won {
+                    unstarted = unstarted.saturating_add(1);
+                }
             }
             keep
         });
         if let Some(b) = self.budget.as_mut() {
             *b = b.saturating_add(unstarted);
         }
+        for k in freed {
+            self.remember_expired(k);
+        }
+        self.unresponsive.remove(&client);
         self.queued.retain(|k| k.client_id != client);
         self.queue.retain(|k| k.client_id != client);
-        self.seen.forget_client(&client);
+        self.offer(now);
+    }
+
+    /// When [`Server::handle_timeout`] is next due: the oldest reply (or won task) still
+    /// waiting, plus the reply timeout.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.slots
+            .values()
+            .filter(|s| s.state != SlotState::Working)
+            .map(|s| s.since)
+            .min()
+            .and_then(|t| t.checked_add(self.reply_timeout))
+    }
+
+    /// Free the slots whose reply got no target, or whose won task got no data, within the reply
+    /// timeout; their clients' other requests wait behind other clients' until they show a sign
+    /// of life (see the module doc). Early calls are no-ops.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let timeout = self.reply_timeout;
+        let due: Vec<(MsRequest, SlotState)> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| {
+                s.state != SlotState::Working
+                    && s.since.checked_add(timeout).is_some_and(|t| t <= now)
+            })
+            .map(|(k, s)| (*k, s.state))
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        for (req, state) in due {
+            self.slots.remove(&req);
+            if state == SlotState::Won {
+                if let Some(b) = self.budget.as_mut() {
+                    *b = b.saturating_add(1);
+                }
+            }
+            self.stats.expired_replies = self.stats.expired_replies.saturating_add(1);
+            log::debug!(
+                "no {} from {} for task {} within {:?}: slot freed",
+                if state == SlotState::Won {
+                    "data"
+                } else {
+                    "target"
+                },
+                req.client_id,
+                req.task_id,
+                timeout
+            );
+            self.remember_expired(req);
+            if self.unresponsive.len() >= MAX_UNRESPONSIVE {
+                self.unresponsive.clear();
+            }
+            self.unresponsive.insert(req.client_id);
+        }
         self.offer(now);
     }
 

@@ -440,3 +440,99 @@ fn a_failed_task_is_answered_with_a_failed_solution_and_frees_its_slot() {
         Err(CompleteError::UnknownTask)
     );
 }
+
+#[test]
+fn a_reply_that_gets_no_target_frees_its_slot_after_the_timeout_for_another_client() {
+    let now = epoch();
+    let timeout = Duration::from_secs(2);
+    let mut s = Server::new(node("comp", 1), 1).with_reply_timeout(timeout);
+    assert_eq!(s.poll_timeout(), None);
+    for t in 0..3 {
+        s.handle_request(now, req(1, t));
+    }
+    s.handle_request(now, req(2, 0));
+    assert_eq!(drain(&mut s), [reply_of(&s, req(1, 0))]);
+    assert_eq!(s.poll_timeout(), Some(now + timeout));
+    s.handle_timeout(now + Duration::from_millis(1999));
+    assert!(drain(&mut s).is_empty(), "early calls are no-ops");
+    // Client 1 gave no answer: its other requests wait behind client 2's.
+    s.handle_timeout(now + timeout);
+    assert_eq!(drain(&mut s), [reply_of(&s, req(2, 0))]);
+    assert_eq!(s.stats().expired_replies, 1);
+    assert_eq!(s.poll_timeout(), Some(now + timeout * 2));
+    // With nobody else waiting, client 1 is answered again.
+    s.handle_target(now + timeout, MsReference::new(req(2, 0), node("comp", 9)));
+    assert_eq!(drain(&mut s), [reply_of(&s, req(1, 1))]);
+}
+
+#[test]
+fn the_late_choice_of_a_timed_out_reply_is_still_run_once() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1).with_reply_timeout(Duration::from_secs(2));
+    s.handle_request(now, req(1, 0));
+    s.handle_request(now, req(2, 0));
+    drain(&mut s);
+    let later = now + Duration::from_secs(3);
+    s.handle_timeout(later);
+    assert_eq!(drain(&mut s), [reply_of(&s, req(2, 0))]);
+    // Client 1 was paused, and now chooses us: its job waits for the slot, then runs once.
+    s.handle_target(later, MsReference::new(req(1, 0), me));
+    s.handle_task_data(later, data(req(1, 0), me, "late"));
+    assert_eq!(
+        s.poll_event(),
+        None,
+        "the slot is taken by client 2's reply"
+    );
+    s.handle_target(later, MsReference::new(req(2, 0), node("comp", 9)));
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Task {
+            key: req(1, 0),
+            job: "late".into()
+        })
+    );
+    s.handle_task_data(later, data(req(1, 0), me, "late"));
+    assert_eq!(s.poll_event(), None, "a duplicate is not run again");
+    assert_eq!(s.stats().late_tasks, 1);
+    s.complete(later, req(1, 0), "LATE".into()).unwrap();
+    assert!(s.is_idle());
+}
+
+#[test]
+fn a_won_task_whose_data_never_comes_is_freed_and_its_budget_given_back() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1).with_reply_timeout(Duration::from_secs(2));
+    s.set_task_limit(now, Some(1));
+    s.handle_request(now, req(1, 0));
+    drain(&mut s);
+    s.handle_target(now, MsReference::new(req(1, 0), me));
+    assert_eq!(s.task_limit(), Some(0));
+    s.handle_timeout(now + Duration::from_secs(2));
+    assert_eq!(s.task_limit(), Some(1));
+    assert!(s.is_idle());
+    s.handle_request(now, req(2, 0));
+    assert_eq!(drain(&mut s), [reply_of(&s, req(2, 0))]);
+}
+
+#[test]
+fn a_lost_client_s_targets_stay_recorded_for_when_it_comes_back() {
+    let now = epoch();
+    let me = node("comp", 1);
+    let mut s = Server::new(me, 1);
+    s.handle_request(now, req(1, 0));
+    drain(&mut s);
+    s.handle_target(now, MsReference::new(req(1, 0), node("comp", 2)));
+    s.handle_request(now, req(1, 1));
+    drain(&mut s);
+    s.client_lost(now, req(1, 0).client_id);
+    // Its participant reappears and its history is replayed: the decided request is skipped,
+    // the open one answered again, and the data of the reply freed by the loss still runs.
+    s.handle_request(now, req(1, 0));
+    assert_eq!(s.stats().skipped_seen, 1);
+    s.handle_request(now, req(1, 1));
+    assert_eq!(drain(&mut s), [reply_of(&s, req(1, 1))]);
+    s.handle_task_data(now, data(req(1, 1), me, "job"));
+    assert!(matches!(s.poll_event(), Some(ServerEvent::Task { .. })));
+}

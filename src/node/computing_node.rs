@@ -74,12 +74,13 @@ impl ComputingNode {
                 let _ = tx.send((key, job));
             }
             NodeEvent::PeerLost { id, .. } => log::info!("node {id} left"),
+            NodeEvent::PeerReturned { id, .. } => log::info!("node {id} is back"),
             _ => {}
         };
         let runtime = Runtime::start(
             name,
             &options,
-            |id, now| NodeCore::computing(id, 1, now),
+            |id, now| NodeCore::computing(id, 1, now).with_reply_timeout(options.reply_timeout),
             Box::new(sink),
         )?;
         Ok(ComputingNode {

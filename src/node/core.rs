@@ -10,9 +10,11 @@
 //! # Driving it
 //! Inputs: [`NodeCore::handle_sample`] for every sample read on one of its readers (with the
 //! writer's GUID prefix), [`NodeCore::handle_participant_lost`] when a remote participant's lease
-//! expires or it leaves, and the operations (`submit`, `cancel`, `complete`, `set_*`,
-//! `shutdown`). After every input drain [`NodeCore::poll_output`] **in order** (an endpoint is
-//! always requested before the first sample for it), then [`NodeCore::poll_event`].
+//! expires or it leaves, [`NodeCore::handle_participant_discovered`] when one (re)appears,
+//! [`NodeCore::handle_timeout`] when [`NodeCore::poll_timeout`] is due, and the operations
+//! (`submit`, `cancel`, `complete`, `set_*`, `shutdown`). After every input drain
+//! [`NodeCore::poll_output`] **in order** (an endpoint is always requested before the first
+//! sample for it), then [`NodeCore::poll_event`].
 //!
 //! # Peers
 //! The core learns which participant hosts which node from the samples themselves: a request,
@@ -20,7 +22,10 @@
 //! node, and each was written by that node's own participant. So when a participant is lost the
 //! core knows which node died: a client re-issues that server's tasks
 //! ([`Client::server_lost`]), a server forgets that client ([`Server::client_lost`]), a status
-//! node reports it `dropped` (spec §5: AML-IP itself has no such detection).
+//! node reports it `dropped` (spec §5: AML-IP itself has no such detection). A lost participant
+//! that reappears (new SPDP from the same GUID prefix: a process paused past its lease, then
+//! resumed), or whose samples arrive again, hosts the same node again: a client chooses that
+//! server again ([`Client::server_back`]).
 
 use core::fmt;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -41,6 +46,10 @@ pub const MAX_PEERS: usize = 4096;
 
 /// Default [`NodeCore::set_max_job_size`]: 256 MiB.
 pub const DEFAULT_MAX_JOB_SIZE: usize = 256 << 20;
+/// How long a computing node keeps its writers to a lost main node before deleting them: a main
+/// paused past its lease that comes back in that time still gets the solutions written meanwhile
+/// (a deleted writer would take them with it).
+pub const KEEP_LOST_WRITERS: Duration = Duration::from_secs(120);
 
 /// How many of the oldest queued requests a computing node draws its next answer from, so
 /// idle computing nodes answer different requests of a pipelining main node (see
@@ -79,8 +88,11 @@ pub enum NodeEvent {
         server: AmlipId,
         /// The solution bytes.
         solution: Vec<u8>,
-        /// Time from submission (or re-issue) to the solution, from the `now` values given.
+        /// Time from the first submission to the solution (re-issues included), from the
+        /// `now` values given.
         latency: Duration,
+        /// The lost computing node the job was last re-issued from, if it was.
+        reissued_from: Option<AmlipId>,
     },
     /// A task's server was lost; the task was requested again (main nodes, spec §11.1).
     Reissued {
@@ -130,6 +142,13 @@ pub enum NodeEvent {
     Status(Status),
     /// A remote node's participant is gone (every node kind).
     PeerLost {
+        /// The node.
+        id: AmlipId,
+        /// Its kind, if known.
+        kind: Option<NodeKind>,
+    },
+    /// A node whose participant was lost is back (it was paused past its lease; every kind).
+    PeerReturned {
         /// The node.
         id: AmlipId,
         /// Its kind, if known.
@@ -214,6 +233,15 @@ struct Peer {
     state: Option<StateKind>,
 }
 
+/// A peer whose participant was lost: it may come back.
+#[derive(Debug, Clone)]
+struct Lost {
+    peer: Peer,
+    since: Instant,
+    /// Its writers, deleted [`KEEP_LOST_WRITERS`] after `since` unless it comes back.
+    writers: Vec<String>,
+}
+
 /// The machine of one node kind.
 #[derive(Debug)]
 enum Role {
@@ -237,6 +265,11 @@ pub struct NodeCore {
     topic_names: BTreeMap<(MultiServiceTopic, Option<AmlipId>), String>,
     peers: BTreeMap<GuidPrefix, Peer>,
     peer_order: VecDeque<GuidPrefix>,
+    /// Peers whose participant was lost, in case it comes back (oldest first in `lost_order`).
+    lost: BTreeMap<GuidPrefix, Lost>,
+    lost_order: VecDeque<GuidPrefix>,
+    /// When to delete the writers of lost peers, oldest first.
+    forget_at: VecDeque<(Instant, GuidPrefix)>,
     output: VecDeque<NodeOutput>,
     events: VecDeque<NodeEvent>,
     stats: CoreStats,
@@ -273,6 +306,9 @@ impl NodeCore {
             topic_names: BTreeMap::new(),
             peers: BTreeMap::new(),
             peer_order: VecDeque::new(),
+            lost: BTreeMap::new(),
+            lost_order: VecDeque::new(),
+            forget_at: VecDeque::new(),
             output: VecDeque::new(),
             events: VecDeque::new(),
             stats: CoreStats::default(),
@@ -311,6 +347,60 @@ impl NodeCore {
         let mut server = Server::new(id, concurrency).with_offer_spread(OFFER_SPREAD);
         server.set_accepting(now, false);
         Self::new(id, NodeKind::COMPUTING, Role::Computing(server), now)
+    }
+
+    /// Free a computing node's reply that got no target within `timeout` (see
+    /// [`Server::with_reply_timeout`]; no effect on other kinds).
+    pub fn with_reply_timeout(mut self, timeout: Duration) -> Self {
+        if let Role::Computing(s) = self.role {
+            self.role = Role::Computing(s.with_reply_timeout(timeout));
+        }
+        self
+    }
+
+    /// When [`NodeCore::handle_timeout`] is next due, if ever (a computing node's reply
+    /// timeout, a main node's held replies, see [`Client::poll_timeout`]).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.shut_down {
+            return None;
+        }
+        let server = match &self.role {
+            Role::Computing(s) => s.poll_timeout(),
+            Role::Main(c) => c.poll_timeout(),
+            _ => None,
+        };
+        let forget = self
+            .forget_at
+            .front()
+            .and_then(|(t, _)| t.checked_add(KEEP_LOST_WRITERS));
+        match (server, forget) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Run the timers that are due (a computing node's reply timeout, a main node's held
+    /// replies, the deletion of a lost peer's writers); early calls are no-ops.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.shut_down {
+            return;
+        }
+        match &mut self.role {
+            Role::Computing(s) => s.handle_timeout(now),
+            Role::Main(c) => c.handle_timeout(now),
+            _ => {}
+        }
+        while let Some(&(since, prefix)) = self.forget_at.front() {
+            if since
+                .checked_add(KEEP_LOST_WRITERS)
+                .is_some_and(|t| t > now)
+            {
+                break;
+            }
+            self.forget_at.pop_front();
+            self.forget_lost_writers(since, prefix);
+        }
+        self.pump(now);
     }
 
     /// A StatusNode: reads every node's status (spec §5).
@@ -474,11 +564,13 @@ impl NodeCore {
                         server,
                         solution,
                         latency,
+                        reissued_from,
                     } => NodeEvent::Solved {
                         task,
                         server,
                         solution: solution.bytes,
                         latency,
+                        reissued_from,
                     },
                     ClientEvent::Reissued { task, lost_server } => {
                         NodeEvent::Reissued { task, lost_server }
@@ -601,6 +693,10 @@ impl NodeCore {
         self.stats.samples = self.stats.samples.saturating_add(1);
         if self.shut_down {
             return;
+        }
+        if !self.lost.is_empty() {
+            // Its samples flow again: it was rediscovered (the event may still be on its way).
+            self.participant_back(now, writer);
         }
         if topic_name == STATUS_TOPIC {
             self.handle_status(writer, payload);
@@ -734,6 +830,31 @@ impl NodeCore {
         }
     }
 
+    /// The participant `prefix` was discovered: if it hosted a node that was declared lost, that
+    /// node is back (see the module doc).
+    pub fn handle_participant_discovered(&mut self, now: Instant, prefix: GuidPrefix) {
+        if self.shut_down || self.lost.is_empty() {
+            return;
+        }
+        self.participant_back(now, prefix);
+        self.pump(now);
+    }
+
+    fn participant_back(&mut self, now: Instant, prefix: GuidPrefix) {
+        let Some(Lost { peer, .. }) = self.lost.remove(&prefix) else {
+            return;
+        };
+        self.lost_order.retain(|p| *p != prefix);
+        self.learn_peer(prefix, peer.id, peer.kind);
+        if let Role::Main(c) = &mut self.role {
+            c.server_back(now, peer.id);
+        }
+        self.events.push_back(NodeEvent::PeerReturned {
+            id: peer.id,
+            kind: peer.kind,
+        });
+    }
+
     /// The participant `prefix` is gone (lease expired or it left): the node it hosted is lost.
     pub fn handle_participant_lost(&mut self, now: Instant, prefix: GuidPrefix) {
         let Some(peer) = self.peers.remove(&prefix) else {
@@ -744,20 +865,23 @@ impl NodeCore {
             return;
         }
         let id = peer.id;
+        let mut kept = Vec::new();
         match &mut self.role {
             Role::Main(c) => {
+                // Its tasks are re-issued under new ids: the task data written to it is moot.
                 c.server_lost(now, id);
                 let topic = MultiServiceTopic::TaskData.direct_name(&self.base, &id);
                 self.forget_writers(topic.into_iter());
             }
             Role::Computing(s) => {
                 s.client_lost(now, id);
-                let topics = [
+                kept = [
                     MultiServiceTopic::ReplyAvailable,
                     MultiServiceTopic::TaskSolution,
                 ]
-                .map(|t| t.direct_name(&self.base, &id));
-                self.forget_writers(topics.into_iter().flatten());
+                .into_iter()
+                .filter_map(|t| t.direct_name(&self.base, &id))
+                .collect();
             }
             Role::Status => {
                 if peer.state != Some(StateKind::DROPPED) {
@@ -771,11 +895,49 @@ impl NodeCore {
                 }
             }
         }
+        if peer.state == Some(StateKind::DROPPED) {
+            // A clean exit: it will not come back.
+            self.forget_writers(kept.into_iter());
+        } else {
+            if self.lost.len() >= MAX_PEERS {
+                if let Some(old) = self.lost_order.pop_front() {
+                    if let Some(l) = self.lost.remove(&old) {
+                        self.forget_writers(l.writers.into_iter());
+                    }
+                }
+            }
+            if !kept.is_empty() {
+                if self.forget_at.len() >= MAX_PEERS {
+                    if let Some((since, old)) = self.forget_at.pop_front() {
+                        self.forget_lost_writers(since, old);
+                    }
+                }
+                self.forget_at.push_back((now, prefix));
+            }
+            self.lost.insert(
+                prefix,
+                Lost {
+                    peer,
+                    since: now,
+                    writers: kept,
+                },
+            );
+            self.lost_order.push_back(prefix);
+        }
         self.events.push_back(NodeEvent::PeerLost {
             id,
             kind: peer.kind,
         });
         self.pump(now);
+    }
+
+    /// Delete the writers kept for the peer of `prefix` lost at `since`, if it is still lost.
+    fn forget_lost_writers(&mut self, since: Instant, prefix: GuidPrefix) {
+        let writers = match self.lost.get_mut(&prefix) {
+            Some(l) if l.since == since => std::mem::take(&mut l.writers),
+            _ => Vec::new(),
+        };
+        self.forget_writers(writers.into_iter());
     }
 
     fn forget_writers(&mut self, topics: impl Iterator<Item = String>) {
@@ -852,26 +1014,6 @@ impl NodeCore {
         };
         c.set_max_attempts(attempts);
         Ok(())
-    }
-
-    /// When [`NodeCore::handle_timeout`] has something to do (a main node's held reply, see
-    /// [`Client::poll_timeout`]).
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        match &self.role {
-            Role::Main(c) => c.poll_timeout(),
-            _ => None,
-        }
-    }
-
-    /// Time passed: act on the timers that are due (early calls do nothing).
-    pub fn handle_timeout(&mut self, now: Instant) {
-        if self.shut_down {
-            return;
-        }
-        if let Role::Main(c) = &mut self.role {
-            c.handle_timeout(now);
-        }
-        self.pump(now);
     }
 
     /// Start or stop answering requests (computing nodes); requests wait while stopped.

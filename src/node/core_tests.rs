@@ -564,3 +564,94 @@ fn a_failed_job_goes_to_the_other_computing_node_then_is_reported_failed() {
         .sum();
     assert_eq!(failed_on, 3);
 }
+
+#[test]
+fn a_computing_node_keeps_its_writers_to_a_lost_main_until_it_may_come_back() {
+    let now = epoch();
+    let (me, main) = (id("C", 1), id("M", 1));
+    let mut core = NodeCore::computing(me, 1, now);
+    core.set_accepting(now, true).unwrap();
+    let _ = outputs(&mut core);
+    let p = prefix(7);
+    let req = MsRequest {
+        client_id: main,
+        task_id: TaskId(0),
+    };
+    core.handle_sample(
+        now,
+        "amlip/job_request_availability",
+        p,
+        &req.to_payload().unwrap(),
+    );
+    let data = MsData::new(MsReference::new(req, me), GenericData::new(b"job".to_vec()));
+    core.handle_sample(
+        now,
+        "amlip/job_task_data_C.01.00.00.01",
+        p,
+        &data.to_payload().unwrap(),
+    );
+    let _ = outputs(&mut core);
+    assert!(matches!(core.poll_event(), Some(NodeEvent::Task { .. })));
+    // The main is lost (paused past its lease, maybe): its writers stay for its return.
+    core.handle_participant_lost(now, p);
+    assert!(!outputs(&mut core)
+        .iter()
+        .any(|o| matches!(o, NodeOutput::DeleteEndpoint { .. })));
+    core.complete(now, req, b"JOB".to_vec()).unwrap();
+    let out = outputs(&mut core);
+    assert!(out
+        .iter()
+        .any(|o| matches!(o, NodeOutput::Publish { topic_name, .. }
+        if topic_name == "amlip/job_task_solution_M.01.00.00.01")));
+    // It did not come back: its writers go.
+    assert_eq!(core.poll_timeout(), Some(now + KEEP_LOST_WRITERS));
+    core.handle_timeout(now + KEEP_LOST_WRITERS - Duration::from_millis(1));
+    assert!(outputs(&mut core).is_empty());
+    core.handle_timeout(now + KEEP_LOST_WRITERS);
+    let deleted: Vec<String> = outputs(&mut core)
+        .into_iter()
+        .filter_map(|o| match o {
+            NodeOutput::DeleteEndpoint { topic_name, .. } => Some(topic_name),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        [
+            "amlip/job_reply_available_M.01.00.00.01",
+            "amlip/job_task_solution_M.01.00.00.01"
+        ]
+    );
+    assert_eq!(core.poll_timeout(), None);
+}
+
+#[test]
+fn a_lost_participant_that_reappears_hosts_its_node_again() {
+    let now = epoch();
+    let (me, comp) = (id("M", 1), id("C", 1));
+    let mut core = NodeCore::main(me, now);
+    let t = core.submit(now, b"job".to_vec()).unwrap();
+    let p = prefix(9);
+    let reply = |task| {
+        MsReference {
+            client_id: me,
+            task_id: TaskId(task),
+            server_id: comp,
+        }
+        .to_payload()
+        .unwrap()
+    };
+    core.handle_sample(now, "amlip/job_reply_available_M.01.00.00.01", p, &reply(0));
+    assert_eq!(core.client().unwrap().assigned_server(t), Some(comp));
+    core.handle_participant_lost(now, p);
+    assert_eq!(core.client().unwrap().assigned_server(t), None);
+    core.handle_participant_discovered(now, p);
+    let events: Vec<NodeEvent> = std::iter::from_fn(|| core.poll_event()).collect();
+    assert!(events.contains(&NodeEvent::PeerReturned {
+        id: comp,
+        kind: Some(NodeKind::COMPUTING)
+    }));
+    // Its reply to the re-issued request (task 1) is chosen again.
+    core.handle_sample(now, "amlip/job_reply_available_M.01.00.00.01", p, &reply(1));
+    assert_eq!(core.client().unwrap().assigned_server(t), Some(comp));
+}

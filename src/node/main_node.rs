@@ -37,13 +37,15 @@ pub struct Solution {
     pub server: AmlipId,
     /// The solution bytes.
     pub solution: Vec<u8>,
-    /// Time from submission (or re-issue after a lost server) to the solution.
+    /// Time from submission to the solution (re-issues after a lost server included).
     pub latency: Duration,
     /// The job failed on its last attempt: `solution` is the last computing node's reason
     /// (see [`MainNode::set_max_attempts`]).
     pub failed: bool,
     /// Attempts made (1 unless computing nodes failed the job before).
     pub attempts: u32,
+    /// The lost computing node the job was last re-issued from, if it was.
+    pub reissued_from: Option<AmlipId>,
 }
 
 type Callback = Box<dyn Fn(Solution) + Send + Sync>;
@@ -76,6 +78,7 @@ impl Router {
                 server,
                 solution,
                 latency,
+                reissued_from,
             } => Self::finish(
                 router,
                 Solution {
@@ -85,6 +88,7 @@ impl Router {
                     latency,
                     failed: false,
                     attempts: 1,
+                    reissued_from,
                 },
             ),
             NodeEvent::Failed {
@@ -102,6 +106,7 @@ impl Router {
                     latency,
                     failed: true,
                     attempts,
+                    reissued_from: None,
                 },
             ),
             NodeEvent::Retried {
@@ -130,6 +135,7 @@ impl Router {
                 }
             }
             NodeEvent::PeerLost { id, .. } => log::info!("node {id} left"),
+            NodeEvent::PeerReturned { id, .. } => log::info!("node {id} is back"),
             NodeEvent::Task { .. } | NodeEvent::Status(_) => {}
         }
     }

@@ -45,6 +45,10 @@ pub struct NodeOptions {
     /// solution received is dropped (logged and counted), and its readers never allocate
     /// room for one.
     pub max_job_size: usize,
+    /// How long a computing node that answered a request waits for the main node's choice (and
+    /// then for the job) before it frees itself for other requests (default 2 s). A late choice
+    /// is still honoured: the job runs when it comes.
+    pub reply_timeout: Duration,
 }
 
 impl Default for NodeOptions {
@@ -58,6 +62,7 @@ impl Default for NodeOptions {
             writer_history_limit: None,
             busy_poll: rtps::dds::DEFAULT_BUSY_POLL,
             max_job_size: DEFAULT_MAX_JOB_SIZE,
+            reply_timeout: crate::multiservice::server::DEFAULT_REPLY_TIMEOUT,
         }
     }
 }

@@ -12,7 +12,7 @@
 //! receive, so writes do not block: a sample whose writer's history is full goes to an ordered
 //! backlog (and so does everything published after it), which one flusher thread writes with
 //! the blocking write. Nothing is dropped. Threads per node: the participant's, one for
-//! discovery events and the core's timers, one flusher.
+//! discovery events and the core's timers ([`NodeCore::poll_timeout`]), one flusher.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::RecvTimeoutError;
@@ -42,6 +42,9 @@ pub(crate) type Sink = Box<dyn Fn(NodeEvent) + Send + Sync>;
 /// How long a node going away waits for its last samples (the `dropped` status, cancels) to
 /// be acknowledged (AML-IP's writers wait up to 1 s, spec §6.4).
 const GOODBYE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Longest the events thread sleeps: it also looks at the core's timers and the node's end.
+const EVENT_POLL: Duration = Duration::from_millis(100);
 
 #[allow(clippy::disallowed_methods)]
 pub(crate) fn now() -> Instant {
@@ -182,32 +185,46 @@ impl Runtime {
         let weak = Arc::downgrade(&rt.shared);
         let t = std::thread::Builder::new()
             .name(format!("amlip-events-{}", id.name()))
-            .spawn(move || loop {
-                let e = events.recv_timeout(Duration::from_millis(100));
-                let Some(shared) = weak.upgrade() else {
-                    break;
-                };
-                // The core's timers (a main node's held replies) run on this thread's wake-ups:
-                // at least every 100 ms.
-                let due = lock(&shared.state)
-                    .core
-                    .poll_timeout()
-                    .is_some_and(|t| t <= now());
-                if due {
-                    let _ = Shared::with_core(&shared, |c, now| c.handle_timeout(now));
-                }
-                match e {
-                    Ok(DdsEvent::ParticipantLost { guid_prefix, .. }) => {
-                        let lost = Shared::with_core(&shared, |c, now| {
-                            c.handle_participant_lost(now, guid_prefix)
-                        });
-                        if lost.is_err() {
+            .spawn(move || {
+                let mut wait = EVENT_POLL;
+                loop {
+                    let e = events.recv_timeout(wait);
+                    let Some(shared) = weak.upgrade() else {
+                        break;
+                    };
+                    let r = match e {
+                        Ok(DdsEvent::ParticipantLost { guid_prefix, .. }) => {
+                            Shared::with_core(&shared, |c, now| {
+                                c.handle_participant_lost(now, guid_prefix)
+                            })
+                        }
+                        Ok(DdsEvent::ParticipantDiscovered { guid_prefix, .. }) => {
+                            Shared::with_core(&shared, |c, now| {
+                                c.handle_participant_discovered(now, guid_prefix)
+                            })
+                        }
+                        Ok(_) => Ok(()),
+                        Err(RecvTimeoutError::Timeout) if !shared.is_closed() => Ok(()),
+                        Err(_) => break,
+                    };
+                    if r.is_err() {
+                        break;
+                    }
+                    // The core's timers: run them when due, wake for the next (at most
+                    // `EVENT_POLL` away, so one set meanwhile is not missed by much).
+                    let next = lock(&shared.state).core.poll_timeout();
+                    let t = now();
+                    if next.is_some_and(|n| n <= t) {
+                        let r = Shared::with_core(&shared, |c, now| c.handle_timeout(now));
+                        if r.is_err() {
                             break;
                         }
                     }
-                    Ok(_) => {}
-                    Err(RecvTimeoutError::Timeout) if !shared.is_closed() => {}
-                    Err(_) => break,
+                    let next = lock(&shared.state).core.poll_timeout();
+                    wait = next.map_or(EVENT_POLL, |n| {
+                        n.saturating_duration_since(now())
+                            .clamp(Duration::from_millis(1), EVENT_POLL)
+                    });
                 }
             })
             .map_err(|e| NodeError::Dds(DdsError::Bind(e.to_string())))?;

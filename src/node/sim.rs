@@ -83,6 +83,8 @@ pub struct SimNode {
     writers: BTreeMap<String, EntityId>,
     readers: BTreeMap<EntityId, String>,
     running: bool,
+    /// Since when the node is paused (see [`SimCluster::pause`]).
+    paused_at: Option<Instant>,
 }
 
 impl SimNode {
@@ -122,6 +124,7 @@ pub struct SimCluster {
     pub nodes: Vec<SimNode>,
     rng: StdRng,
     lease: Duration,
+    reply_timeout: Duration,
 }
 
 impl SimCluster {
@@ -134,6 +137,7 @@ impl SimCluster {
             nodes: Vec::new(),
             rng,
             lease: Duration::from_secs(5),
+            reply_timeout: crate::multiservice::server::DEFAULT_REPLY_TIMEOUT,
         }
     }
 
@@ -150,6 +154,11 @@ impl SimCluster {
     /// Participant lease of nodes added from now on (default 5 s of virtual time).
     pub fn set_lease(&mut self, lease: Duration) {
         self.lease = lease;
+    }
+
+    /// Reply timeout of computing nodes added from now on (default 2 s).
+    pub fn set_reply_timeout(&mut self, timeout: Duration) {
+        self.reply_timeout = timeout;
     }
 
     /// Virtual now.
@@ -177,6 +186,7 @@ impl SimCluster {
             writers: BTreeMap::new(),
             readers: BTreeMap::new(),
             running: true,
+            paused_at: None,
         });
         let idx = self.nodes.len() - 1;
         self.pump(idx);
@@ -199,7 +209,10 @@ impl SimCluster {
         engine: Engine,
     ) -> Result<usize, IdError> {
         AmlipId::new(name, [0; 4])?;
-        let i = self.add(name, |id, now| NodeCore::computing(id, concurrency, now));
+        let timeout = self.reply_timeout;
+        let i = self.add(name, |id, now| {
+            NodeCore::computing(id, concurrency, now).with_reply_timeout(timeout)
+        });
         self.nodes[i].engine = Some(engine);
         let now = self.world.now;
         let core = &mut self.nodes[i].core;
@@ -244,6 +257,41 @@ impl SimCluster {
             n.work.clear();
             self.world.crash(n.participant);
         }
+    }
+
+    /// Pause node `i` (SIGSTOP): its participant and core neither send, receive nor run timers,
+    /// and datagrams sent to it meanwhile are lost; [`SimCluster::resume`] continues it.
+    pub fn pause(&mut self, i: usize) {
+        let now = self.world.now;
+        if let Some(n) = self.nodes.get_mut(i) {
+            if n.running {
+                n.running = false;
+                n.paused_at = Some(now);
+                self.world.crash(n.participant);
+            }
+        }
+    }
+
+    /// Continue node `i` after [`SimCluster::pause`] (SIGCONT): its overdue timers fire at once
+    /// (peers whose lease expired meanwhile are lost), and its jobs in progress finish the
+    /// paused time later.
+    pub fn resume(&mut self, i: usize) {
+        let now = self.world.now;
+        let Some(n) = self.nodes.get_mut(i) else {
+            return;
+        };
+        let Some(at) = n.paused_at.take() else {
+            return;
+        };
+        let paused = now.saturating_duration_since(at);
+        for w in &mut n.work {
+            w.0 += paused;
+        }
+        n.running = true;
+        if let Some(p) = self.world.participants.get_mut(n.participant) {
+            p.running = true;
+        }
+        self.pump(i);
     }
 
     /// Shut node `i` down cleanly: `dropped` status, then the participant's goodbye.
@@ -332,10 +380,21 @@ impl SimCluster {
             self.world.flush(p);
             let events = std::mem::take(&mut self.world.participants[p].events);
             for e in events {
-                if let rtps::participant::Event::ParticipantLost { guid_prefix, .. } = e {
-                    moved = true;
-                    node.core.handle_participant_lost(now, guid_prefix);
+                match e {
+                    rtps::participant::Event::ParticipantLost { guid_prefix, .. } => {
+                        moved = true;
+                        node.core.handle_participant_lost(now, guid_prefix);
+                    }
+                    rtps::participant::Event::ParticipantDiscovered { guid_prefix, .. } => {
+                        moved = true;
+                        node.core.handle_participant_discovered(now, guid_prefix);
+                    }
+                    _ => {}
                 }
+            }
+            if node.core.poll_timeout().is_some_and(|t| t <= now) {
+                moved = true;
+                node.core.handle_timeout(now);
             }
             while let Some(e) = node.core.poll_event() {
                 moved = true;
@@ -384,8 +443,10 @@ impl SimCluster {
                 .iter()
                 .filter(|n| n.running)
                 .flat_map(|n| {
-                    let timer = n.core.poll_timeout();
-                    n.work.iter().map(|(t, _, _)| *t).chain(timer)
+                    n.work
+                        .iter()
+                        .map(|(t, _, _)| *t)
+                        .chain(n.core.poll_timeout())
                 })
                 .min();
             let step_limit = next_work.map_or(limit, |t| t.min(limit));

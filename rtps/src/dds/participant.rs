@@ -39,7 +39,8 @@ pub struct ParticipantOptions {
     /// the first participant ids of the domain on that host (RTPS 2.5 §9.6.2.3). Nodes on
     /// networks that drop multicast, or on other subnets, find each other this way.
     pub peers: Vec<(Ipv4Addr, Option<u16>)>,
-    /// Lease announced to peers.
+    /// Lease announced to peers (SPDP announcements go out every 3 s, or three times per lease
+    /// if it is shorter than 9 s).
     pub lease_duration: Duration,
     /// RNG seed (GUID prefix); default: random.
     pub seed: Option<u64>,
@@ -267,6 +268,10 @@ impl DomainParticipant {
             spdp_unicast_peers: probes,
             lease_duration: options.lease_duration,
             max_sample_size: options.max_sample_size,
+            // A short lease needs announcements well within it (at least three per lease).
+            announce_period: ParticipantConfig::default()
+                .announce_period
+                .min(options.lease_duration / 3),
             loopback_only: IpAddr::V4(options.interface).is_loopback(),
             ..ParticipantConfig::default()
         };

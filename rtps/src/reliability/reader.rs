@@ -118,6 +118,10 @@ pub struct StatefulReader {
     writers: BTreeMap<Guid, WriterProxy>,
     ready: VecDeque<Sample>,
     stats: ReaderStats,
+    /// The highest ACKNACK / NACK_FRAG count an unmatched proxy used: a writer matched again
+    /// (its participant lost, then rediscovered, while the writer kept its proxy of us) counts
+    /// on from here, or it would ignore our counts as stale (RTPS 2.5 §8.4.15.7).
+    count_floor: u32,
 }
 
 impl StatefulReader {
@@ -129,6 +133,7 @@ impl StatefulReader {
             writers: BTreeMap::new(),
             ready: VecDeque::new(),
             stats: ReaderStats::default(),
+            count_floor: 0,
         }
     }
 
@@ -160,7 +165,8 @@ impl StatefulReader {
             p.config.locators = config.locators;
             return;
         }
-        self.writers.insert(guid, WriterProxy::new(config, now));
+        let proxy = WriterProxy::new(config, now).counting_from(self.count_floor);
+        self.writers.insert(guid, proxy);
     }
 
     /// Note that a matched reliable `writer` has sent `sn` (seen before the match and not
@@ -181,7 +187,13 @@ impl StatefulReader {
 
     /// Unmatch a writer; its buffered samples and reassemblies are dropped.
     pub fn remove_matched_writer(&mut self, guid: Guid) -> bool {
-        self.writers.remove(&guid).is_some()
+        match self.writers.remove(&guid) {
+            Some(p) => {
+                self.count_floor = self.count_floor.max(p.counts_used());
+                true
+            }
+            None => false,
+        }
     }
 
     /// A DATA from writer `writer_prefix` + `data.writer_id` (RTPS 2.5 §8.3.7.2), with the

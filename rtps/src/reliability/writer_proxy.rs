@@ -114,6 +114,19 @@ impl WriterProxy {
         self.preemptive_base_zero = true;
     }
 
+    /// Start the ACKNACK and NACK_FRAG counts above `floor` (see
+    /// `StatefulReader::remove_matched_writer`).
+    pub(crate) fn counting_from(mut self, floor: u32) -> Self {
+        self.acknack_count = floor;
+        self.nack_frag_count = floor;
+        self
+    }
+
+    /// The highest ACKNACK or NACK_FRAG count sent so far.
+    pub(crate) fn counts_used(&self) -> u32 {
+        self.acknack_count.max(self.nack_frag_count)
+    }
+
     pub(crate) fn reliable(&self) -> bool {
         self.config.reliable
     }
