@@ -36,6 +36,10 @@ pub struct NodeOptions {
     /// virtual machine) at the cost of CPU time right after traffic; an idle node polls
     /// nothing.
     pub busy_poll: Duration,
+    /// Fault injection on every datagram the node sends (loss, duplication, reordering,
+    /// delay), a test aid for rehearsing a bad network; default: from `AMLIP_FAULTS` /
+    /// `AMLIP_FAULTS_SEED` (see [`rtps::transport::faults`]), usually none.
+    pub faults: Option<rtps::transport::FaultConfig>,
 }
 
 impl Default for NodeOptions {
@@ -47,6 +51,7 @@ impl Default for NodeOptions {
             lease_duration: Duration::from_secs(20),
             writer_history_limit: None,
             busy_poll: rtps::dds::DEFAULT_BUSY_POLL,
+            faults: rtps::transport::faults::from_env(),
         }
     }
 }

@@ -140,6 +140,7 @@ impl Runtime {
             multicast: options.multicast,
             lease_duration: options.lease_duration,
             busy_poll: options.busy_poll,
+            faults: options.faults,
             ..ParticipantOptions::default()
         })?;
         let events = participant.events();

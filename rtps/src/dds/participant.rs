@@ -12,6 +12,7 @@ use super::endpoint::{EndpointCore, RawReader, RawWriter, Reader, Writer};
 use super::{DdsError, Qos};
 use crate::participant::{Event, LostReason, Participant, ParticipantConfig};
 use crate::transport::driver::{self, Driver, Shared};
+use crate::transport::faults::{self, FaultConfig};
 use crate::transport::ports::spdp_unicast_probe_addrs;
 use crate::transport::udp::{TransportConfig, UdpTransport};
 use crate::wire::{Guid, GuidPrefix};
@@ -47,6 +48,10 @@ pub struct ParticipantOptions {
     /// [`ReceivePoller::poll_until`]) polls the user socket itself for as long, while the
     /// receive thread parks: the answer then reaches it without a thread hand-over.
     pub busy_poll: Duration,
+    /// Fault injection on every datagram this participant sends, a test aid (see
+    /// [`crate::transport::faults`]); default: from `AMLIP_FAULTS` / `AMLIP_FAULTS_SEED`,
+    /// usually none.
+    pub faults: Option<FaultConfig>,
 }
 
 /// [`ParticipantOptions::busy_poll`]'s default.
@@ -64,6 +69,7 @@ impl Default for ParticipantOptions {
             lease_duration: Duration::from_secs(20),
             seed: None,
             busy_poll: DEFAULT_BUSY_POLL,
+            faults: faults::from_env(),
         }
     }
 }
@@ -253,8 +259,14 @@ impl DomainParticipant {
         let mut receivers = vec![parts.metatraffic_unicast, parts.user_unicast];
         receivers.extend(parts.metatraffic_multicast);
         receivers.extend(parts.user_multicast);
-        let driver = Driver::start(participant, parts.sender, receivers, options.busy_poll)
-            .map_err(|e| DdsError::Bind(e.to_string()))?;
+        let driver = Driver::start(
+            participant,
+            parts.sender,
+            receivers,
+            options.busy_poll,
+            options.faults,
+        )
+        .map_err(|e| DdsError::Bind(e.to_string()))?;
         Ok(DomainParticipant {
             driver,
             prefix,

@@ -28,6 +28,11 @@ use crate::wire::{Guid, GuidPrefix, SequenceNumber, Time};
 pub struct ReaderConfig {
     /// Delay between a HEARTBEAT and the ACKNACK answering it (0 allowed).
     pub heartbeat_response_delay: Duration,
+    /// Delay before an ACKNACK that asks for missing samples: after a sample that comes
+    /// after a hole (a later sequence number than expected, no HEARTBEAT needed), or after a
+    /// HEARTBEAT that shows one. Short enough to repair a loss at about the speed of the
+    /// network, long enough for a sample merely reordered to fill the hole first.
+    pub nack_delay: Duration,
     /// Most out-of-order samples buffered per writer.
     pub max_buffered_samples: usize,
     /// Most payload bytes buffered out of order per writer.
@@ -44,6 +49,7 @@ impl Default for ReaderConfig {
     fn default() -> Self {
         ReaderConfig {
             heartbeat_response_delay: Duration::from_millis(5),
+            nack_delay: Duration::from_millis(5),
             max_buffered_samples: 4096,
             max_buffered_bytes: 64 << 20,
             max_sample_size: 256 << 20,
@@ -174,7 +180,7 @@ impl StatefulReader {
     /// most once: kernel to buffer).
     pub fn handle_data_in(
         &mut self,
-        _now: Instant,
+        now: Instant,
         writer_prefix: GuidPrefix,
         data: &Data<'_>,
         timestamp: Option<Time>,
@@ -217,14 +223,14 @@ impl StatefulReader {
             stats.unknown_writer += 1;
             return;
         };
-        p.on_sample(sample, flags & 0x4 != 0, config, stats, ready);
+        p.on_sample(now, sample, flags & 0x4 != 0, config, stats, ready);
     }
 
     /// A DATA_FRAG (RTPS 2.5 §8.3.7.3): fragments are reassembled, the sample delivered when
     /// complete.
     pub fn handle_data_frag(
         &mut self,
-        _now: Instant,
+        now: Instant,
         writer_prefix: GuidPrefix,
         frag: &DataFrag<'_>,
         timestamp: Option<Time>,
@@ -240,7 +246,7 @@ impl StatefulReader {
             stats.unknown_writer += 1;
             return;
         };
-        p.on_data_frag(frag, timestamp, config, stats, ready);
+        p.on_data_frag(now, frag, timestamp, config, stats, ready);
     }
 
     /// A HEARTBEAT (RTPS 2.5 §8.3.7.5, §8.4.12.2): schedules an ACKNACK unless final and

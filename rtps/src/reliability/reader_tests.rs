@@ -366,3 +366,30 @@ fn a_large_payload_is_shared_with_the_datagram_and_a_small_one_copied() {
         "a slice of another buffer is copied, not mis-sliced"
     );
 }
+
+#[test]
+fn data_3_after_1_asks_for_2_within_the_nack_delay_without_a_heartbeat() {
+    let t = t0();
+    let cfg = ReaderConfig {
+        nack_delay: ms(1),
+        ..ReaderConfig::default()
+    };
+    let mut r = reader(true, cfg, t);
+    drain(&mut r, t); // the pre-emptive ACKNACK
+    data(&mut r, t, 1, b"one");
+    assert!(drain(&mut r, t).is_empty());
+    assert_eq!(r.poll_timeout(), None, "nothing missing: nothing to say");
+    data(&mut r, t, 3, b"three");
+    assert_eq!(r.poll_timeout(), Some(t + ms(1)));
+    assert!(drain(&mut r, t).is_empty(), "a reordered 2 may still come");
+    assert_eq!(
+        drain(&mut r, t + ms(1)),
+        vec![vec!["ACKNACK(2;2)".to_string()]]
+    );
+    // A HEARTBEAT that shows the hole is answered within the nack delay too (not the 5 ms
+    // heartbeat_response_delay).
+    hb(&mut r, t + ms(2), 1, 3, 1, true);
+    assert_eq!(r.poll_timeout(), Some(t + ms(3)));
+    data(&mut r, t + ms(2), 2, b"two");
+    assert_eq!(samples(&mut r), vec![1, 2, 3]);
+}

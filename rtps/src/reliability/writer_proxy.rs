@@ -97,9 +97,11 @@ impl WriterProxy {
     }
 
     /// A complete sample arrived (DATA, or the last fragment). Delivers in order, buffers
-    /// ahead-of-order ones within the caps, drops duplicates (RTPS 2.5 §8.4.12.2).
+    /// ahead-of-order ones within the caps, drops duplicates (RTPS 2.5 §8.4.12.2). A sample
+    /// after a hole schedules an ACKNACK asking for the hole within `nack_delay`.
     pub(crate) fn on_sample(
         &mut self,
+        now: Instant,
         sample: Sample,
         filtered: bool,
         cfg: &ReaderConfig,
@@ -163,6 +165,7 @@ impl WriterProxy {
             }
             self.buffered_bytes = self.buffered_bytes.saturating_add(len);
             self.buffered.insert(sn, sample);
+            self.schedule_nack(now, cfg);
             return;
         }
         self.advance(stats, out);
@@ -203,6 +206,7 @@ impl WriterProxy {
     /// A DATA_FRAG (RTPS 2.5 §8.4.14.1.2): store the fragments, deliver when complete.
     pub(crate) fn on_data_frag(
         &mut self,
+        now: Instant,
         frag: &DataFrag<'_>,
         timestamp: Option<Time>,
         cfg: &ReaderConfig,
@@ -290,7 +294,7 @@ impl WriterProxy {
             payload_is_key,
             payload: r.into_payload(),
         };
-        self.on_sample(sample, filtered, cfg, stats, out);
+        self.on_sample(now, sample, filtered, cfg, stats, out);
     }
 
     /// Room for a new reassembly of `size` bytes for `sn`: evict higher-numbered ones (the
@@ -409,7 +413,9 @@ impl WriterProxy {
             stats.reassemblies_dropped += (before - self.reassemblies.len()) as u64;
             self.advance(stats, out);
         }
-        if !hb.final_flag || self.has_missing() {
+        if self.has_missing() {
+            self.schedule_nack(now, cfg);
+        } else if !hb.final_flag {
             self.schedule_acknack(now, cfg);
         }
     }
@@ -446,6 +452,15 @@ impl WriterProxy {
         if self.acknack_at.is_none() {
             self.acknack_at = Some(now.checked_add(cfg.heartbeat_response_delay).unwrap_or(now));
         }
+    }
+
+    /// An ACKNACK that asks for missing samples: within `nack_delay` (or
+    /// `heartbeat_response_delay` if shorter), sooner than an ACKNACK already scheduled, never
+    /// later.
+    fn schedule_nack(&mut self, now: Instant, cfg: &ReaderConfig) {
+        let delay = cfg.nack_delay.min(cfg.heartbeat_response_delay);
+        let at = now.checked_add(delay).unwrap_or(now);
+        self.acknack_at = Some(self.acknack_at.map_or(at, |t| t.min(at)));
     }
 
     /// Irrelevant sequence numbers in `[from, to)`.

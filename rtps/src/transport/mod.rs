@@ -7,12 +7,14 @@
 
 pub mod driver;
 pub mod error;
+pub mod faults;
 pub mod interface;
 pub mod ports;
 pub mod sim;
 mod turn;
 pub mod udp;
 
+pub use faults::{FaultConfig, FaultParseError};
 pub use interface::{loopback_only_namespace, resolve_interface, InterfaceError};
 pub use ports::{PortError, Ports, SPDP_MULTICAST_GROUP};
 pub use sim::{Delivery, LinkConfig, NodeId, SimNetwork};
