@@ -59,6 +59,9 @@ impl Default for ReaderConfig {
     }
 }
 
+/// Longest interval between repeated ACKNACKs for samples that stay missing.
+pub const MAX_RENACK_INTERVAL: Duration = Duration::from_secs(1);
+
 /// A received sample, delivered once and in order per writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sample {
@@ -311,26 +314,37 @@ impl StatefulReader {
     }
 
     /// The next ACKNACK (+ NACK_FRAGs) due at `now`, one writer per transmit. Drain until None.
+    /// An ACKNACK that asks for something is repeated while it stays missing (the ACKNACK or
+    /// the repair may be lost), 4 `nack_delay`s later (at least 1 ms), then twice as long
+    /// each time up to [`MAX_RENACK_INTERVAL`].
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         let reader_id = self.guid.entity_id;
-        let (guid, p) = self
-            .writers
-            .iter_mut()
-            .find(|(_, p)| p.acknack_at.is_some_and(|t| t <= now))?;
-        p.acknack_at = None;
-        let (acknack, nack_frags) = p.build_acknack(reader_id);
-        self.stats.acknacks_sent += 1;
-        self.stats.nack_frags_sent += nack_frags.len() as u64;
-        let mut submessages = Vec::with_capacity(1 + nack_frags.len());
-        submessages.push(OutSubmessage::AckNack(acknack));
-        submessages.extend(nack_frags.into_iter().map(OutSubmessage::NackFrag));
-        Some(Transmit {
-            destination: Destination {
-                guid: *guid,
-                locators: p.config.locators.clone(),
-            },
-            submessages,
-        })
+        let first_renack = (self.config.nack_delay * 4).max(Duration::from_millis(1));
+        loop {
+            let (guid, p) = self
+                .writers
+                .iter_mut()
+                .find(|(_, p)| p.acknack_at.is_some_and(|t| t <= now))?;
+            p.acknack_at = None;
+            if !p.renack_due() {
+                continue;
+            }
+            let (acknack, nack_frags) = p.build_acknack(reader_id);
+            let asks = !acknack.reader_sn_state.is_empty() || !nack_frags.is_empty();
+            p.arm_renack(now, asks, first_renack, MAX_RENACK_INTERVAL);
+            self.stats.acknacks_sent += 1;
+            self.stats.nack_frags_sent += nack_frags.len() as u64;
+            let mut submessages = Vec::with_capacity(1 + nack_frags.len());
+            submessages.push(OutSubmessage::AckNack(acknack));
+            submessages.extend(nack_frags.into_iter().map(OutSubmessage::NackFrag));
+            return Some(Transmit {
+                destination: Destination {
+                    guid: *guid,
+                    locators: p.config.locators.clone(),
+                },
+                submessages,
+            });
+        }
     }
 
     /// The next sample delivered, in order per writer.

@@ -393,3 +393,34 @@ fn data_3_after_1_asks_for_2_within_the_nack_delay_without_a_heartbeat() {
     data(&mut r, t + ms(2), 2, b"two");
     assert_eq!(samples(&mut r), vec![1, 2, 3]);
 }
+
+#[test]
+fn repeats_a_nack_with_back_off_while_the_sample_stays_missing() {
+    let t = t0();
+    let cfg = ReaderConfig {
+        nack_delay: ms(1),
+        ..ReaderConfig::default()
+    };
+    let mut r = reader(true, cfg, t);
+    drain(&mut r, t); // the pre-emptive ACKNACK
+    data(&mut r, t, 1, b"one");
+    data(&mut r, t, 3, b"three");
+    let mut sent = Vec::new();
+    while let Some(at) = r.poll_timeout().filter(|at| *at <= t + ms(30)) {
+        assert_eq!(drain(&mut r, at), vec![vec!["ACKNACK(2;2)".to_string()]]);
+        sent.push(at.duration_since(t).as_millis());
+    }
+    assert_eq!(
+        sent,
+        vec![1, 5, 13, 29],
+        "the NACK or its repair may be lost"
+    );
+    data(&mut r, t + ms(30), 2, b"two");
+    assert_eq!(samples(&mut r), vec![1, 2, 3]);
+    let at = r.poll_timeout().unwrap();
+    assert!(
+        drain(&mut r, at).is_empty(),
+        "nothing missing: the repeats stop"
+    );
+    assert_eq!(r.poll_timeout(), None);
+}

@@ -10,7 +10,7 @@
 //! NACK_FRAG (oracles README finding 1).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::fragment::Reassembly;
 use super::out::InlineQos;
@@ -58,6 +58,11 @@ pub(crate) struct WriterProxy {
     pub(crate) acknack_at: Option<Instant>,
     /// The next ACKNACK asks the writer for a HEARTBEAT (F flag clear).
     preemptive: bool,
+    /// `acknack_at` is a repeat of an ACKNACK that asked for missing samples: it goes only
+    /// if something is still missing.
+    renack_pending: bool,
+    /// Interval of the next repeat (zero: none asked for yet).
+    renack_interval: Duration,
 }
 
 impl WriterProxy {
@@ -80,7 +85,35 @@ impl WriterProxy {
             nack_frag_count: 0,
             acknack_at: reliable.then_some(now),
             preemptive: reliable,
+            renack_pending: false,
+            renack_interval: Duration::ZERO,
         }
+    }
+
+    /// The ACKNACK now due should go: anything but a repeat, or a repeat while something is
+    /// still missing (else the repeats stop).
+    pub(crate) fn renack_due(&mut self) -> bool {
+        if std::mem::take(&mut self.renack_pending) && !self.has_missing() {
+            self.renack_interval = Duration::ZERO;
+            return false;
+        }
+        true
+    }
+
+    /// After an ACKNACK: if it asked for something, repeat it `first` later, then twice as long
+    /// each time up to `max`, while something stays missing.
+    pub(crate) fn arm_renack(&mut self, now: Instant, asked: bool, first: Duration, max: Duration) {
+        if !asked {
+            self.renack_interval = Duration::ZERO;
+            return;
+        }
+        self.renack_interval = if self.renack_interval.is_zero() {
+            first
+        } else {
+            self.renack_interval.saturating_mul(2).min(max)
+        };
+        self.acknack_at = now.checked_add(self.renack_interval);
+        self.renack_pending = self.acknack_at.is_some();
     }
 
     pub(crate) fn reliable(&self) -> bool {
@@ -449,8 +482,12 @@ impl WriterProxy {
     }
 
     fn schedule_acknack(&mut self, now: Instant, cfg: &ReaderConfig) {
-        if self.acknack_at.is_none() {
-            self.acknack_at = Some(now.checked_add(cfg.heartbeat_response_delay).unwrap_or(now));
+        let at = now.checked_add(cfg.heartbeat_response_delay).unwrap_or(now);
+        if std::mem::take(&mut self.renack_pending) {
+            // A repeat was scheduled: this answer replaces it, no later than it.
+            self.acknack_at = Some(self.acknack_at.map_or(at, |t| t.min(at)));
+        } else if self.acknack_at.is_none() {
+            self.acknack_at = Some(at);
         }
     }
 
@@ -461,6 +498,7 @@ impl WriterProxy {
         let delay = cfg.nack_delay.min(cfg.heartbeat_response_delay);
         let at = now.checked_add(delay).unwrap_or(now);
         self.acknack_at = Some(self.acknack_at.map_or(at, |t| t.min(at)));
+        self.renack_pending = false;
     }
 
     /// Irrelevant sequence numbers in `[from, to)`.
