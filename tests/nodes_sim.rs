@@ -416,6 +416,31 @@ fn a_status_node_reports_states_and_crashed_nodes_as_dropped() {
     });
 }
 
+/// Three zero-work computing nodes and a main node that has had one job solved (discovery and
+/// matching done); returns the main node.
+fn three_zero_work_computing_and_a_warm_main(
+    c: &mut SimCluster,
+    jobs: &mut Jobs,
+    prefix: &str,
+) -> usize {
+    let zero_work = Engine {
+        solve: upper,
+        work_time: Duration::ZERO,
+    };
+    for i in 0..3 {
+        c.add_computing(&format!("{prefix}Computing{i}"), 1, None, zero_work)
+            .unwrap();
+    }
+    let main = c.add_main(&format!("{prefix}Main")).unwrap();
+    submit(c, jobs, main, "warm-up".into());
+    assert!(
+        c.run_until(LIMIT, |c| solved(c, &[main]) == 1),
+        "seed {}: warm-up job not solved",
+        c.seed()
+    );
+    main
+}
+
 /// Issue 11: 1,000 zero-work jobs pipelined by one main node over three computing nodes on a
 /// network that loses 20%, duplicates 5% and reorders 25% of the datagrams: every job solved
 /// exactly once, within a bound of virtual time that reflects the target on real sockets
@@ -431,22 +456,8 @@ fn a_thousand_pipelined_jobs_survive_twenty_percent_loss_quickly() {
                 .with_delay(Duration::from_micros(20), Duration::from_micros(20))
                 .with_reorder(0.25, Duration::from_millis(1)),
         );
-        let zero_work = Engine {
-            solve: upper,
-            work_time: Duration::ZERO,
-        };
-        for i in 0..3 {
-            c.add_computing(&format!("LossComputing{i}"), 1, None, zero_work)
-                .unwrap();
-        }
-        let main = c.add_main("LossMain").unwrap();
         let mut jobs = Jobs::new();
-        submit(&mut c, &mut jobs, main, "warm-up".into());
-        assert!(
-            c.run_until(LIMIT, |c| solved(c, &[main]) == 1),
-            "seed {}: warm-up job not solved",
-            c.seed()
-        );
+        let main = three_zero_work_computing_and_a_warm_main(&mut c, &mut jobs, "Loss");
         let start = c.now();
         for k in 0..1000 {
             submit(&mut c, &mut jobs, main, format!("job {k}"));
@@ -472,18 +483,8 @@ fn a_thousand_pipelined_jobs_survive_twenty_percent_loss_quickly() {
 fn a_thousand_pipelined_jobs_on_a_clean_network_send_no_extra_datagrams() {
     let mut c = SimCluster::new(17);
     c.set_link(LinkConfig::default().with_delay(Duration::from_micros(20), Duration::ZERO));
-    let zero_work = Engine {
-        solve: upper,
-        work_time: Duration::ZERO,
-    };
-    for i in 0..3 {
-        c.add_computing(&format!("CleanComputing{i}"), 1, None, zero_work)
-            .unwrap();
-    }
-    let main = c.add_main("CleanMain").unwrap();
     let mut jobs = Jobs::new();
-    submit(&mut c, &mut jobs, main, "warm-up".into());
-    assert!(c.run_until(LIMIT, |c| solved(c, &[main]) == 1));
+    let main = three_zero_work_computing_and_a_warm_main(&mut c, &mut jobs, "Clean");
     let sent0 = c.world.net.stats().sent;
     for k in 0..1000 {
         submit(&mut c, &mut jobs, main, format!("job {k}"));

@@ -367,15 +367,21 @@ fn a_large_payload_is_shared_with_the_datagram_and_a_small_one_copied() {
     );
 }
 
-#[test]
-fn data_3_after_1_asks_for_2_within_the_nack_delay_without_a_heartbeat() {
-    let t = t0();
+/// A reliable reader with a 1 ms `nack_delay`, its pre-emptive ACKNACK sent.
+fn nack_reader(t: Instant) -> StatefulReader {
     let cfg = ReaderConfig {
         nack_delay: ms(1),
         ..ReaderConfig::default()
     };
     let mut r = reader(true, cfg, t);
-    drain(&mut r, t); // the pre-emptive ACKNACK
+    drain(&mut r, t);
+    r
+}
+
+#[test]
+fn data_3_after_1_asks_for_2_within_the_nack_delay_without_a_heartbeat() {
+    let t = t0();
+    let mut r = nack_reader(t);
     data(&mut r, t, 1, b"one");
     assert!(drain(&mut r, t).is_empty());
     assert_eq!(r.poll_timeout(), None, "nothing missing: nothing to say");
@@ -397,12 +403,7 @@ fn data_3_after_1_asks_for_2_within_the_nack_delay_without_a_heartbeat() {
 #[test]
 fn repeats_a_nack_with_back_off_while_the_sample_stays_missing() {
     let t = t0();
-    let cfg = ReaderConfig {
-        nack_delay: ms(1),
-        ..ReaderConfig::default()
-    };
-    let mut r = reader(true, cfg, t);
-    drain(&mut r, t); // the pre-emptive ACKNACK
+    let mut r = nack_reader(t);
     data(&mut r, t, 1, b"one");
     data(&mut r, t, 3, b"three");
     let mut sent = Vec::new();
