@@ -16,26 +16,16 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+
+use common::clock;
 
 use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions};
 
 /// Longest the whole run may take.
 const DEADLINE: Duration = Duration::from_secs(180);
-
-#[allow(clippy::disallowed_methods)]
-fn clock() -> Instant {
-    Instant::now()
-}
-
-fn arg<T: std::str::FromStr>(i: usize, name: &str, default: T) -> Result<T, String> {
-    match std::env::args().nth(i) {
-        None => Ok(default),
-        Some(s) => s
-            .parse()
-            .map_err(|_| format!("{name}: not a number: {s:?}")),
-    }
-}
 
 /// The answer of a computing node to `job`.
 fn solve(job: &[u8]) -> Vec<u8> {
@@ -116,19 +106,10 @@ fn run(jobs: usize, computing: usize, domain: u32) -> Result<Outcome, NodeError>
 }
 
 fn main() -> ExitCode {
-    let parsed = (|| {
-        Ok::<_, String>((
-            arg(1, "JOBS", 1000usize)?.max(1),
-            arg(2, "COMPUTING", 3usize)?.max(1),
-            arg(3, "DOMAIN", 141u32)?,
-        ))
-    })();
-    let (jobs, computing, domain) = match parsed {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("loss_jobs: {e}\nusage: loss_jobs [JOBS] [COMPUTING] [DOMAIN]");
-            return ExitCode::from(2);
-        }
+    let Some((jobs, computing, domain)) =
+        common::jobs_computing_domain("loss_jobs", (1000, 3, 141))
+    else {
+        return ExitCode::from(2);
     };
     let faults = std::env::var("AMLIP_FAULTS").unwrap_or_default();
     match run(jobs, computing, domain) {

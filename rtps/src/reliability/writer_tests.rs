@@ -29,6 +29,20 @@ fn writer_with_reader(cfg: WriterConfig, now: Instant) -> StatefulWriter {
     w
 }
 
+/// A writer with `nack_response_delay` zero that has sent changes 1..=3 to reader 1.
+fn three_sent_answering_at_once(t: Instant) -> StatefulWriter {
+    let cfg = WriterConfig {
+        nack_response_delay: Duration::ZERO,
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    drain_writer(&mut w, t);
+    w
+}
+
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
@@ -115,15 +129,7 @@ fn gaps_overwritten_changes_not_yet_sent_instead_of_sending_them() {
 #[test]
 fn ignores_an_acknack_whose_count_is_not_above_the_last_one() {
     let t = t0();
-    let cfg = WriterConfig {
-        nack_response_delay: Duration::ZERO,
-        ..config()
-    };
-    let mut w = writer_with_reader(cfg, t);
-    for i in 0..3 {
-        w.write(t, payload(10, i), None).unwrap();
-    }
-    drain_writer(&mut w, t);
+    let mut w = three_sent_answering_at_once(t);
     let prefix = reader_guid(1).prefix;
     w.handle_acknack(t, prefix, &acknack(reader_guid(1), 3, &[], 5));
     w.handle_acknack(t, prefix, &acknack(reader_guid(1), 1, &[1, 2], 4));
@@ -547,15 +553,7 @@ fn durable_keep_all_of_two() -> WriterConfig {
 #[test]
 fn answers_a_nack_at_once_with_a_zero_nack_response_delay() {
     let t = t0();
-    let cfg = WriterConfig {
-        nack_response_delay: Duration::ZERO,
-        ..config()
-    };
-    let mut w = writer_with_reader(cfg, t);
-    for i in 0..3 {
-        w.write(t, payload(10, i), None).unwrap();
-    }
-    drain_writer(&mut w, t);
+    let mut w = three_sent_answering_at_once(t);
     let later = t + ms(1);
     w.handle_acknack(
         later,
