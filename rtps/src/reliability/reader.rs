@@ -314,23 +314,30 @@ impl StatefulReader {
     }
 
     /// The next ACKNACK (+ NACK_FRAGs) due at `now`, one writer per transmit. Drain until None.
-    /// An ACKNACK that asks for something is repeated while it stays missing (the ACKNACK or
-    /// the repair may be lost), 4 `nack_delay`s later (at least 1 ms), then twice as long
-    /// each time up to [`MAX_RENACK_INTERVAL`].
+    /// An ACKNACK that asks for whole samples is repeated while one stays missing and nothing
+    /// else comes from the writer (the ACKNACK or the repair may be lost), 4 `nack_delay`s
+    /// later (at least `heartbeat_response_delay` and 1 ms), then twice as long each time up to [`MAX_RENACK_INTERVAL`].
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         let reader_id = self.guid.entity_id;
-        let first_renack = (self.config.nack_delay * 4).max(Duration::from_millis(1));
+        let first_renack = (self.config.nack_delay * 4)
+            .max(self.config.heartbeat_response_delay)
+            .max(Duration::from_millis(1));
         loop {
             let (guid, p) = self
                 .writers
                 .iter_mut()
                 .find(|(_, p)| p.acknack_at.is_some_and(|t| t <= now))?;
             p.acknack_at = None;
-            if !p.renack_due() {
+            if !p.renack_due(now) {
                 continue;
             }
             let (acknack, nack_frags) = p.build_acknack(reader_id);
-            let asks = !acknack.reader_sn_state.is_empty() || !nack_frags.is_empty();
+            // Fragments are asked for again on the next HEARTBEAT(_FRAG) only: a large sample
+            // may still be arriving.
+            let asks = !acknack.reader_sn_state.is_empty();
+            if asks {
+                p.last_nack_at = Some(now);
+            }
             p.arm_renack(now, asks, first_renack, MAX_RENACK_INTERVAL);
             self.stats.acknacks_sent += 1;
             self.stats.nack_frags_sent += nack_frags.len() as u64;

@@ -63,6 +63,15 @@ pub(crate) struct WriterProxy {
     renack_pending: bool,
     /// Interval of the next repeat (zero: none asked for yet).
     renack_interval: Duration,
+    /// `highest_known` when the last ACKNACK that asked for samples went: holes below it were
+    /// asked for already (their repairs may be in flight), so only a later one is asked for
+    /// within `nack_delay`; the others wait for the usual `heartbeat_response_delay` or the
+    /// repeat.
+    nacked_high: SequenceNumber,
+    /// When the last ACKNACK that asked for samples went.
+    pub(crate) last_nack_at: Option<Instant>,
+    /// Data came from the writer since the last ACKNACK (a repair may be under way).
+    heard: bool,
 }
 
 impl WriterProxy {
@@ -87,22 +96,36 @@ impl WriterProxy {
             preemptive: reliable,
             renack_pending: false,
             renack_interval: Duration::ZERO,
+            nacked_high: SequenceNumber::ZERO,
+            last_nack_at: None,
+            heard: false,
         }
     }
 
-    /// The ACKNACK now due should go: anything but a repeat, or a repeat while something is
-    /// still missing (else the repeats stop).
-    pub(crate) fn renack_due(&mut self) -> bool {
-        if std::mem::take(&mut self.renack_pending) && !self.has_missing() {
+    /// The ACKNACK now due at `now` should go: anything but a repeat, or a repeat while
+    /// a whole sample is still missing (else the repeats stop) and nothing came from the writer
+    /// since the last ACKNACK (else a long repair is under way, and the repeat waits one more
+    /// interval rather than ask for it twice).
+    pub(crate) fn renack_due(&mut self, now: Instant) -> bool {
+        if !std::mem::take(&mut self.renack_pending) {
+            return true;
+        }
+        if !self.has_hole() {
             self.renack_interval = Duration::ZERO;
+            return false;
+        }
+        if std::mem::take(&mut self.heard) {
+            self.acknack_at = now.checked_add(self.renack_interval);
+            self.renack_pending = self.acknack_at.is_some();
             return false;
         }
         true
     }
 
-    /// After an ACKNACK: if it asked for something, repeat it `first` later, then twice as long
+    /// After an ACKNACK: if it asked for whole samples, repeat it `first` later, then twice as long
     /// each time up to `max`, while something stays missing.
     pub(crate) fn arm_renack(&mut self, now: Instant, asked: bool, first: Duration, max: Duration) {
+        self.heard = false;
         if !asked {
             self.renack_interval = Duration::ZERO;
             return;
@@ -142,6 +165,7 @@ impl WriterProxy {
         out: &mut VecDeque<Sample>,
     ) {
         let sn = sample.sn;
+        self.heard = true;
         if sn.0 < 1 {
             stats.invalid += 1;
             return;
@@ -164,6 +188,7 @@ impl WriterProxy {
             stats.duplicates += 1;
             return;
         }
+        let known_before = self.highest_known;
         self.highest_known = self.highest_known.max(sn);
         if let Some(r) = self.reassemblies.remove(&sn) {
             self.reassembly_bytes = self
@@ -198,7 +223,9 @@ impl WriterProxy {
             }
             self.buffered_bytes = self.buffered_bytes.saturating_add(len);
             self.buffered.insert(sn, sample);
-            self.schedule_nack(now, cfg);
+            if self.new_hole(known_before, sn.0 - 1) {
+                self.schedule_nack(now, cfg);
+            }
             return;
         }
         self.advance(stats, out);
@@ -247,6 +274,7 @@ impl WriterProxy {
         out: &mut VecDeque<Sample>,
     ) {
         let sn = frag.writer_sn;
+        self.heard = true;
         if sn.0 < 1 || frag.fragment_size == 0 || frag.fragment_starting_num == 0 {
             stats.invalid += 1;
             return;
@@ -424,6 +452,7 @@ impl WriterProxy {
             return;
         }
         self.last_heartbeat_count = Some(hb.count);
+        let known_before = self.highest_known;
         self.highest_known = self.highest_known.max(hb.last_sn);
         self.announced = self.announced.max(hb.last_sn);
         if hb.first_sn > self.next_expected {
@@ -446,9 +475,11 @@ impl WriterProxy {
             stats.reassemblies_dropped += (before - self.reassemblies.len()) as u64;
             self.advance(stats, out);
         }
-        if self.has_missing() {
+        if self.new_hole(known_before, hb.last_sn.0)
+            || (self.has_hole() && self.last_nack_at.is_none())
+        {
             self.schedule_nack(now, cfg);
-        } else if !hb.final_flag {
+        } else if !hb.final_flag || self.has_missing() {
             self.schedule_acknack(now, cfg);
         }
     }
@@ -492,11 +523,20 @@ impl WriterProxy {
     }
 
     /// An ACKNACK that asks for missing samples: within `nack_delay` (or
-    /// `heartbeat_response_delay` if shorter), sooner than an ACKNACK already scheduled, never
-    /// later.
+    /// `heartbeat_response_delay` if shorter) but not sooner than `heartbeat_response_delay`
+    /// after the last one that asked; sooner than an ACKNACK already scheduled, never later.
     fn schedule_nack(&mut self, now: Instant, cfg: &ReaderConfig) {
         let delay = cfg.nack_delay.min(cfg.heartbeat_response_delay);
-        let at = now.checked_add(delay).unwrap_or(now);
+        let mut at = now.checked_add(delay).unwrap_or(now);
+        // At most one ACKNACK asking for samples per heartbeat_response_delay: repairs of what
+        // the last one asked for may be in flight, and asking again at once would have them
+        // resent (under congestion, a collapse).
+        if let Some(t) = self
+            .last_nack_at
+            .and_then(|t| t.checked_add(cfg.heartbeat_response_delay))
+        {
+            at = at.max(t);
+        }
         self.acknack_at = Some(self.acknack_at.map_or(at, |t| t.min(at)));
         self.renack_pending = false;
     }
@@ -522,6 +562,32 @@ impl WriterProxy {
         let held = self.buffered.len() as u64;
         let irrelevant = self.irrelevant_count(self.next_expected, self.highest_known.next());
         span > held.saturating_add(irrelevant)
+    }
+
+    /// A hole that was not asked for yet: sequence numbers up to `upto` newly heard of (above
+    /// `known_before`, the highest known until now) and above what the last ACKNACK asked
+    /// for, while some sample is missing altogether.
+    fn new_hole(&self, known_before: SequenceNumber, upto: i64) -> bool {
+        upto > known_before.0.max(self.nacked_high.0) && self.has_hole()
+    }
+
+    /// Some sequence number up to `highest_known` is missing altogether: not delivered,
+    /// buffered, irrelevant nor being reassembled (a sample whose fragments are arriving is
+    /// not a hole: its fragments may still be in flight).
+    fn has_hole(&self) -> bool {
+        if self.highest_known < self.next_expected {
+            return false;
+        }
+        let span = u64::try_from(self.highest_known.0 - self.next_expected.0)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let held = self.buffered.len() as u64;
+        let irrelevant = self.irrelevant_count(self.next_expected, self.highest_known.next());
+        let reassembling = self
+            .reassemblies
+            .range(self.next_expected..=self.highest_known)
+            .count() as u64;
+        span > held.saturating_add(irrelevant).saturating_add(reassembling)
     }
 
     /// The ACKNACK (and NACK_FRAGs) due now (RTPS 2.5 §8.4.12.2): base `next_expected`,
@@ -560,6 +626,9 @@ impl WriterProxy {
                     count: self.nack_frag_count,
                 });
             }
+        }
+        if !set.is_empty() {
+            self.nacked_high = self.highest_known;
         }
         self.acknack_count = self.acknack_count.wrapping_add(1);
         let acknack = AckNack {
