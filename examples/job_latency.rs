@@ -12,7 +12,11 @@
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod common;
+
+use common::clock;
 
 use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions};
 
@@ -20,20 +24,6 @@ use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions};
 const WARM_UP: usize = 100;
 /// Longest wait for one solution.
 const WAIT: Duration = Duration::from_secs(10);
-
-#[allow(clippy::disallowed_methods)]
-fn clock() -> Instant {
-    Instant::now()
-}
-
-fn arg<T: std::str::FromStr>(i: usize, name: &str, default: T) -> Result<T, String> {
-    match std::env::args().nth(i) {
-        None => Ok(default),
-        Some(s) => s
-            .parse()
-            .map_err(|_| format!("{name}: not a number: {s:?}")),
-    }
-}
 
 fn run(jobs: usize, computing: usize, domain: u32) -> Result<Vec<f64>, NodeError> {
     let options = NodeOptions::default().with_domain(domain);
@@ -66,19 +56,10 @@ fn run(jobs: usize, computing: usize, domain: u32) -> Result<Vec<f64>, NodeError
 }
 
 fn main() -> ExitCode {
-    let parsed = (|| {
-        Ok::<_, String>((
-            arg(1, "JOBS", 5000usize)?.max(1),
-            arg(2, "COMPUTING", 1usize)?.max(1),
-            arg(3, "DOMAIN", 140u32)?,
-        ))
-    })();
-    let (jobs, computing, domain) = match parsed {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("job_latency: {e}\nusage: job_latency [JOBS] [COMPUTING] [DOMAIN]");
-            return ExitCode::from(2);
-        }
+    let Some((jobs, computing, domain)) =
+        common::jobs_computing_domain("job_latency", (5000, 1, 140))
+    else {
+        return ExitCode::from(2);
     };
     let mut micros = match run(jobs, computing, domain) {
         Ok(m) => m,

@@ -348,3 +348,57 @@ fn jobs_over_the_maximum_job_size_are_refused_and_dropped() {
     stop.store(true, Ordering::Release);
     assert_eq!(worker.join().unwrap(), 1);
 }
+
+/// Issue 11: with fault injection on every node's sends (20% loss, 5% duplication, 25%
+/// reordering; `NodeOptions::faults`, the API behind `AMLIP_FAULTS`), 200 pipelined jobs over
+/// three computing nodes are each solved exactly once with the right answer.
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn two_hundred_jobs_over_a_lossy_network_are_each_solved_once() {
+    require_private_namespace();
+    let faults = rtps::transport::FaultConfig::parse("loss=0.2,dup=0.05,reorder=0.25")
+        .unwrap()
+        .with_seed(11);
+    let lossy = NodeOptions {
+        faults: Some(faults),
+        ..opts(118)
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    stop_after(&stop, Duration::from_secs(120));
+    let workers: Vec<_> = (0..3)
+        .map(|i| {
+            let c = ComputingNode::new(&format!("LossyComp{i}"), lossy.clone()).unwrap();
+            let s = Arc::clone(&stop);
+            thread::spawn(move || c.run(&s, 1, upper))
+        })
+        .collect();
+    let main = MainNode::new("LossyMain", lossy).unwrap();
+    let solutions = main.solutions();
+    let mut jobs = BTreeMap::new();
+    for k in 0..200 {
+        let job = format!("lossy job {k}");
+        jobs.insert(main.submit(job.clone()).unwrap(), job);
+    }
+    let mut got: BTreeMap<TaskId, Vec<u8>> = BTreeMap::new();
+    while got.len() < jobs.len() {
+        let s = solutions
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{} of 200 solved", got.len()));
+        assert!(
+            got.insert(s.task, s.solution).is_none(),
+            "task {:?} solved twice",
+            s.task
+        );
+    }
+    assert!(
+        solutions.recv_timeout(Duration::from_millis(300)).is_err(),
+        "no late duplicate"
+    );
+    for (task, job) in &jobs {
+        assert_eq!(got[task], upper(job.as_bytes()), "task {task:?}");
+    }
+    stop.store(true, Ordering::Release);
+    for w in workers {
+        w.join().unwrap().unwrap();
+    }
+}

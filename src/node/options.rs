@@ -49,6 +49,10 @@ pub struct NodeOptions {
     /// then for the job) before it frees itself for other requests (default 2 s). A late choice
     /// is still honoured: the job runs when it comes.
     pub reply_timeout: Duration,
+    /// Fault injection on every datagram the node sends (loss, duplication, reordering,
+    /// delay), a test aid for rehearsing a bad network; default: from `AMLIP_FAULTS` /
+    /// `AMLIP_FAULTS_SEED` (see [`rtps::transport::faults`]), usually none.
+    pub faults: Option<rtps::transport::FaultConfig>,
 }
 
 impl Default for NodeOptions {
@@ -63,6 +67,7 @@ impl Default for NodeOptions {
             busy_poll: rtps::dds::DEFAULT_BUSY_POLL,
             max_job_size: DEFAULT_MAX_JOB_SIZE,
             reply_timeout: crate::multiservice::server::DEFAULT_REPLY_TIMEOUT,
+            faults: rtps::transport::faults::from_env(),
         }
     }
 }

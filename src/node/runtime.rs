@@ -155,6 +155,7 @@ impl Runtime {
             lease_duration: options.lease_duration,
             busy_poll: options.busy_poll,
             max_sample_size: max_sample_size(options.max_job_size),
+            faults: options.faults,
             ..ParticipantOptions::default()
         })?;
         let events = participant.events();

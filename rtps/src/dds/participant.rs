@@ -12,6 +12,7 @@ use super::endpoint::{EndpointCore, RawReader, RawWriter, Reader, Writer};
 use super::{DdsError, Qos};
 use crate::participant::{Event, LostReason, Participant, ParticipantConfig};
 use crate::transport::driver::{self, Driver, Shared};
+use crate::transport::faults::{self, FaultConfig};
 use crate::transport::ports::spdp_unicast_probe_addrs;
 use crate::transport::udp::{TransportConfig, UdpTransport};
 use crate::wire::{Guid, GuidPrefix};
@@ -57,6 +58,10 @@ pub struct ParticipantOptions {
     /// a bigger one announced in DATA_FRAG is never allocated; it is skipped (logged and
     /// counted) so the samples after it still arrive.
     pub max_sample_size: u32,
+    /// Fault injection on every datagram this participant sends, a test aid (see
+    /// [`crate::transport::faults`]); default: from `AMLIP_FAULTS` / `AMLIP_FAULTS_SEED`,
+    /// usually none.
+    pub faults: Option<FaultConfig>,
 }
 
 /// [`ParticipantOptions::busy_poll`]'s default.
@@ -76,6 +81,7 @@ impl Default for ParticipantOptions {
             seed: None,
             busy_poll: DEFAULT_BUSY_POLL,
             max_sample_size: crate::reliability::ReaderConfig::default().max_sample_size,
+            faults: faults::from_env(),
         }
     }
 }
@@ -281,8 +287,14 @@ impl DomainParticipant {
         let mut receivers = vec![parts.metatraffic_unicast, parts.user_unicast];
         receivers.extend(parts.metatraffic_multicast);
         receivers.extend(parts.user_multicast);
-        let driver = Driver::start(participant, parts.sender, receivers, options.busy_poll)
-            .map_err(|e| DdsError::Bind(e.to_string()))?;
+        let driver = Driver::start(
+            participant,
+            parts.sender,
+            receivers,
+            options.busy_poll,
+            options.faults,
+        )
+        .map_err(|e| DdsError::Bind(e.to_string()))?;
         Ok(DomainParticipant {
             driver,
             prefix,

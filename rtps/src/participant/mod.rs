@@ -407,7 +407,21 @@ impl Touched {
     }
 }
 
-/// The QoS of a local endpoint as the reliability layer wants it.
+/// A user reader asks for a hole this long after it sees one (a later sequence number, or
+/// a HEARTBEAT): loss is repaired at about the speed of the network, while a datagram merely
+/// overtaken by a few hundred microseconds fills the hole first.
+const USER_NACK_DELAY: Duration = Duration::from_millis(1);
+/// A user writer's first periodic HEARTBEAT comes this long after the last data it sent (each
+/// transmit of data carries a piggy-backed one), then the period doubles up to the
+/// participant's `heartbeat_period` while changes stay unacknowledged: a lost tail sample,
+/// ACKNACK or repair costs about this long. A steady stream sends no periodic HEARTBEAT; a
+/// writer that pauses sends one more HEARTBEAT (and gets one more ACKNACK) than with a fixed
+/// period when the pause starts before its reader acknowledged.
+const USER_HEARTBEAT_MIN_PERIOD: Duration = Duration::from_millis(1);
+
+/// The QoS of a local endpoint as the reliability layer wants it. User writers answer a NACK
+/// at once (a NACK is unicast from one reader: there is nothing to coalesce) and heartbeat
+/// with back-off (`USER_HEARTBEAT_MIN_PERIOD`).
 fn writer_config(qos: &EndpointQos, config: &ParticipantConfig) -> WriterConfig {
     let (history, limits) = history_of(qos);
     WriterConfig {
@@ -419,6 +433,8 @@ fn writer_config(qos: &EndpointQos, config: &ParticipantConfig) -> WriterConfig 
         history,
         resource_limits: limits,
         heartbeat_period: config.heartbeat_period,
+        heartbeat_min_period: USER_HEARTBEAT_MIN_PERIOD.min(config.heartbeat_period),
+        nack_response_delay: Duration::ZERO,
         fragment_size: config.fragment_size,
         max_transmit_size: config.max_message_size.saturating_sub(64),
         ..WriterConfig::default()
@@ -661,6 +677,7 @@ impl Participant {
                 .unwrap_or(usize::MAX)
                 .saturating_mul(2)
                 .max(ReaderConfig::default().max_buffered_bytes),
+            nack_delay: USER_NACK_DELAY,
             ..ReaderConfig::default()
         };
         let reader = StatefulReader::new(guid, reader_config);

@@ -165,6 +165,7 @@ fn run_counting(data: &[u8]) -> u64 {
             max_instances: Some(4),
         },
         heartbeat_period: Duration::from_millis(10),
+        heartbeat_min_period: Duration::from_millis(2),
         nack_response_delay: Duration::from_millis(u64::from(inp.u8() % 4)),
         fragment_size: 16 + u16::from(inp.u8()),
         max_transmit_size: 200 + usize::from(inp.u16() % 1800),
@@ -177,6 +178,7 @@ fn run_counting(data: &[u8]) -> u64 {
     };
     let rcfg = ReaderConfig {
         heartbeat_response_delay: Duration::from_millis(u64::from(inp.u8() % 4)),
+        nack_delay: Duration::from_millis(1),
         max_buffered_samples: 1 + usize::from(inp.u8() % 64),
         max_buffered_bytes: 1 << 16,
         max_sample_size: 1 << 16,

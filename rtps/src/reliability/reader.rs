@@ -31,6 +31,11 @@ use crate::wire::{Guid, GuidPrefix, SequenceNumber, Time};
 pub struct ReaderConfig {
     /// Delay between a HEARTBEAT and the ACKNACK answering it (0 allowed).
     pub heartbeat_response_delay: Duration,
+    /// Delay before an ACKNACK that asks for missing samples: after a sample that comes
+    /// after a hole (a later sequence number than expected, no HEARTBEAT needed), or after a
+    /// HEARTBEAT that shows one. Short enough to repair a loss at about the speed of the
+    /// network, long enough for a sample merely reordered to fill the hole first.
+    pub nack_delay: Duration,
     /// Most out-of-order samples buffered per writer.
     pub max_buffered_samples: usize,
     /// Most payload bytes buffered out of order per writer.
@@ -47,6 +52,7 @@ impl Default for ReaderConfig {
     fn default() -> Self {
         ReaderConfig {
             heartbeat_response_delay: Duration::from_millis(5),
+            nack_delay: Duration::from_millis(5),
             max_buffered_samples: 4096,
             max_buffered_bytes: 64 << 20,
             max_sample_size: 256 << 20,
@@ -55,6 +61,9 @@ impl Default for ReaderConfig {
         }
     }
 }
+
+/// Longest interval between repeated ACKNACKs for samples that stay missing.
+pub const MAX_RENACK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A received sample, delivered once and in order per writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,7 +222,7 @@ impl StatefulReader {
     /// most once: kernel to buffer).
     pub fn handle_data_in(
         &mut self,
-        _now: Instant,
+        now: Instant,
         writer_prefix: GuidPrefix,
         data: &Data<'_>,
         timestamp: Option<Time>,
@@ -256,14 +265,14 @@ impl StatefulReader {
             stats.unknown_writer += 1;
             return;
         };
-        p.on_sample(sample, flags & 0x4 != 0, config, stats, ready);
+        p.on_sample(now, sample, flags & 0x4 != 0, config, stats, ready);
     }
 
     /// A DATA_FRAG (RTPS 2.5 §8.3.7.3): fragments are reassembled, the sample delivered when
     /// complete.
     pub fn handle_data_frag(
         &mut self,
-        _now: Instant,
+        now: Instant,
         writer_prefix: GuidPrefix,
         frag: &DataFrag<'_>,
         timestamp: Option<Time>,
@@ -279,7 +288,7 @@ impl StatefulReader {
             stats.unknown_writer += 1;
             return;
         };
-        p.on_data_frag(frag, timestamp, config, stats, ready);
+        p.on_data_frag(now, frag, timestamp, config, stats, ready);
     }
 
     /// A HEARTBEAT (RTPS 2.5 §8.3.7.5, §8.4.12.2): schedules an ACKNACK unless final and
@@ -345,26 +354,44 @@ impl StatefulReader {
     }
 
     /// The next ACKNACK (+ NACK_FRAGs) due at `now`, one writer per transmit. Drain until None.
+    /// An ACKNACK that asks for whole samples is repeated while one stays missing and nothing
+    /// else comes from the writer (the ACKNACK or the repair may be lost), 4 `nack_delay`s
+    /// later (at least `heartbeat_response_delay` and 1 ms), then twice as long each time up to [`MAX_RENACK_INTERVAL`].
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         let reader_id = self.guid.entity_id;
-        let (guid, p) = self
-            .writers
-            .iter_mut()
-            .find(|(_, p)| p.acknack_at.is_some_and(|t| t <= now))?;
-        p.acknack_at = None;
-        let (acknack, nack_frags) = p.build_acknack(reader_id);
-        self.stats.acknacks_sent += 1;
-        self.stats.nack_frags_sent += nack_frags.len() as u64;
-        let mut submessages = Vec::with_capacity(1 + nack_frags.len());
-        submessages.push(OutSubmessage::AckNack(acknack));
-        submessages.extend(nack_frags.into_iter().map(OutSubmessage::NackFrag));
-        Some(Transmit {
-            destination: Destination {
-                guid: *guid,
-                locators: p.config.locators.clone(),
-            },
-            submessages,
-        })
+        let first_renack = (self.config.nack_delay * 4)
+            .max(self.config.heartbeat_response_delay)
+            .max(Duration::from_millis(1));
+        loop {
+            let (guid, p) = self
+                .writers
+                .iter_mut()
+                .find(|(_, p)| p.acknack_at.is_some_and(|t| t <= now))?;
+            p.acknack_at = None;
+            if !p.renack_due(now) {
+                continue;
+            }
+            let (acknack, nack_frags) = p.build_acknack(reader_id);
+            // Fragments are asked for again on the next HEARTBEAT(_FRAG) only: a large sample
+            // may still be arriving.
+            let asks = !acknack.reader_sn_state.is_empty();
+            if asks {
+                p.last_nack_at = Some(now);
+            }
+            p.arm_renack(now, asks, first_renack, MAX_RENACK_INTERVAL);
+            self.stats.acknacks_sent += 1;
+            self.stats.nack_frags_sent += nack_frags.len() as u64;
+            let mut submessages = Vec::with_capacity(1 + nack_frags.len());
+            submessages.push(OutSubmessage::AckNack(acknack));
+            submessages.extend(nack_frags.into_iter().map(OutSubmessage::NackFrag));
+            return Some(Transmit {
+                destination: Destination {
+                    guid: *guid,
+                    locators: p.config.locators.clone(),
+                },
+                submessages,
+            });
+        }
     }
 
     /// The next sample delivered, in order per writer.

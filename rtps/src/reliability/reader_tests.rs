@@ -389,3 +389,83 @@ fn a_large_payload_is_shared_with_the_datagram_and_a_small_one_copied() {
 
 #[path = "reader_spoof_tests.rs"]
 mod spoof;
+
+/// A reliable reader with a 1 ms `nack_delay`, its pre-emptive ACKNACK sent.
+fn nack_reader(t: Instant) -> StatefulReader {
+    let cfg = ReaderConfig {
+        nack_delay: ms(1),
+        ..ReaderConfig::default()
+    };
+    let mut r = reader(true, cfg, t);
+    drain(&mut r, t);
+    r
+}
+
+#[test]
+fn data_3_after_1_asks_for_2_within_the_nack_delay_without_a_heartbeat() {
+    let t = t0();
+    let mut r = nack_reader(t);
+    data(&mut r, t, 1, b"one");
+    assert!(drain(&mut r, t).is_empty());
+    assert_eq!(r.poll_timeout(), None, "nothing missing: nothing to say");
+    data(&mut r, t, 3, b"three");
+    assert_eq!(r.poll_timeout(), Some(t + ms(1)));
+    assert!(drain(&mut r, t).is_empty(), "a reordered 2 may still come");
+    assert_eq!(
+        drain(&mut r, t + ms(1)),
+        vec![vec!["ACKNACK(2;2)".to_string()]]
+    );
+    // A HEARTBEAT that shows only the hole asked for already does not hurry (its repair may
+    // be in flight): the repeat comes heartbeat_response_delay (5 ms) after the NACK.
+    hb(&mut r, t + ms(2), 1, 3, 1, true);
+    assert_eq!(r.poll_timeout(), Some(t + ms(6)));
+    data(&mut r, t + ms(3), 2, b"two");
+    assert_eq!(samples(&mut r), vec![1, 2, 3]);
+    assert_eq!(
+        drain(&mut r, t + ms(6)),
+        vec![vec!["ACKNACK(4;,F)".to_string()]],
+        "the HEARTBEAT's answer: all acknowledged"
+    );
+    // A new hole later (4 lost, 5 came) is asked for within the nack delay again.
+    data(&mut r, t + ms(20), 5, b"five");
+    assert_eq!(r.poll_timeout(), Some(t + ms(21)));
+    assert_eq!(
+        drain(&mut r, t + ms(21)),
+        vec![vec!["ACKNACK(4;4)".to_string()]]
+    );
+}
+
+#[test]
+fn repeats_a_nack_with_back_off_while_the_sample_stays_missing() {
+    let t = t0();
+    let mut r = nack_reader(t);
+    data(&mut r, t, 1, b"one");
+    data(&mut r, t, 3, b"three");
+    let mut sent = Vec::new();
+    while let Some(at) = r.poll_timeout().filter(|at| *at <= t + ms(40)) {
+        assert_eq!(drain(&mut r, at), vec![vec!["ACKNACK(2;2)".to_string()]]);
+        sent.push(at.duration_since(t).as_millis());
+    }
+    assert_eq!(
+        sent,
+        vec![1, 6, 16, 36],
+        "the NACK or its repair may be lost"
+    );
+    // Data from the writer (a repair under way) postpones the next repeat by an interval.
+    data(&mut r, t + ms(40), 4, b"four");
+    assert_eq!(r.poll_timeout(), Some(t + ms(76)));
+    assert!(drain(&mut r, t + ms(76)).is_empty());
+    assert_eq!(r.poll_timeout(), Some(t + ms(116)));
+    assert_eq!(
+        drain(&mut r, t + ms(116)),
+        vec![vec!["ACKNACK(2;2)".to_string()]]
+    );
+    data(&mut r, t + ms(118), 2, b"two");
+    assert_eq!(samples(&mut r), vec![1, 2, 3, 4]);
+    let at = r.poll_timeout().unwrap();
+    assert!(
+        drain(&mut r, at).is_empty(),
+        "nothing missing: the repeats stop"
+    );
+    assert_eq!(r.poll_timeout(), None);
+}

@@ -53,8 +53,13 @@ pub struct WriterConfig {
     pub history: HistoryKind,
     /// `max_samples` / `max_instances`.
     pub resource_limits: ResourceLimits,
-    /// Period of HEARTBEATs while some reliable reader has unacknowledged changes.
+    /// Longest period of HEARTBEATs while some reliable reader has unacknowledged changes.
     pub heartbeat_period: Duration,
+    /// First period of HEARTBEATs after data was sent (new or repaired): while changes stay
+    /// unacknowledged the period doubles from here up to `heartbeat_period`, so a lost tail
+    /// sample or a lost ACKNACK costs about this long, not a whole `heartbeat_period`. Equal
+    /// to `heartbeat_period` (the default): a fixed period.
+    pub heartbeat_min_period: Duration,
     /// Delay before answering a NACK (lets NACKs from several readers coalesce).
     pub nack_response_delay: Duration,
     /// Payloads larger than this go as DATA_FRAG fragments of this size.
@@ -82,6 +87,7 @@ impl Default for WriterConfig {
             history: HistoryKind::KeepLast { depth: 1 },
             resource_limits: ResourceLimits::default(),
             heartbeat_period: Duration::from_millis(100),
+            heartbeat_min_period: Duration::from_millis(100),
             nack_response_delay: Duration::from_millis(5),
             fragment_size: 64_000,
             max_transmit_size: 65_000,
@@ -160,6 +166,9 @@ pub struct StatefulWriter {
     readers: BTreeMap<Guid, ReaderProxy>,
     heartbeat_count: u32,
     next_heartbeat: Option<Instant>,
+    /// The current HEARTBEAT period (backs off from `heartbeat_min_period` to
+    /// `heartbeat_period`).
+    heartbeat_interval: Duration,
     /// Round-robin position: the reader served last.
     last_served: Option<Guid>,
     events: VecDeque<WriterEvent>,
@@ -175,6 +184,7 @@ impl StatefulWriter {
     /// A writer with an empty history and no matched reader.
     pub fn new(guid: Guid, config: WriterConfig) -> Self {
         let history = HistoryCache::new(config.history, config.resource_limits);
+        let heartbeat_interval = config.heartbeat_min_period;
         StatefulWriter {
             guid,
             config,
@@ -183,6 +193,7 @@ impl StatefulWriter {
             readers: BTreeMap::new(),
             heartbeat_count: 0,
             next_heartbeat: None,
+            heartbeat_interval,
             last_served: None,
             events: VecDeque::new(),
             reported_acked_below: SequenceNumber(1),
@@ -274,8 +285,8 @@ impl StatefulWriter {
             Err(HistoryError::OutOfOrder) => return Err(WriteError::SequenceNumbersExhausted),
         }
         self.last_sn = sn;
-        if self.next_heartbeat.is_none() && self.readers.values().any(|p| p.reliable) {
-            self.next_heartbeat = now.checked_add(self.config.heartbeat_period);
+        if self.readers.values().any(|p| p.reliable) {
+            self.arm_heartbeat(now);
         }
         self.remove_acked();
         self.update_events();
@@ -380,7 +391,27 @@ impl StatefulWriter {
         }
     }
 
-    /// Run expired timers (RTPS 2.5 §8.4.9.2.7: periodic HEARTBEAT). Early calls are no-ops.
+    /// Data went out (or is about to) with a piggy-backed HEARTBEAT: the next periodic one
+    /// comes `heartbeat_min_period` after the last data, and the back-off starts again. So a
+    /// steady stream sends no periodic HEARTBEAT at all (each transmit carries one), and a
+    /// lost tail sample is asked for about `heartbeat_min_period` after it was sent.
+    fn arm_heartbeat(&mut self, now: Instant) {
+        let min = self
+            .config
+            .heartbeat_min_period
+            .min(self.config.heartbeat_period);
+        self.heartbeat_interval = min;
+        if min < self.config.heartbeat_period {
+            self.next_heartbeat = now.checked_add(min);
+        } else if self.next_heartbeat.is_none() {
+            // A fixed period: not postponed by later writes.
+            self.next_heartbeat = now.checked_add(min);
+        }
+    }
+
+    /// Run expired timers (RTPS 2.5 §8.4.9.2.7: periodic HEARTBEAT, its period doubling from
+    /// `heartbeat_min_period` to `heartbeat_period` while changes stay unacknowledged). Early
+    /// calls are no-ops.
     pub fn handle_timeout(&mut self, now: Instant) {
         let Some(at) = self.next_heartbeat else {
             return;
@@ -390,14 +421,21 @@ impl StatefulWriter {
         }
         let last_sn = self.last_sn;
         let mut any = false;
+        // With back-off, a reader still being sent data gets its HEARTBEAT piggy-backed when
+        // the data is drained (asking earlier would NACK fragments still in flight).
+        let backoff = self.config.heartbeat_min_period < self.config.heartbeat_period;
         for p in self.readers.values_mut() {
             if p.has_unacked(last_sn) {
-                p.heartbeat_due = true;
+                p.heartbeat_due |= !(backoff && p.highest_sent < last_sn);
                 any = true;
             }
         }
+        self.heartbeat_interval = self
+            .heartbeat_interval
+            .saturating_mul(2)
+            .min(self.config.heartbeat_period);
         self.next_heartbeat = if any {
-            now.checked_add(self.config.heartbeat_period)
+            now.checked_add(self.heartbeat_interval)
         } else {
             None
         };
@@ -441,7 +479,12 @@ impl StatefulWriter {
             None => self.readers.keys().copied().collect(),
         };
         for guid in order {
+            let repairs = self.stats.repairs_sent;
             if let Some(t) = self.build_transmit(guid, now) {
+                if self.stats.repairs_sent > repairs {
+                    // A repair may be lost too: ask again soon.
+                    self.arm_heartbeat(now);
+                }
                 self.last_served = Some(guid);
                 self.remove_acked();
                 self.update_events();

@@ -10,7 +10,7 @@
 //! NACK_FRAG (oracles README finding 1).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::fragment::Reassembly;
 use super::out::InlineQos;
@@ -78,6 +78,20 @@ pub(crate) struct WriterProxy {
     /// A suspect claim was held back when `acknack_count` had this value: the same claim
     /// after an ACKNACK went out is the writer's answer and is taken.
     suspect_held_at: Option<u32>,
+    /// `acknack_at` is a repeat of an ACKNACK that asked for missing samples: it goes only
+    /// if something is still missing.
+    renack_pending: bool,
+    /// Interval of the next repeat (zero: none asked for yet).
+    renack_interval: Duration,
+    /// `highest_known` when the last ACKNACK that asked for samples went: holes below it were
+    /// asked for already (their repairs may be in flight), so only a later one is asked for
+    /// within `nack_delay`; the others wait for the usual `heartbeat_response_delay` or the
+    /// repeat.
+    nacked_high: SequenceNumber,
+    /// When the last ACKNACK that asked for samples went.
+    pub(crate) last_nack_at: Option<Instant>,
+    /// Data came from the writer since the last ACKNACK (a repair may be under way).
+    heard: bool,
 }
 
 impl WriterProxy {
@@ -103,6 +117,11 @@ impl WriterProxy {
             preemptive_base_zero: false,
             delivered_max: SequenceNumber::ZERO,
             suspect_held_at: None,
+            renack_pending: false,
+            renack_interval: Duration::ZERO,
+            nacked_high: SequenceNumber::ZERO,
+            last_nack_at: None,
+            heard: false,
         }
     }
 
@@ -127,6 +146,43 @@ impl WriterProxy {
         self.acknack_count.max(self.nack_frag_count)
     }
 
+    /// The ACKNACK now due at `now` should go: anything but a repeat, or a repeat while
+    /// a whole sample is still missing (else the repeats stop) and nothing came from the writer
+    /// since the last ACKNACK (else a long repair is under way, and the repeat waits one more
+    /// interval rather than ask for it twice).
+    pub(crate) fn renack_due(&mut self, now: Instant) -> bool {
+        if !std::mem::take(&mut self.renack_pending) {
+            return true;
+        }
+        if !self.has_hole() {
+            self.renack_interval = Duration::ZERO;
+            return false;
+        }
+        if std::mem::take(&mut self.heard) {
+            self.acknack_at = now.checked_add(self.renack_interval);
+            self.renack_pending = self.acknack_at.is_some();
+            return false;
+        }
+        true
+    }
+
+    /// After an ACKNACK: if it asked for whole samples, repeat it `first` later, then twice as long
+    /// each time up to `max`, while something stays missing.
+    pub(crate) fn arm_renack(&mut self, now: Instant, asked: bool, first: Duration, max: Duration) {
+        self.heard = false;
+        if !asked {
+            self.renack_interval = Duration::ZERO;
+            return;
+        }
+        self.renack_interval = if self.renack_interval.is_zero() {
+            first
+        } else {
+            self.renack_interval.saturating_mul(2).min(max)
+        };
+        self.acknack_at = now.checked_add(self.renack_interval);
+        self.renack_pending = self.acknack_at.is_some();
+    }
+
     pub(crate) fn reliable(&self) -> bool {
         self.config.reliable
     }
@@ -148,9 +204,11 @@ impl WriterProxy {
     }
 
     /// A complete sample arrived (DATA, or the last fragment). Delivers in order, buffers
-    /// ahead-of-order ones within the caps, drops duplicates (RTPS 2.5 §8.4.12.2).
+    /// ahead-of-order ones within the caps, drops duplicates (RTPS 2.5 §8.4.12.2). A sample
+    /// after a hole schedules an ACKNACK asking for the hole within `nack_delay`.
     pub(crate) fn on_sample(
         &mut self,
+        now: Instant,
         sample: Sample,
         filtered: bool,
         cfg: &ReaderConfig,
@@ -158,6 +216,7 @@ impl WriterProxy {
         out: &mut VecDeque<Sample>,
     ) {
         let sn = sample.sn;
+        self.heard = true;
         if sn.0 < 1 {
             stats.invalid += 1;
             return;
@@ -180,6 +239,7 @@ impl WriterProxy {
             stats.duplicates += 1;
             return;
         }
+        let known_before = self.highest_known;
         self.highest_known = self.highest_known.max(sn);
         if let Some(r) = self.reassemblies.remove(&sn) {
             self.reassembly_bytes = self
@@ -216,6 +276,9 @@ impl WriterProxy {
             }
             self.buffered_bytes = self.buffered_bytes.saturating_add(len);
             self.buffered.insert(sn, sample);
+            if self.new_hole(known_before, sn.0 - 1) {
+                self.schedule_nack(now, cfg);
+            }
             return;
         }
         self.advance(stats, out);
@@ -257,6 +320,7 @@ impl WriterProxy {
     /// A DATA_FRAG (RTPS 2.5 §8.4.14.1.2): store the fragments, deliver when complete.
     pub(crate) fn on_data_frag(
         &mut self,
+        now: Instant,
         frag: &DataFrag<'_>,
         timestamp: Option<Time>,
         cfg: &ReaderConfig,
@@ -264,6 +328,7 @@ impl WriterProxy {
         out: &mut VecDeque<Sample>,
     ) {
         let sn = frag.writer_sn;
+        self.heard = true;
         if sn.0 < 1 || frag.fragment_size == 0 || frag.fragment_starting_num == 0 {
             stats.invalid += 1;
             return;
@@ -359,7 +424,7 @@ impl WriterProxy {
             payload_is_key,
             payload: r.into_payload(),
         };
-        self.on_sample(sample, filtered, cfg, stats, out);
+        self.on_sample(now, sample, filtered, cfg, stats, out);
     }
 
     /// Room for a new reassembly of `size` bytes for `sn`: evict higher-numbered ones (the
@@ -489,6 +554,7 @@ impl WriterProxy {
         // the writer, so the ACKNACK that asks for it goes at once.
         let fresh = self.last_heartbeat_count.is_none() && self.highest_known.0 < 1;
         self.last_heartbeat_count = Some(hb.count);
+        let known_before = self.highest_known;
         self.highest_known = self.highest_known.max(hb.last_sn);
         self.announced = self.announced.max(hb.last_sn);
         if hb.first_sn > self.next_expected {
@@ -513,6 +579,11 @@ impl WriterProxy {
         }
         if fresh && self.has_missing() {
             self.acknack_at = Some(self.acknack_at.map_or(now, |t| t.min(now)));
+            self.renack_pending = false;
+        } else if self.new_hole(known_before, hb.last_sn.0)
+            || (self.has_hole() && self.last_nack_at.is_none())
+        {
+            self.schedule_nack(now, cfg);
         } else if !hb.final_flag || self.has_missing() {
             self.schedule_acknack(now, cfg);
         }
@@ -613,9 +684,32 @@ impl WriterProxy {
     }
 
     fn schedule_acknack(&mut self, now: Instant, cfg: &ReaderConfig) {
-        if self.acknack_at.is_none() {
-            self.acknack_at = Some(now.checked_add(cfg.heartbeat_response_delay).unwrap_or(now));
+        let at = now.checked_add(cfg.heartbeat_response_delay).unwrap_or(now);
+        if std::mem::take(&mut self.renack_pending) {
+            // A repeat was scheduled: this answer replaces it, no later than it.
+            self.acknack_at = Some(self.acknack_at.map_or(at, |t| t.min(at)));
+        } else if self.acknack_at.is_none() {
+            self.acknack_at = Some(at);
         }
+    }
+
+    /// An ACKNACK that asks for missing samples: within `nack_delay` (or
+    /// `heartbeat_response_delay` if shorter) but not sooner than `heartbeat_response_delay`
+    /// after the last one that asked; sooner than an ACKNACK already scheduled, never later.
+    fn schedule_nack(&mut self, now: Instant, cfg: &ReaderConfig) {
+        let delay = cfg.nack_delay.min(cfg.heartbeat_response_delay);
+        let mut at = now.checked_add(delay).unwrap_or(now);
+        // At most one ACKNACK asking for samples per heartbeat_response_delay: repairs of what
+        // the last one asked for may be in flight, and asking again at once would have them
+        // resent (under congestion, a collapse).
+        if let Some(t) = self
+            .last_nack_at
+            .and_then(|t| t.checked_add(cfg.heartbeat_response_delay))
+        {
+            at = at.max(t);
+        }
+        self.acknack_at = Some(self.acknack_at.map_or(at, |t| t.min(at)));
+        self.renack_pending = false;
     }
 
     /// Irrelevant sequence numbers in `[from, to)`.
@@ -639,6 +733,32 @@ impl WriterProxy {
         let held = self.buffered.len() as u64;
         let irrelevant = self.irrelevant_count(self.next_expected, self.highest_known.next());
         span > held.saturating_add(irrelevant)
+    }
+
+    /// A hole that was not asked for yet: sequence numbers up to `upto` newly heard of (above
+    /// `known_before`, the highest known until now) and above what the last ACKNACK asked
+    /// for, while some sample is missing altogether.
+    fn new_hole(&self, known_before: SequenceNumber, upto: i64) -> bool {
+        upto > known_before.0.max(self.nacked_high.0) && self.has_hole()
+    }
+
+    /// Some sequence number up to `highest_known` is missing altogether: not delivered,
+    /// buffered, irrelevant nor being reassembled (a sample whose fragments are arriving is
+    /// not a hole: its fragments may still be in flight).
+    fn has_hole(&self) -> bool {
+        if self.highest_known < self.next_expected {
+            return false;
+        }
+        let span = u64::try_from(self.highest_known.0 - self.next_expected.0)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let held = self.buffered.len() as u64;
+        let irrelevant = self.irrelevant_count(self.next_expected, self.highest_known.next());
+        let reassembling = self
+            .reassemblies
+            .range(self.next_expected..=self.highest_known)
+            .count() as u64;
+        span > held.saturating_add(irrelevant).saturating_add(reassembling)
     }
 
     /// The ACKNACK (and NACK_FRAGs) due now (RTPS 2.5 §8.4.12.2): base `next_expected`,
@@ -685,6 +805,9 @@ impl WriterProxy {
             && nack_frags.is_empty()
         {
             set = SequenceNumberSet::new(SequenceNumber(0));
+        }
+        if !set.is_empty() {
+            self.nacked_high = self.highest_known;
         }
         self.acknack_count = self.acknack_count.wrapping_add(1);
         let acknack = AckNack {

@@ -29,6 +29,20 @@ fn writer_with_reader(cfg: WriterConfig, now: Instant) -> StatefulWriter {
     w
 }
 
+/// A writer with `nack_response_delay` zero that has sent changes 1..=3 to reader 1.
+fn three_sent_answering_at_once(t: Instant) -> StatefulWriter {
+    let cfg = WriterConfig {
+        nack_response_delay: Duration::ZERO,
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    drain_writer(&mut w, t);
+    w
+}
+
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
@@ -115,15 +129,7 @@ fn gaps_overwritten_changes_not_yet_sent_instead_of_sending_them() {
 #[test]
 fn ignores_an_acknack_whose_count_is_not_above_the_last_one() {
     let t = t0();
-    let cfg = WriterConfig {
-        nack_response_delay: Duration::ZERO,
-        ..config()
-    };
-    let mut w = writer_with_reader(cfg, t);
-    for i in 0..3 {
-        w.write(t, payload(10, i), None).unwrap();
-    }
-    drain_writer(&mut w, t);
+    let mut w = three_sent_answering_at_once(t);
     let prefix = reader_guid(1).prefix;
     w.handle_acknack(t, prefix, &acknack(reader_guid(1), 3, &[], 5));
     w.handle_acknack(t, prefix, &acknack(reader_guid(1), 1, &[1, 2], 4));
@@ -612,4 +618,61 @@ fn a_durable_history_over_its_byte_budget_drops_what_every_reader_acknowledged()
         5,
         "within the budget, acknowledged changes stay for late joiners"
     );
+}
+
+#[test]
+fn answers_a_nack_at_once_with_a_zero_nack_response_delay() {
+    let t = t0();
+    let mut w = three_sent_answering_at_once(t);
+    let later = t + ms(1);
+    w.handle_acknack(
+        later,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 2, &[2], 1),
+    );
+    assert_eq!(
+        drain_writer(&mut w, later),
+        vec![s(&["DATA(2)", "HB(2,3)"])]
+    );
+}
+
+#[test]
+fn heartbeats_a_lost_tail_after_the_min_period_and_backs_off() {
+    let t = t0();
+    let cfg = WriterConfig {
+        heartbeat_min_period: ms(3),
+        ..config()
+    };
+    let mut w = writer_with_reader(cfg, t);
+    // A steady stream: every transmit carries a HEARTBEAT, no periodic one in between.
+    for i in 0..5u64 {
+        let at = t + ms(2 * i);
+        w.write(at, payload(10, i as u8), None).unwrap();
+        let n = i as i64 + 1;
+        assert_eq!(
+            drain_writer(&mut w, at),
+            vec![s(&[&format!("DATA({n})"), &format!("HB(1,{n})")])]
+        );
+    }
+    // The stream stops at 8 ms with nothing acknowledged (the tail may be lost): HEARTBEATs
+    // 3, 6, 12, 24 and 48 ms apart, then every 100 ms.
+    let last = t + ms(8);
+    let mut at = Vec::new();
+    while let Some(next) = w.poll_timeout() {
+        if next > last + ms(300) {
+            break;
+        }
+        assert_eq!(drain_writer(&mut w, next), vec![s(&["HB(1,5)"])]);
+        at.push(next.duration_since(last).as_millis());
+    }
+    assert_eq!(at, vec![3, 9, 21, 45, 93, 189, 289]);
+    // Acknowledged: silence.
+    w.handle_acknack(
+        last + ms(300),
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 6, &[], 2),
+    );
+    let next = w.poll_timeout().unwrap();
+    drain_writer(&mut w, next);
+    assert_eq!(w.poll_timeout(), None);
 }

@@ -29,6 +29,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::faults::{FaultConfig, FaultInjector};
 use super::turn::SocketTurn;
 use super::udp::{ReceiverKind, SendError, UdpReceiver, UdpSender};
 use crate::participant::{Event, Participant};
@@ -120,6 +121,8 @@ pub struct State {
     /// A flush saw new samples for some reader (taken by the receive thread: it busy-polls
     /// only after data, the traffic that gets answered, not after acknowledgments).
     data_arrived: bool,
+    /// Fault injection on sent datagrams (a test aid, `transport::faults`).
+    faults: Option<FaultInjector>,
 }
 
 /// What driver threads and API handles share.
@@ -248,25 +251,12 @@ impl Shared {
                 Err(_) => st.send_errors += 1,
             }
         }
-        while let Some(d) = st.participant.poll_transmit(now()) {
-            for to in &d.destinations {
-                if !st.retry.is_empty() {
-                    if st.retry.len() < MAX_RETRY {
-                        st.retry.push_back((d.bytes.clone(), *to));
-                    } else {
-                        st.send_errors += 1;
-                    }
-                    continue;
-                }
-                match self.sender.send_to(&d.bytes, *to) {
-                    Ok(()) => {}
-                    Err(SendError::WouldBlock) if st.retry.len() < MAX_RETRY => {
-                        st.retry.push_back((d.bytes.clone(), *to))
-                    }
-                    Err(e) => {
-                        log::debug!("send to {to} failed: {e}");
-                        st.send_errors += 1;
-                    }
+        if st.faults.is_some() {
+            self.flush_faulty(st);
+        } else {
+            while let Some(d) = st.participant.poll_transmit(now()) {
+                for to in &d.destinations {
+                    self.send_or_queue(st, &d.bytes, *to);
                 }
             }
         }
@@ -301,11 +291,56 @@ impl Shared {
                 .poll_timeout_hint()
                 .is_some_and(|n| n < deadline)
                 || !st.retry.is_empty()
+                || Self::faults_due(st).is_some_and(|n| n < deadline)
             {
                 st.timer_deadline = None;
                 self.timer.notify_one();
             }
         }
+    }
+
+    /// Send one datagram, or queue it for retry behind earlier ones or when the kernel's
+    /// buffer is full.
+    fn send_or_queue(&self, st: &mut State, bytes: &[u8], to: SocketAddr) {
+        if !st.retry.is_empty() {
+            if st.retry.len() < MAX_RETRY {
+                st.retry.push_back((bytes.to_vec(), to));
+            } else {
+                st.send_errors += 1;
+            }
+            return;
+        }
+        match self.sender.send_to(bytes, to) {
+            Ok(()) => {}
+            Err(SendError::WouldBlock) if st.retry.len() < MAX_RETRY => {
+                st.retry.push_back((bytes.to_vec(), to))
+            }
+            Err(e) => {
+                log::debug!("send to {to} failed: {e}");
+                st.send_errors += 1;
+            }
+        }
+    }
+
+    /// [`Shared::flush`]'s sending with fault injection: every datagram goes through the
+    /// injector, and what is due (now or held back earlier) is sent.
+    fn flush_faulty(&self, st: &mut State) {
+        let t = now();
+        while let Some(d) = st.participant.poll_transmit(t) {
+            if let Some(f) = st.faults.as_mut() {
+                for to in &d.destinations {
+                    f.submit(t, &d.bytes, *to);
+                }
+            }
+        }
+        while let Some((bytes, to)) = st.faults.as_mut().and_then(|f| f.pop_due(t)) {
+            self.send_or_queue(st, &bytes, to);
+        }
+    }
+
+    /// When the next held-back datagram of the fault injector is due.
+    fn faults_due(st: &State) -> Option<Instant> {
+        st.faults.as_ref().and_then(FaultInjector::next_due)
     }
 
     /// Release the state lock after an API call's flush, and wake the threads waiting for a
@@ -629,6 +664,7 @@ impl Driver {
         sender: UdpSender,
         receivers: Vec<UdpReceiver>,
         busy_poll: Duration,
+        faults: Option<FaultConfig>,
     ) -> std::io::Result<Self> {
         let receivers: Vec<Arc<UdpReceiver>> = receivers.into_iter().map(Arc::new).collect();
         let app_rx = receivers
@@ -649,6 +685,7 @@ impl Driver {
                 ready: VecDeque::new(),
                 ready_new: false,
                 data_arrived: false,
+                faults: faults.map(FaultInjector::next_in_process),
             }),
             changed: Condvar::new(),
             timer: Condvar::new(),
@@ -806,10 +843,14 @@ fn timer_loop(shared: &Shared) {
             shared.flush(&mut st);
             st = shared.wake_deliver_relock(st);
         }
-        let next = match (st.participant.refresh_timeout(), Shared::held_due(&st)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = [
+            st.participant.refresh_timeout(),
+            Shared::held_due(&st),
+            Shared::faults_due(&st),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         if next.is_some_and(|n| n <= t) {
             st.participant.handle_timeout(t);
             shared.flush(&mut st);

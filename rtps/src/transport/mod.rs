@@ -10,6 +10,7 @@
 pub mod driver;
 #[cfg(feature = "udp")]
 pub mod error;
+pub mod faults;
 pub mod interface;
 pub mod ports;
 pub mod sim;
@@ -18,6 +19,7 @@ mod turn;
 #[cfg(feature = "udp")]
 pub mod udp;
 
+pub use faults::{FaultConfig, FaultParseError};
 pub use interface::{loopback_only_namespace, resolve_interface, InterfaceError};
 pub use ports::{PortError, Ports, SPDP_MULTICAST_GROUP};
 pub use sim::{Delivery, LinkConfig, NodeId, SimNetwork};
