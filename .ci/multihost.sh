@@ -56,8 +56,10 @@ done
 on() { local h=$1; shift; nsenter -t "${hosts[$((h - 1))]}" -n "$@"; }
 computing() { # host domain extra-args...
   local h=$1 d=$2; shift 2
-  on "$h" "$bin" --interface "10.66.0.$h" --domain "$d" "$@" computing --delay 0 \
-    >"$out/c$h-$d.out" 2>&1 &
+  # nsenter itself (not a subshell running `on`) in the background: it execs amlip, so the
+  # pid killed at the end is the computing node's.
+  nsenter -t "${hosts[$((h - 1))]}" -n "$bin" --interface "10.66.0.$h" --domain "$d" "$@" \
+    computing --delay 0 >"$out/c$h-$d.out" 2>&1 &
   pids+=("$!")
 }
 failed=0
