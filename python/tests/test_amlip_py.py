@@ -33,6 +33,7 @@ def test_sync_main_and_computing_on_domain_zero():
     assert isinstance(solution, JobSolutionDataType) and solution.to_string() == "FIRST_JOB"
     assert isinstance(server, AmlipIdDataType)
     assert server == comp.get_id() and server.name() == "AMLComputingNode"
+    assert isinstance(results["client"], AmlipIdDataType) and results["client"] == main.get_id()
     assert main.get_id().name() == "AMLMainNode"
     comp.close()
     main.close()
@@ -42,7 +43,7 @@ def test_async_main_and_async_computing(domain):
     seen_jobs = queue.Queue()
 
     def process(job, task_id, client_id):
-        seen_jobs.put(job)
+        seen_jobs.put((job, task_id, client_id))
         return JobSolutionDataType(job.to_string() + " done")
 
     comp = AsyncComputingNode("AsyncComputing", domain=domain, callback=process)
@@ -59,7 +60,11 @@ def test_async_main_and_async_computing(domain):
         assert server_id == comp.get_id()
         got[task_id] = solution.to_string()
     assert got == tasks
-    assert all(isinstance(seen_jobs.get_nowait(), JobDataType) for _ in tasks)
+    seen = [seen_jobs.get_nowait() for _ in tasks]
+    assert all(isinstance(job, JobDataType) for job, _, _ in seen)
+    # The computing callback gets the main node's task ids and its id.
+    assert {task_id for _, task_id, _ in seen} == set(tasks)
+    assert all(isinstance(c, AmlipIdDataType) and c == main.get_id() for _, _, c in seen)
     comp.stop()
     comp.close()
     main.close()
