@@ -669,7 +669,7 @@ struct Serving {
     /// Jobs solved (failed ones not counted).
     answered: AtomicU64,
     failures: Arc<AtomicU64>,
-    /// The client of the first job (what `process_job` returns).
+    /// `process_job`: the client of its job (returned).
     first_client: Mutex<Option<String>>,
     /// `process_job`: the exception of its job function (re-raised).
     error: Mutex<Option<PyErr>>,
@@ -679,12 +679,14 @@ struct Serving {
 impl Serving {
     /// The engine: the job function's exception is the job's failure reason.
     fn call(&self, task: MsRequest, job: &[u8]) -> Result<Vec<u8>, String> {
-        let client = task.client_id.to_string();
-        lock(&self.first_client).get_or_insert_with(|| client.clone());
+        if self.single {
+            lock(&self.first_client).get_or_insert_with(|| task.client_id.to_string());
+        }
         Python::with_gil(|py| {
             let job = PyBytes::new(py, job);
             let out = if self.with_task {
-                self.f.call1(py, (job, task.task_id.0, client.as_str()))
+                let client = task.client_id.to_string();
+                self.f.call1(py, (job, task.task_id.0, client))
             } else {
                 self.f.call1(py, (job,))
             };
@@ -698,10 +700,10 @@ impl Serving {
                     log_exception(
                         py,
                         &format!(
-                            "the job function raised on task {} of {client}: the job is \
+                            "the job function raised on task {} of {}: the job is \
                              answered as failed (its main node offers it again, or reports \
                              it failed after its last attempt)",
-                            task.task_id
+                            task.task_id, task.client_id
                         ),
                         &e,
                     );
