@@ -10,7 +10,8 @@
    `--rounds` times so both see the same machine load.
 2. Pipelined jobs/s from Python: 5 x `--jobs` jobs submitted at once, solutions read with
    next_solution(), a Python computing node (zero work) with one worker, and with four
-   (`run(fn, concurrency=4)`); against `amlip demo --delay 0` with as many Rust computing nodes (`cargo build --release`).
+   (`run(fn, concurrency=4)`); against `amlip demo --delay 0` with as many Rust computing
+   nodes (`cargo build --release`).
 """
 
 import argparse
