@@ -3,6 +3,10 @@
 import queue
 import threading
 
+import pytest
+
+from amlip import JobFailed
+
 from amlip_py.node.AsyncComputingNode import AsyncComputingNode
 from amlip_py.node.AsyncMainNode import AsyncMainNode
 from amlip_py.node.ComputingNode import ComputingNode
@@ -68,6 +72,33 @@ def test_async_main_and_async_computing(domain):
     comp.stop()
     comp.close()
     main.close()
+
+
+def test_failing_callback_fails_the_job_on_both_main_nodes(domain, caplog):
+    def broken(job, task_id, client_id):
+        raise KeyError(job.to_string())
+
+    comp = AsyncComputingNode("Broken", domain=domain, callback=broken)
+    comp.run()
+    main = MainNode("SyncMain", domain=domain)
+    with pytest.raises(JobFailed) as failure:
+        main.request_job_solution(JobDataType("lost"))
+    assert failure.value.attempts == 3 and failure.value.reason == "KeyError: 'lost'"
+    assert failure.value.server_id == comp.get_id()
+    solutions = queue.Queue()
+    amain = AsyncMainNode("AsyncMain", domain=domain,
+                          callback=lambda solution, task_id, server_id:
+                          solutions.put((solution, task_id, server_id)))
+    task = amain.request_job_solution("lost too")
+    solution, task_id, server_id = solutions.get(timeout=WAIT)
+    # AML-IP knows no failure: its callback gets the reason as the solution (and a warning).
+    assert (solution.to_string(), task_id) == ("KeyError: 'lost too'", task)
+    assert server_id == comp.get_id()
+    assert any("failed 3 time(s)" in r.getMessage() for r in caplog.records)
+    comp.stop()
+    comp.close()
+    main.close()
+    amain.close()
 
 
 def test_status_node_callback(domain):

@@ -40,7 +40,8 @@ class ComputingNode:
         process = one_of(callback, listener, "process_job", "Method process_job")
         client = self._node.process_job(lambda job: solution_bytes(process(JobDataType(job))),
                                         timeout=timeout)
-        return AmlipIdDataType(client)
+        # None if stopped before a job came: an undefined id.
+        return AmlipIdDataType(client if client is not None else "")
 
     def get_id(self) -> AmlipIdDataType:
         return AmlipIdDataType(self._node.id)
