@@ -9,8 +9,9 @@
    (Rust main + Rust computing node in one process, same job, same counts), alternated
    `--rounds` times so both see the same machine load.
 2. Pipelined jobs/s from Python: 5 x `--jobs` jobs submitted at once, solutions read with
-   next_solution(), Python computing nodes (zero work): one, and four (`run(fn, concurrency=4)`);
-   against `amlip demo --delay 0` with as many Rust computing nodes (`cargo build --release`).
+   next_solution(), a Python computing node (zero work) with one worker, and with four
+   (`run(fn, concurrency=4)`); against `amlip demo --delay 0` with as many Rust computing
+   nodes (`cargo build --release`).
 """
 
 import argparse

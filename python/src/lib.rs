@@ -5,25 +5,21 @@
 //! them, so Ctrl-C interrupts it. A Python job function runs on the node's worker threads with the
 //! GIL held only for the call.
 //!
-//! A job function that raises: the Rust [`RsComputing`] closure cannot fail (it must return a
-//! solution), so the binding does not answer the job. The closure unwinds out of the node's
-//! worker (without a panic message), the binding drops that node (its participant says goodbye,
-//! and the main node requests the job again from the other computing nodes, as after a crash) and
-//! starts a fresh node with the same name in its place. What the core would need instead: a
-//! fallible job closure whose error releases the task (a "job failed" answer does not exist in
-//! AML-IP's protocol; re-offering is the best the main node can be told).
+//! A job function that raises fails its job: the node answers it with a failed solution whose
+//! reason is the exception's type and message ([`RsComputing::try_run_jobs`]; the traceback goes
+//! to the `amlip` logger). The main node offers the job again, preferring other computing nodes,
+//! and after its last attempt reports it failed: `request_job_solution` raises [`JobFailed`], a
+//! pipelined [`Solution`] has `failed` set.
 #![forbid(unsafe_code)]
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, MutexGuard, Once, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use amlip::multiservice::{Status as RsStatus, TaskId};
+use amlip::multiservice::{MsRequest, Status as RsStatus, TaskId};
 use amlip::node::{
     ComputingNode as RsComputing, MainNode as RsMain, NodeError, NodeOptions,
     Solution as RsSolution, StatusNode as RsStatusNode,
@@ -38,6 +34,14 @@ create_exception!(
     AmlipError,
     PyRuntimeError,
     "A node operation failed (DDS error, node shut down, ...)."
+);
+
+create_exception!(
+    _amlip,
+    JobFailed,
+    AmlipError,
+    "A job failed on every attempt: attributes task_id, server_id (the computing node of the \
+     last attempt), attempts, reason (its exception type and message)."
 );
 
 /// How long a blocked call waits before it looks for signals (Ctrl-C) again.
@@ -250,6 +254,12 @@ struct Solution {
     /// Seconds from submission (or re-issue after a lost computing node) to the solution.
     #[pyo3(get)]
     latency: f64,
+    /// The job failed on its last attempt: `solution` is the reason (see `MainNode.max_attempts`).
+    #[pyo3(get)]
+    failed: bool,
+    /// Attempts made (1 unless computing nodes failed the job before).
+    #[pyo3(get)]
+    attempts: u32,
 }
 
 #[pymethods]
@@ -260,12 +270,24 @@ impl Solution {
         PyBytes::new(py, &self.solution)
     }
 
+    /// The failure reason (`ExcType: message`) of a failed job, else `None`.
+    #[getter]
+    fn reason(&self) -> Option<String> {
+        self.failed
+            .then(|| String::from_utf8_lossy(&self.solution).into_owned())
+    }
+
     fn __repr__(&self) -> String {
         format!(
-            "Solution(task_id={}, server_id={:?}, solution={:?})",
+            "Solution(task_id={}, server_id={:?}, solution={:?}{})",
             self.task_id,
             self.server_id,
-            String::from_utf8_lossy(&self.solution)
+            String::from_utf8_lossy(&self.solution),
+            if self.failed {
+                format!(", failed=True, attempts={}", self.attempts)
+            } else {
+                String::new()
+            }
         )
     }
 }
@@ -277,7 +299,33 @@ impl From<RsSolution> for Solution {
             server_id: s.server.to_string(),
             solution: s.solution,
             latency: s.latency.as_secs_f64(),
+            failed: s.failed,
+            attempts: s.attempts,
         }
+    }
+}
+
+/// [`JobFailed`] for a failed solution, with its attributes.
+fn job_failed(py: Python<'_>, s: RsSolution) -> PyErr {
+    let (task, attempts, server) = (s.task.0, s.attempts, s.server.to_string());
+    let reason = String::from_utf8_lossy(&s.solution).into_owned();
+    let err = JobFailed::new_err(
+        NodeError::JobFailed {
+            server: s.server,
+            attempts,
+            reason: reason.clone(),
+        }
+        .to_string(),
+    );
+    let v = err.value(py);
+    let set = v
+        .setattr("task_id", task)
+        .and_then(|()| v.setattr("server_id", server))
+        .and_then(|()| v.setattr("attempts", attempts))
+        .and_then(|()| v.setattr("reason", reason));
+    match set {
+        Ok(()) => err,
+        Err(e) => e,
     }
 }
 
@@ -317,7 +365,9 @@ struct Router {
 
 /// A main node: sends jobs to computing nodes and gets their solutions.
 ///
-/// `MainNode(name, domain=166, interface="127.0.0.1", multicast=True)`
+/// `MainNode(name, domain=166, interface="127.0.0.1", multicast=True, max_attempts=3)`: a job
+/// whose function raises on a computing node is offered again (preferring other computing
+/// nodes) up to `max_attempts` times in all, then reported failed.
 #[pyclass(frozen, module = "amlip")]
 struct MainNode {
     inner: Mutex<Option<Arc<RsMain>>>,
@@ -334,19 +384,26 @@ impl MainNode {
 #[pymethods]
 impl MainNode {
     #[new]
-    #[pyo3(signature = (name, domain = DEFAULT_DOMAIN, interface = "127.0.0.1", multicast = true))]
+    #[pyo3(signature = (
+        name, domain = DEFAULT_DOMAIN, interface = "127.0.0.1", multicast = true,
+        max_attempts = None
+    ))]
     fn new(
         py: Python<'_>,
         name: &str,
         domain: u32,
         interface: &str,
         multicast: bool,
+        max_attempts: Option<u32>,
     ) -> PyResult<Self> {
         let opts = options(domain, interface, multicast)?;
         let name = name.to_owned();
         let node = py
             .allow_threads(move || RsMain::new(&name, opts))
             .map_err(node_err)?;
+        if let Some(n) = max_attempts {
+            node.set_max_attempts(n).map_err(node_err)?;
+        }
         let (tx, rx) = mpsc::channel();
         let router = Arc::new(Router {
             routes: Mutex::new(Routes {
@@ -374,10 +431,17 @@ impl MainNode {
         &self.id
     }
 
+    /// Attempts per job before it is reported failed (default 3; kept within 1 to 100).
+    fn set_max_attempts(&self, py: Python<'_>, attempts: u32) -> PyResult<()> {
+        let node = self.node()?;
+        py.allow_threads(move || node.set_max_attempts(attempts))
+            .map_err(node_err)
+    }
+
     /// Send a job (bytes or str) and wait for its solution; returns `(solution: bytes,
     /// server_id: str)`. Waits for a computing node to appear if there is none yet. With
     /// `timeout` (seconds), the job is cancelled and `TimeoutError` raised when it passes;
-    /// Ctrl-C cancels it too.
+    /// Ctrl-C cancels it too. A job that failed on every attempt raises `JobFailed`.
     #[pyo3(signature = (job, timeout = None))]
     fn request_job_solution<'py>(
         &self,
@@ -438,6 +502,9 @@ impl MainNode {
             }
         };
         let s = got.ok_or_else(closed)?;
+        if s.failed {
+            return Err(job_failed(py, s));
+        }
         Ok((PyBytes::new(py, &s.solution), s.server.to_string()))
     }
 
@@ -568,114 +635,86 @@ impl Solutions {
 // ---------------------------------------------------------------------------------------------
 // ComputingNode
 
-thread_local! {
-    /// Set on a thread whose panics are the binding's own (a job function raised): no message.
-    static QUIET_PANICS: Cell<bool> = const { Cell::new(false) };
+/// Longest reason (bytes) a failed job is answered with: the exception's type and message.
+const MAX_REASON: usize = 1024;
+
+/// `ExcType: message` of a job function's exception, at most [`MAX_REASON`] bytes.
+fn reason_of(py: Python<'_>, e: &PyErr) -> String {
+    let ty = e
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".into());
+    let msg = e.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+    let mut reason = if msg.is_empty() {
+        ty
+    } else {
+        format!("{ty}: {msg}")
+    };
+    if reason.len() > MAX_REASON {
+        let mut end = MAX_REASON;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
+    reason
 }
 
-fn install_panic_filter() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !QUIET_PANICS.with(|q| q.get()) {
-                previous(info);
-            }
-        }));
-    });
-}
-
-/// The payload of the unwind that abandons a job whose function raised.
-struct JobFailed;
-
-/// What the lanes of one `run` / `process_job` share.
+/// What the workers of one `run` / `process_job` share.
 struct Serving {
     f: PyObject,
-    stop: Arc<AtomicBool>,
+    /// Call `f(job, task_id, client_id)` instead of `f(job)`.
+    with_task: bool,
+    /// Jobs solved (failed ones not counted).
     answered: AtomicU64,
     failures: Arc<AtomicU64>,
-    /// The first exception of the job function (re-raised by `process_job`).
+    /// `process_job`: the client of its job (returned).
+    first_client: Mutex<Option<String>>,
+    /// `process_job`: the exception of its job function (re-raised).
     error: Mutex<Option<PyErr>>,
-    /// Node errors (DDS) that ended a lane.
-    node_error: Mutex<Option<NodeError>>,
-    /// `process_job`: one job, a failure ends it.
     single: bool,
 }
 
 impl Serving {
-    fn call(&self, job: &[u8]) -> Vec<u8> {
-        let r = Python::with_gil(|py| {
-            let out = self.f.call1(py, (PyBytes::new(py, job),))?;
-            to_bytes(out.bind(py))
-        });
-        match r {
-            Ok(v) => {
-                self.answered.fetch_add(1, Ordering::AcqRel);
-                v
-            }
-            Err(e) => {
-                Python::with_gil(|py| {
+    /// The engine: the job function's exception is the job's failure reason.
+    fn call(&self, task: MsRequest, job: &[u8]) -> Result<Vec<u8>, String> {
+        if self.single {
+            lock(&self.first_client).get_or_insert_with(|| task.client_id.to_string());
+        }
+        Python::with_gil(|py| {
+            let job = PyBytes::new(py, job);
+            let out = if self.with_task {
+                let client = task.client_id.to_string();
+                self.f.call1(py, (job, task.task_id.0, client))
+            } else {
+                self.f.call1(py, (job,))
+            };
+            match out.and_then(|o| to_bytes(o.bind(py))) {
+                Ok(v) => {
+                    self.answered.fetch_add(1, Ordering::AcqRel);
+                    Ok(v)
+                }
+                Err(e) => {
+                    let reason = reason_of(py, &e);
                     log_exception(
                         py,
-                        "the job function raised: the job is not answered; this computing node \
-                         leaves and a fresh one replaces it, the main node requests the job again",
+                        &format!(
+                            "the job function raised on task {} of {}: the job is \
+                             answered as failed (its main node offers it again, or reports \
+                             it failed after its last attempt)",
+                            task.task_id, task.client_id
+                        ),
                         &e,
                     );
-                });
-                self.failures.fetch_add(1, Ordering::AcqRel);
-                lock(&self.error).get_or_insert(e);
-                // Out of the node's worker without answering (see the crate doc).
-                std::panic::resume_unwind(Box::new(JobFailed))
-            }
-        }
-    }
-}
-
-/// The nodes of a `ComputingNode`, one per concurrent job; `None` while one is replaced (or if
-/// its replacement could not start).
-type Lanes = Arc<Mutex<Vec<Option<Arc<RsComputing>>>>>;
-
-/// Serve on lane `i` until stopped (or one job, when `single`), replacing its node after a
-/// failed job.
-fn lane(i: usize, lanes: &Lanes, name: &str, opts: &NodeOptions, s: &Serving) {
-    let max_jobs = s.single.then_some(1);
-    loop {
-        let Some(node) = lock(lanes).get(i).cloned().flatten() else {
-            return;
-        };
-        QUIET_PANICS.with(|q| q.set(true));
-        let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            node.run_jobs(&s.stop, 1, max_jobs, |job| s.call(job))
-        }));
-        QUIET_PANICS.with(|q| q.set(false));
-        match r {
-            Ok(Ok(_)) => return,
-            Ok(Err(e)) => {
-                lock(&s.node_error).get_or_insert(e);
-                return;
-            }
-            Err(_) => {
-                // The job function raised: this node holds the job unanswered. Leaving the
-                // domain hands it back to the main node, which asks the other nodes again.
-                let old = lock(lanes).get_mut(i).and_then(Option::take);
-                drop(old);
-                drop(node);
-                match RsComputing::new(name, opts.clone()) {
-                    Ok(n) => {
-                        if let Some(slot) = lock(lanes).get_mut(i) {
-                            *slot = Some(Arc::new(n));
-                        }
+                    self.failures.fetch_add(1, Ordering::AcqRel);
+                    if self.single {
+                        lock(&self.error).get_or_insert(e);
                     }
-                    Err(e) => {
-                        lock(&s.node_error).get_or_insert(e);
-                        return;
-                    }
-                }
-                if s.single || s.stop.load(Ordering::Acquire) {
-                    return;
+                    Err(reason)
                 }
             }
-        }
+        })
     }
 }
 
@@ -684,30 +723,31 @@ fn lane(i: usize, lanes: &Lanes, name: &str, opts: &NodeOptions, s: &Serving) {
 /// `ComputingNode(name, domain=166, interface="127.0.0.1", multicast=True)`
 #[pyclass(frozen, module = "amlip")]
 struct ComputingNode {
-    name: String,
-    opts: NodeOptions,
-    lanes: Lanes,
+    inner: Mutex<Option<Arc<RsComputing>>>,
+    id: String,
     stop: Arc<AtomicBool>,
     busy: Arc<AtomicBool>,
     failures: Arc<AtomicU64>,
 }
 
+/// What `serve` returns: jobs the node answered (failed ones included), the `Serving` state.
+type Served = (u64, Arc<Serving>);
+
 impl ComputingNode {
     fn serve(
         &self,
         py: Python<'_>,
-        f: PyObject,
+        s: Serving,
         concurrency: usize,
-        single: bool,
         timeout: Option<f64>,
-    ) -> PyResult<(u64, Option<PyErr>)> {
+    ) -> PyResult<Served> {
         let deadline = deadline_of(timeout)?;
         if self.busy.swap(true, Ordering::AcqRel) {
             return Err(AmlipError::new_err(
                 "this computing node is already processing",
             ));
         }
-        let r = self.serve_busy(py, f, concurrency, single, deadline);
+        let r = self.serve_busy(py, s, concurrency, deadline);
         self.busy.store(false, Ordering::Release);
         r
     }
@@ -715,63 +755,30 @@ impl ComputingNode {
     fn serve_busy(
         &self,
         py: Python<'_>,
-        f: PyObject,
+        s: Serving,
         concurrency: usize,
-        single: bool,
         deadline: Option<Instant>,
-    ) -> PyResult<(u64, Option<PyErr>)> {
-        let concurrency = concurrency.max(1);
-        if lock(&self.lanes).is_empty() {
-            return Err(closed());
-        }
-        // One node per concurrent job: a failed job then takes down only its own node.
-        // (Also restarts a node whose replacement failed to start.)
-        for i in 0..concurrency {
-            if lock(&self.lanes).get(i).is_some_and(Option::is_some) {
-                continue;
-            }
-            let (name, opts) = (self.name.clone(), self.opts.clone());
-            let n = py
-                .allow_threads(move || RsComputing::new(&name, opts))
-                .map_err(node_err)?;
-            let mut lanes = lock(&self.lanes);
-            match lanes.get_mut(i) {
-                Some(slot) => *slot = Some(Arc::new(n)),
-                None => lanes.push(Some(Arc::new(n))),
-            }
-        }
+    ) -> PyResult<Served> {
+        let node = lock(&self.inner).clone().ok_or_else(closed)?;
+        let max_jobs = s.single.then_some(1);
         self.stop.store(false, Ordering::Release);
-        let serving = Arc::new(Serving {
-            f,
-            stop: Arc::clone(&self.stop),
-            answered: AtomicU64::new(0),
-            failures: Arc::clone(&self.failures),
-            error: Mutex::new(None),
-            node_error: Mutex::new(None),
-            single,
-        });
-        let (done_tx, mut done_rx) = mpsc::channel::<()>();
-        for i in 0..concurrency {
-            let (lanes, s, done) = (
-                Arc::clone(&self.lanes),
-                Arc::clone(&serving),
-                done_tx.clone(),
-            );
-            let (name, opts) = (self.name.clone(), self.opts.clone());
+        let serving = Arc::new(s);
+        let (done_tx, mut done_rx) = mpsc::channel::<Result<u64, NodeError>>();
+        {
+            let (s, stop) = (Arc::clone(&serving), Arc::clone(&self.stop));
             std::thread::Builder::new()
-                .name(format!("amlip-py-lane{i}"))
+                .name("amlip-py-computing".into())
                 .spawn(move || {
-                    lane(i, &lanes, &name, &opts, &s);
-                    drop(s);
-                    let _ = done.send(());
+                    let r = node.try_run_jobs(&stop, concurrency.max(1), max_jobs, |task, job| {
+                        s.call(task, job)
+                    });
+                    let _ = done_tx.send(r);
                 })
                 .map_err(|e| AmlipError::new_err(format!("no worker thread: {e}")))?;
         }
-        drop(done_tx);
-        let mut finished = 0;
         let mut interrupted: Option<PyErr> = None;
         let mut timed_out = false;
-        while finished < concurrency {
+        let done = loop {
             let d = if interrupted.is_some() || timed_out {
                 None
             } else {
@@ -780,12 +787,12 @@ impl ComputingNode {
             let (r, rx) = wait(py, done_rx, d);
             done_rx = rx;
             match r {
-                Ok(Some(())) => finished += 1,
+                Ok(Some(r)) => break r,
                 Ok(None) => {
                     timed_out = true;
                     self.stop.store(true, Ordering::Release);
                 }
-                Err(e) if e.is_instance_of::<AmlipError>(py) => break, // all lanes gone
+                Err(e) if e.is_instance_of::<AmlipError>(py) => return Err(e), // worker gone
                 Err(e) => {
                     // Ctrl-C: stop and let the jobs in progress finish; a second one returns
                     // at once.
@@ -796,19 +803,27 @@ impl ComputingNode {
                     interrupted = Some(e);
                 }
             }
-        }
+        };
         if let Some(e) = interrupted {
             return Err(e);
         }
-        if let Some(e) = lock(&serving.node_error).take() {
-            return Err(node_err(e));
-        }
-        let answered = serving.answered.load(Ordering::Acquire);
-        let error = lock(&serving.error).take();
-        if single && answered == 0 && error.is_none() && timed_out {
+        let n = done.map_err(node_err)?;
+        if serving.single && n == 0 && timed_out {
             return Err(PyTimeoutError::new_err("no job in time"));
         }
-        Ok((answered, error))
+        Ok((n, serving))
+    }
+
+    fn serving(&self, f: PyObject, with_task: bool, single: bool) -> Serving {
+        Serving {
+            f,
+            with_task,
+            answered: AtomicU64::new(0),
+            failures: Arc::clone(&self.failures),
+            first_client: Mutex::new(None),
+            error: Mutex::new(None),
+            single,
+        }
     }
 }
 
@@ -823,11 +838,10 @@ impl ComputingNode {
         interface: &str,
         multicast: bool,
     ) -> PyResult<Self> {
-        install_panic_filter();
         let opts = options(domain, interface, multicast)?;
-        let (n, o) = (name.to_owned(), opts.clone());
+        let name = name.to_owned();
         let node = py
-            .allow_threads(move || RsComputing::new(&n, o))
+            .allow_threads(move || RsComputing::new(&name, opts))
             .map_err(node_err)?;
         let (stop, busy) = (
             Arc::new(AtomicBool::new(false)),
@@ -837,32 +851,18 @@ impl ComputingNode {
             .computing
             .push((Arc::downgrade(&stop), Arc::downgrade(&busy)));
         Ok(ComputingNode {
-            name: name.to_owned(),
-            opts,
-            lanes: Arc::new(Mutex::new(vec![Some(Arc::new(node))])),
+            id: node.id().to_string(),
+            inner: Mutex::new(Some(Arc::new(node))),
             stop,
             busy,
             failures: Arc::new(AtomicU64::new(0)),
         })
     }
 
-    /// This node's id (`name.hh.hh.hh.hh`; a fresh one after a job function raised).
+    /// This node's id (`name.hh.hh.hh.hh`).
     #[getter]
-    fn id(&self) -> PyResult<String> {
-        lock(&self.lanes)
-            .first()
-            .and_then(|n| n.as_ref().map(|n| n.id().to_string()))
-            .ok_or_else(closed)
-    }
-
-    /// The ids of all its nodes (one per concurrent job of `run`).
-    #[getter]
-    fn ids(&self) -> Vec<String> {
-        lock(&self.lanes)
-            .iter()
-            .flatten()
-            .map(|n| n.id().to_string())
-            .collect()
+    fn id(&self) -> &str {
+        &self.id
     }
 
     /// Jobs whose function raised, since the node was created.
@@ -871,31 +871,48 @@ impl ComputingNode {
         self.failures.load(Ordering::Acquire)
     }
 
-    /// Answer exactly one job with `fn(job: bytes) -> bytes | str` (blocks until a job comes,
-    /// or `timeout` seconds: `TimeoutError`). If `fn` raises, the exception is logged and
-    /// raised here, and the job is handed back to the main node (see the module doc).
-    #[pyo3(signature = (r#fn, timeout = None))]
-    fn process_job(&self, py: Python<'_>, r#fn: PyObject, timeout: Option<f64>) -> PyResult<()> {
-        let (_, error) = self.serve(py, r#fn, 1, true, timeout)?;
-        match error {
-            Some(e) => Err(e),
-            None => Ok(()),
+    /// Answer exactly one job with `fn(job: bytes) -> bytes | str` (with `with_task=True`:
+    /// `fn(job, task_id: int, client_id: str)`); returns the id of the main node that sent it.
+    /// Blocks until a job comes, or `timeout` seconds: `TimeoutError`. If `fn` raises, the job
+    /// is answered as failed (its main node offers it again or reports it failed) and the
+    /// exception is logged and raised here.
+    #[pyo3(signature = (r#fn, timeout = None, with_task = false))]
+    fn process_job(
+        &self,
+        py: Python<'_>,
+        r#fn: PyObject,
+        timeout: Option<f64>,
+        with_task: bool,
+    ) -> PyResult<Option<String>> {
+        let (_, s) = self.serve(py, self.serving(r#fn, with_task, true), 1, timeout)?;
+        if let Some(e) = lock(&s.error).take() {
+            return Err(e);
         }
+        let client = lock(&s.first_client).take();
+        Ok(client)
     }
 
-    /// Answer jobs with `fn(job: bytes) -> bytes | str`, up to `concurrency` at once (one node
-    /// each), until `stop()`, Ctrl-C or `timeout` seconds (jobs in progress are finished);
-    /// returns how many were answered. A job whose `fn` raises is logged and handed back to the
-    /// main node; serving goes on.
-    #[pyo3(signature = (r#fn, concurrency = 1, timeout = None))]
+    /// Answer jobs with `fn(job: bytes) -> bytes | str` (with `with_task=True`: `fn(job,
+    /// task_id: int, client_id: str)`), up to `concurrency` at once on as many threads, until
+    /// `stop()`, Ctrl-C or `timeout` seconds (jobs in progress are finished); returns how many
+    /// were solved. A job whose `fn` raises is logged and answered as failed (its main node
+    /// offers it again, or reports it failed after its last attempt); serving goes on.
+    #[pyo3(signature = (r#fn, concurrency = 1, timeout = None, with_task = false))]
     fn run(
         &self,
         py: Python<'_>,
         r#fn: PyObject,
         concurrency: usize,
         timeout: Option<f64>,
+        with_task: bool,
     ) -> PyResult<u64> {
-        Ok(self.serve(py, r#fn, concurrency, false, timeout)?.0)
+        let (_, s) = self.serve(
+            py,
+            self.serving(r#fn, with_task, false),
+            concurrency,
+            timeout,
+        )?;
+        Ok(s.answered.load(Ordering::Acquire))
     }
 
     /// Make `run` / `process_job` return (from any thread, or from the job function).
@@ -910,8 +927,8 @@ impl ComputingNode {
                 "the node is processing: stop() it first",
             ));
         }
-        let lanes = std::mem::take(&mut *lock(&self.lanes));
-        py.allow_threads(move || drop(lanes));
+        let node = lock(&self.inner).take();
+        py.allow_threads(move || drop(node));
         Ok(())
     }
 
@@ -932,7 +949,7 @@ impl ComputingNode {
     }
 
     fn __repr__(&self) -> String {
-        format!("ComputingNode({:?})", self.id().unwrap_or_default())
+        format!("ComputingNode({:?})", self.id)
     }
 }
 
@@ -1076,6 +1093,7 @@ fn _amlip(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Solutions>()?;
     m.add_class::<Status>()?;
     m.add("AmlipError", m.py().get_type::<AmlipError>())?;
+    m.add("JobFailed", m.py().get_type::<JobFailed>())?;
     m.add("DEFAULT_DOMAIN", DEFAULT_DOMAIN)?;
     m.add_function(wrap_pyfunction!(_shutdown, m)?)?;
     Ok(())

@@ -3,6 +3,10 @@
 import queue
 import threading
 
+import pytest
+
+from amlip import JobFailed
+
 from amlip_py.node.AsyncComputingNode import AsyncComputingNode
 from amlip_py.node.AsyncMainNode import AsyncMainNode
 from amlip_py.node.ComputingNode import ComputingNode
@@ -33,6 +37,7 @@ def test_sync_main_and_computing_on_domain_zero():
     assert isinstance(solution, JobSolutionDataType) and solution.to_string() == "FIRST_JOB"
     assert isinstance(server, AmlipIdDataType)
     assert server == comp.get_id() and server.name() == "AMLComputingNode"
+    assert isinstance(results["client"], AmlipIdDataType) and results["client"] == main.get_id()
     assert main.get_id().name() == "AMLMainNode"
     comp.close()
     main.close()
@@ -42,7 +47,7 @@ def test_async_main_and_async_computing(domain):
     seen_jobs = queue.Queue()
 
     def process(job, task_id, client_id):
-        seen_jobs.put(job)
+        seen_jobs.put((job, task_id, client_id))
         return JobSolutionDataType(job.to_string() + " done")
 
     comp = AsyncComputingNode("AsyncComputing", domain=domain, callback=process)
@@ -59,10 +64,41 @@ def test_async_main_and_async_computing(domain):
         assert server_id == comp.get_id()
         got[task_id] = solution.to_string()
     assert got == tasks
-    assert all(isinstance(seen_jobs.get_nowait(), JobDataType) for _ in tasks)
+    seen = [seen_jobs.get_nowait() for _ in tasks]
+    assert all(isinstance(job, JobDataType) for job, _, _ in seen)
+    # The computing callback gets the main node's task ids and its id.
+    assert {task_id for _, task_id, _ in seen} == set(tasks)
+    assert all(isinstance(c, AmlipIdDataType) and c == main.get_id() for _, _, c in seen)
     comp.stop()
     comp.close()
     main.close()
+
+
+def test_failing_callback_fails_the_job_on_both_main_nodes(domain, caplog):
+    def broken(job, task_id, client_id):
+        raise KeyError(job.to_string())
+
+    comp = AsyncComputingNode("Broken", domain=domain, callback=broken)
+    comp.run()
+    main = MainNode("SyncMain", domain=domain)
+    with pytest.raises(JobFailed) as failure:
+        main.request_job_solution(JobDataType("lost"))
+    assert failure.value.attempts == 3 and failure.value.reason == "KeyError: 'lost'"
+    assert failure.value.server_id == comp.get_id()
+    solutions = queue.Queue()
+    amain = AsyncMainNode("AsyncMain", domain=domain,
+                          callback=lambda solution, task_id, server_id:
+                          solutions.put((solution, task_id, server_id)))
+    task = amain.request_job_solution("lost too")
+    solution, task_id, server_id = solutions.get(timeout=WAIT)
+    # AML-IP knows no failure: its callback gets the reason as the solution (and a warning).
+    assert (solution.to_string(), task_id) == ("KeyError: 'lost too'", task)
+    assert server_id == comp.get_id()
+    assert any("failed 3 time(s)" in r.getMessage() for r in caplog.records)
+    comp.stop()
+    comp.close()
+    main.close()
+    amain.close()
 
 
 def test_status_node_callback(domain):

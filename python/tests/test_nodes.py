@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from amlip import AmlipError, ComputingNode, MainNode, StatusNode
+from amlip import AmlipError, ComputingNode, JobFailed, MainNode, StatusNode
 
 WAIT = 60  # seconds: generous bound for one job on a loaded machine; never reached when healthy
 
@@ -63,7 +63,6 @@ def test_on_solution_callback_and_iterator(domain):
         task = main.submit("abc")
         s = next(it)
         assert (s.task_id, s.solution) == (task, b"cba")
-        assert len(comp.ids) == 2  # one node per concurrent job
         got = queue.Queue()
         main.on_solution(got.put)
         tasks = {main.submit(str(i) + "xy") for i in range(10)}
@@ -105,26 +104,30 @@ def test_rust_cli_main_python_computing(domain, amlip_cli):
 
 def test_exception_in_job_function_reoffers_the_job_to_another_node(domain, caplog):
     bad = ComputingNode("PyBad", domain=domain)
-    bad_id = bad.id
 
     def broken(job):
         raise ValueError("broken job function")
 
-    with MainNode("PyMain", domain=domain) as main:
+    # Attempts to spare: the failing node keeps serving and may win a retry before the good
+    # node is discovered; a held reply of a node that failed the job waits for other nodes.
+    with MainNode("PyMain", domain=domain, max_attempts=10) as main:
         task = main.submit("rescue me")
         # Only the broken node exists: it wins the job, and its function raises.
         with pytest.raises(ValueError, match="broken job function"):
             bad.process_job(broken, timeout=WAIT)
         assert bad.failures == 1
-        assert bad.id != bad_id  # a fresh node replaced the one that held the job
         assert any("job function raised" in r.getMessage() for r in caplog.records)
-        bad.close()
+        # The failed job is offered again; the broken node goes on serving (and failing).
+        tb, _ = serve_in_thread(bad, broken)
         good = ComputingNode("PyGood", domain=domain)
-        t, _ = serve_in_thread(good, lambda job: job.upper())
+        tg, _ = serve_in_thread(good, lambda job: job.upper())
         s = main.next_solution(timeout=WAIT)
         assert (s.task_id, s.solution, s.server_id) == (task, b"RESCUE ME", good.id)
-        stop_and_join(good, t)
+        assert not s.failed and s.attempts >= 2 and s.reason is None
+        stop_and_join(good, tg)
+        stop_and_join(bad, tb)
         good.close()
+    bad.close()
 
 
 def test_exception_in_run_keeps_serving_and_the_job_is_solved(domain):
@@ -139,13 +142,39 @@ def test_exception_in_run_keeps_serving_and_the_job_is_solved(domain):
     comp = ComputingNode("PyFlaky", domain=domain)
     t, result = serve_in_thread(comp, flaky)
     with MainNode("PyMain", domain=domain) as main:
-        # The failed job is requested again (from the node that replaced the failed one).
-        solution, _ = main.request_job_solution("again", timeout=WAIT)
-        assert solution == b"AGAIN"
+        # The failed job is offered again; the only computing node solves it this time.
+        solution, server = main.request_job_solution("again", timeout=WAIT)
+        assert (solution, server) == (b"AGAIN", comp.id)
         assert main.request_job_solution("next", timeout=WAIT)[0] == b"NEXT"
     stop_and_join(comp, t)
     assert comp.failures == 1
     assert result.get("answered") == 2, result
+    comp.close()
+
+
+def test_exception_everywhere_fails_the_job_after_max_attempts(domain):
+    def broken(job):
+        raise ValueError(f"cannot do {job!r}")
+
+    comp = ComputingNode("PyBroken", domain=domain)
+    t, result = serve_in_thread(comp, broken, concurrency=2)
+    with MainNode("PyMain", domain=domain, max_attempts=2) as main:
+        with pytest.raises(JobFailed) as failure:
+            main.request_job_solution("doomed", timeout=WAIT)
+        e = failure.value
+        assert isinstance(e, AmlipError)
+        assert (e.attempts, e.server_id) == (2, comp.id)
+        assert e.reason == "ValueError: cannot do b'doomed'"
+        assert main.in_flight == 0
+        # Pipelined: the failure is a Solution with `failed` set, its reason as the solution.
+        main.set_max_attempts(1)
+        task = main.submit("also doomed")
+        s = main.next_solution(timeout=WAIT)
+        assert (s.task_id, s.failed, s.attempts, s.server_id) == (task, True, 1, comp.id)
+        assert s.solution == b"ValueError: cannot do b'also doomed'" and s.reason == s.solution.decode()
+    stop_and_join(comp, t)
+    assert comp.failures == 3
+    assert result.get("answered") == 0, result
     comp.close()
 
 
@@ -155,9 +184,32 @@ def test_bad_solution_type_is_a_failure_not_a_hang(domain):
         task = main.submit("x")
         with pytest.raises(TypeError):
             comp.process_job(lambda job: None, timeout=WAIT)
-        comp.process_job(lambda job: job + b"y", timeout=WAIT)
+        # Offered again: the only computing node gets it once more.
+        assert comp.process_job(lambda job: job + b"y", timeout=WAIT) == main.id
         s = main.next_solution(timeout=WAIT)
-        assert (s.task_id, s.solution) == (task, b"xy")
+        assert (s.task_id, s.solution, s.attempts) == (task, b"xy", 2)
+    comp.close()
+
+
+def test_job_function_gets_the_task_and_run_has_k_workers(domain):
+    # Two jobs held at once by one node: a single worker would break the barrier.
+    barrier = threading.Barrier(2, timeout=WAIT)
+    seen = queue.Queue()
+
+    def both(job, task_id, client_id):
+        seen.put((task_id, client_id))
+        barrier.wait()
+        return job
+
+    comp = ComputingNode("PyPair", domain=domain)
+    t, result = serve_in_thread(comp, both, concurrency=2, with_task=True)
+    with MainNode("PyMain", domain=domain) as main:
+        tasks = {main.submit(f"j{i}") for i in range(2)}
+        solved = [main.next_solution(timeout=WAIT) for _ in tasks]
+        assert {s.task_id for s in solved} == tasks and not any(s.failed for s in solved)
+        assert {seen.get_nowait() for _ in tasks} == {(task, main.id) for task in tasks}
+    stop_and_join(comp, t)
+    assert result.get("answered") == 2, result
     comp.close()
 
 

@@ -9,8 +9,9 @@
     node.run(lambda job: job.upper())               # until node.stop() or Ctrl-C
 
 Every blocking call releases the GIL and can be interrupted with Ctrl-C. A job function that
-raises is logged on the ``amlip`` logger; its job is handed back to the main node (which asks
-the other computing nodes again) and a fresh node replaces the one that failed.
+raises is logged on the ``amlip`` logger and its job answered as failed ("ExcType: message"):
+the main node offers it again, preferring other computing nodes, up to ``max_attempts`` (3),
+then ``request_job_solution`` raises ``JobFailed`` (a pipelined ``Solution`` has ``failed``).
 """
 
 import atexit
@@ -19,6 +20,7 @@ from ._amlip import (
     DEFAULT_DOMAIN,
     AmlipError,
     ComputingNode,
+    JobFailed,
     MainNode,
     Solution,
     Status,
@@ -33,6 +35,7 @@ __all__ = [
     "DEFAULT_DOMAIN",
     "AmlipError",
     "ComputingNode",
+    "JobFailed",
     "MainNode",
     "Solution",
     "Status",

@@ -28,8 +28,8 @@ class JobReplierLambda(JobReplier):
 class AsyncComputingNode:
     """Answers jobs on a thread of its own between ``run()`` and ``stop()``.
 
-    The callback gets ``(JobDataType, task_id, client_id)``; this implementation passes None for
-    task_id and client_id (the Rust node does not give them to the job function).
+    The callback gets ``(JobDataType, task_id: int, client_id: AmlipIdDataType)``. If it raises,
+    the job is answered as failed (see the ``amlip`` package) and the node goes on.
     """
 
     def __init__(self, name: str, domain: int = None, callback=None, listener=None,
@@ -46,8 +46,10 @@ class AsyncComputingNode:
     def _serve(self):
         try:
             self._node.run(
-                lambda job: solution_bytes(self._process(JobDataType(job), None, None)),
+                lambda job, task_id, client_id: solution_bytes(
+                    self._process(JobDataType(job), task_id, AmlipIdDataType(client_id))),
                 concurrency=self._concurrency,
+                with_task=True,
             )
         except BaseException as e:  # kept for stop()
             self._error = e

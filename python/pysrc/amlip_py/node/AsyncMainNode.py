@@ -1,5 +1,7 @@
 """AML-IP Asynchronous Main Node."""
 
+import logging
+
 from amlip import MainNode as _MainNode
 from amlip_py.node._common import domain_of, one_of
 from amlip_py.types.AmlipIdDataType import AmlipIdDataType
@@ -26,7 +28,8 @@ class SolutionLambda(SolutionListener):
 
 class AsyncMainNode:
     """Sends jobs without waiting; every solution is given to the callback / listener as
-    ``(JobSolutionDataType, task_id: int, AmlipIdDataType)`` on a thread of the node."""
+    ``(JobSolutionDataType, task_id: int, AmlipIdDataType)`` on a thread of the node. A job that
+    failed on every attempt is given too, its reason as the solution (and logged)."""
 
     def __init__(self, name: str, domain: int = None, callback=None, listener=None,
                  interface: str = "127.0.0.1"):
@@ -37,6 +40,12 @@ class AsyncMainNode:
         self._node = _MainNode(name, domain=domain_of(domain), interface=interface)
 
         def deliver(s):
+            if s.failed:
+                # AML-IP has no failed solution: the callback gets the reason as the solution
+                # (what an AML-IP main node sees from our computing nodes).
+                logging.getLogger("amlip").warning(
+                    "task %d failed %d time(s), last on %s: %s", s.task_id, s.attempts,
+                    s.server_id, s.reason)
             received(JobSolutionDataType(s.solution), s.task_id, AmlipIdDataType(s.server_id))
 
         self._node.on_solution(deliver)

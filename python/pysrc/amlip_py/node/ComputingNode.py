@@ -34,14 +34,14 @@ class ComputingNode:
         """Wait for one job and answer it with `callback(job)` or `listener.process_job(job)`
         (given a JobDataType, returning a JobSolutionDataType, str or bytes).
 
-        Returns the id of the client, or None: this implementation does not tell the job
-        function's caller which main node sent the job. An exception of the function is
-        raised here; the job is handed back to the main node.
+        Returns the id of the client (AmlipIdDataType), as AML-IP's. An exception of the function
+        is raised here; the job is answered as failed (its main node offers it again).
         """
         process = one_of(callback, listener, "process_job", "Method process_job")
-        self._node.process_job(lambda job: solution_bytes(process(JobDataType(job))),
-                               timeout=timeout)
-        return None
+        client = self._node.process_job(lambda job: solution_bytes(process(JobDataType(job))),
+                                        timeout=timeout)
+        # None if stopped before a job came: an undefined id.
+        return AmlipIdDataType(client if client is not None else "")
 
     def get_id(self) -> AmlipIdDataType:
         return AmlipIdDataType(self._node.id)

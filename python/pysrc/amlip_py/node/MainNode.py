@@ -17,7 +17,9 @@ class MainNode:
         """Send `job` (JobDataType, str or bytes) and wait for its solution.
 
         Returns ``(JobSolutionDataType, AmlipIdDataType)``: the solution and the computing node
-        that sent it. Ctrl-C interrupts the wait (and cancels the job).
+        that sent it. Ctrl-C interrupts the wait (and cancels the job). A job that failed on
+        every attempt raises ``amlip.JobFailed`` (an extension: AML-IP's main node knows no
+        failure and takes the reason for the solution).
         """
         solution, server = self._node.request_job_solution(
             bytes(job) if isinstance(job, JobDataType) else job, timeout=timeout
