@@ -9,7 +9,7 @@
 //! reason is the exception's type and message ([`RsComputing::try_run_jobs`]; the traceback goes
 //! to the `amlip` logger). The main node offers the job again, preferring other computing nodes,
 //! and after its last attempt reports it failed: `request_job_solution` raises [`JobFailed`], a
-//! pipelined [`Solution`] has `failed` set.
+//! pipelined `Solution` has `failed` set.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;

@@ -35,4 +35,4 @@ pub use writer_proxy::WriterProxyConfig;
 #[cfg(test)]
 mod lossy_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;

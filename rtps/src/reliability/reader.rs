@@ -356,7 +356,7 @@ impl StatefulReader {
     /// The next ACKNACK (+ NACK_FRAGs) due at `now`, one writer per transmit. Drain until None.
     /// An ACKNACK that asks for whole samples is repeated while one stays missing and nothing
     /// else comes from the writer (the ACKNACK or the repair may be lost), 4 `nack_delay`s
-    /// later (at least `heartbeat_response_delay` and 1 ms), then twice as long each time up to [`MAX_RENACK_INTERVAL`].
+    /// later (at least `heartbeat_response_delay` and 1 ms), then twice as long each time up to `MAX_RENACK_INTERVAL` (1 s).
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         let reader_id = self.guid.entity_id;
         let first_renack = (self.config.nack_delay * 4)

@@ -2,7 +2,7 @@
 //! bad network where the kernel has no `netem`.
 //!
 //! `AMLIP_FAULTS="loss=0.2,dup=0.05,reorder=0.25,delay=1ms"` (read once per process by
-//! [`from_env`]) applies to every datagram the process sends through the driver:
+//! `from_env`) applies to every datagram the process sends through the driver:
 //! - `loss=P`: the datagram is dropped with probability `P`;
 //! - `dup=P`: it is sent twice with probability `P`;
 //! - `reorder=P`: it is held back by [`REORDER_HOLD`] (plus `delay`) with probability `P`, so
@@ -21,6 +21,7 @@ use core::fmt;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(feature = "udp")]
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -175,7 +176,9 @@ pub fn from_values(
 }
 
 /// `AMLIP_FAULTS` / `AMLIP_FAULTS_SEED`, read once per process. A malformed value is reported
-/// on stderr (and the log) and ignored.
+/// on stderr (and the log) and ignored. (It reads the environment and the clock: the driver's
+/// side, behind the `udp` feature.)
+#[cfg(feature = "udp")]
 pub fn from_env() -> Option<FaultConfig> {
     static CONFIG: OnceLock<Option<FaultConfig>> = OnceLock::new();
     *CONFIG.get_or_init(|| {
@@ -366,7 +369,7 @@ mod tests {
     }
 
     fn run(config: FaultConfig, n: u64) -> (FaultInjector, Vec<u64>) {
-        let t0 = crate::transport::driver::now();
+        let t0 = crate::reliability::test_support::t0();
         let to: SocketAddr = "127.0.0.1:7400".parse().unwrap();
         let mut inj = FaultInjector::new(config, 0);
         let mut out = Vec::new();
@@ -414,7 +417,7 @@ mod tests {
     #[test]
     fn delay_holds_every_datagram_and_the_queue_is_bounded() {
         let c = FaultConfig::parse("delay=1ms").unwrap();
-        let t0 = crate::transport::driver::now();
+        let t0 = crate::reliability::test_support::t0();
         let to: SocketAddr = "127.0.0.1:7400".parse().unwrap();
         let mut inj = FaultInjector::new(c, 1);
         inj.submit(t0, b"a", to);
