@@ -888,3 +888,53 @@ fn a_new_main_is_served_soon_after_the_previous_one_is_killed_mid_job() {
         "the new main waited {waited:?} (the dead main's lease is 20 s)"
     );
 }
+
+/// Issue 11: `AMLIP_FAULTS` as a user sets it (the environment of every process: 20% of the
+/// datagrams each sends lost, 5% duplicated, 25% reordered): 100 jobs over two computing
+/// processes, each solved exactly once with the right answer, and the main exits 0.
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn jobs_over_a_network_made_lossy_by_amlip_faults_are_each_solved_once() {
+    require_private_namespace();
+    let faults = |seed: &str| {
+        [
+            ("AMLIP_FAULTS", "loss=0.2,dup=0.05,reorder=0.25".to_owned()),
+            ("AMLIP_FAULTS_SEED", seed.to_owned()),
+        ]
+    };
+    let computing = |seed: &str| {
+        Guard(
+            Command::new(BIN)
+                .args(["--domain", "120", "computing", "--delay", "0"])
+                .envs(faults(seed))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn computing"),
+        )
+    };
+    let (_c1, _c2) = (computing("1"), computing("2"));
+    let jobs: Vec<String> = (0..100).map(|i| format!("faulty job {i}")).collect();
+    let out = Command::new(BIN)
+        .args(["--domain", "120", "main", "--json"])
+        .args(&jobs)
+        .envs(faults("3"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run main");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let objs = json_lines(&out.stdout);
+    assert_eq!(objs.len(), jobs.len() + 1, "{objs:?}");
+    let mut seen = vec![0u32; jobs.len()];
+    for o in &objs[..jobs.len()] {
+        assert_eq!(o.str("status"), "solved", "{o:?}");
+        let i = o.num("index") as usize;
+        assert_eq!(o.str("solution"), jobs[i].to_uppercase(), "{o:?}");
+        seen[i] += 1;
+    }
+    assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+    let summary = &objs[jobs.len()];
+    assert_eq!((summary.num("solved"), summary.num("failed")), (100.0, 0.0));
+}
