@@ -156,6 +156,16 @@ pub struct WriterStats {
     pub unknown_reader: u64,
 }
 
+/// While a writer keeps sending and nothing needed repair for `STREAM_CLEAN_FACTOR` times
+/// `heartbeat_min_period`, its pending tail check backs off up to `STREAM_CHECK_FACTOR` times
+/// `heartbeat_min_period`: a tail lost at the end of a long clean stream is asked for that
+/// late at most, while a writer repairing losses, or sending a short burst and pausing, still
+/// heartbeats the minimum after its last data. A request/response loop then wakes the driver's
+/// timer about once per `STREAM_CHECK_FACTOR * heartbeat_min_period`, not once per minimum.
+const STREAM_CHECK_FACTOR: u32 = 16;
+/// See [`STREAM_CHECK_FACTOR`].
+const STREAM_CLEAN_FACTOR: u32 = 32;
+
 /// A reliable or best-effort writer with a proxy per matched reader (RTPS 2.5 §8.4.9).
 #[derive(Debug)]
 pub struct StatefulWriter {
@@ -169,6 +179,11 @@ pub struct StatefulWriter {
     /// The current HEARTBEAT period (backs off from `heartbeat_min_period` to
     /// `heartbeat_period`).
     heartbeat_interval: Duration,
+    /// When data last went out with a piggy-backed HEARTBEAT (back-off mode only): a pending
+    /// tail check looks at it instead of every write moving the timer.
+    last_data_at: Option<Instant>,
+    /// Since when the writer has been sending without a pause or a repair (back-off mode).
+    clean_since: Option<Instant>,
     /// Round-robin position: the reader served last.
     last_served: Option<Guid>,
     events: VecDeque<WriterEvent>,
@@ -194,6 +209,8 @@ impl StatefulWriter {
             heartbeat_count: 0,
             next_heartbeat: None,
             heartbeat_interval,
+            last_data_at: None,
+            clean_since: None,
             last_served: None,
             events: VecDeque::new(),
             reported_acked_below: SequenceNumber(1),
@@ -400,13 +417,40 @@ impl StatefulWriter {
             .config
             .heartbeat_min_period
             .min(self.config.heartbeat_period);
-        self.heartbeat_interval = min;
         if min < self.config.heartbeat_period {
-            self.next_heartbeat = now.checked_add(min);
+            self.last_data_at = Some(now);
+            // A tail check already pending soon enough is kept: when it comes it looks at
+            // `last_data_at` (`handle_timeout`), so a writer sending every few microseconds
+            // does not move the driver's timer (one wake-up per write burst) every time.
+            let limit = if self.clean_stream(now) {
+                min.saturating_mul(STREAM_CHECK_FACTOR)
+            } else {
+                self.heartbeat_interval = min;
+                min
+            };
+            let pending_soon = self
+                .next_heartbeat
+                .zip(now.checked_add(limit))
+                .is_some_and(|(at, limit)| at <= limit);
+            if !pending_soon {
+                self.clean_since = Some(now);
+                self.heartbeat_interval = min;
+                self.next_heartbeat = now.checked_add(min);
+            }
         } else if self.next_heartbeat.is_none() {
+            self.heartbeat_interval = min;
             // A fixed period: not postponed by later writes.
             self.next_heartbeat = now.checked_add(min);
         }
+    }
+
+    /// The writer has been sending without a pause or a repair for `STREAM_CLEAN_FACTOR`
+    /// times the minimum HEARTBEAT period.
+    fn clean_stream(&self, now: Instant) -> bool {
+        let min = self.config.heartbeat_min_period;
+        self.clean_since.is_some_and(|c| {
+            now.saturating_duration_since(c) >= min.saturating_mul(STREAM_CLEAN_FACTOR)
+        })
     }
 
     /// Run expired timers (RTPS 2.5 §8.4.9.2.7: periodic HEARTBEAT, its period doubling from
@@ -424,6 +468,27 @@ impl StatefulWriter {
         // With back-off, a reader still being sent data gets its HEARTBEAT piggy-backed when
         // the data is drained (asking earlier would NACK fragments still in flight).
         let backoff = self.config.heartbeat_min_period < self.config.heartbeat_period;
+        let min = self.config.heartbeat_min_period;
+        if let Some(quiet) = self
+            .last_data_at
+            .and_then(|l| l.checked_add(min))
+            .filter(|q| backoff && *q > now)
+        {
+            // Data went out less than `min` ago, with a piggy-backed HEARTBEAT: the stream
+            // goes on. Look again once it has been quiet for `min`; a clean stream no more
+            // often than every `min`, `2 min`, .. up to `STREAM_CHECK_FACTOR * min`.
+            self.next_heartbeat = if self.clean_stream(now) {
+                let cap = min.saturating_mul(STREAM_CHECK_FACTOR);
+                let next = now
+                    .checked_add(self.heartbeat_interval)
+                    .map(|n| n.max(quiet));
+                self.heartbeat_interval = self.heartbeat_interval.saturating_mul(2).min(cap);
+                next
+            } else {
+                Some(quiet)
+            };
+            return;
+        }
         for p in self.readers.values_mut() {
             if p.has_unacked(last_sn) {
                 p.heartbeat_due |= !(backoff && p.highest_sent < last_sn);
@@ -484,6 +549,7 @@ impl StatefulWriter {
                 if self.stats.repairs_sent > repairs {
                     // A repair may be lost too: ask again soon.
                     self.arm_heartbeat(now);
+                    self.clean_since = Some(now);
                 }
                 self.last_served = Some(guid);
                 self.remove_acked();
