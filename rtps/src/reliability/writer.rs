@@ -156,15 +156,19 @@ pub struct WriterStats {
     pub unknown_reader: u64,
 }
 
-/// While a writer keeps sending and nothing needed repair for `STREAM_CLEAN_FACTOR` times
-/// `heartbeat_min_period`, its pending tail check backs off up to `STREAM_CHECK_FACTOR` times
-/// `heartbeat_min_period`: a tail lost at the end of a long clean stream is asked for that
-/// late at most, while a writer repairing losses, or sending a short burst and pausing, still
-/// heartbeats the minimum after its last data. A request/response loop then wakes the driver's
-/// timer about once per `STREAM_CHECK_FACTOR * heartbeat_min_period`, not once per minimum.
+/// A writer that has been writing for `STREAM_CLEAN_FACTOR` times `heartbeat_min_period` and
+/// has repaired nothing for `LOSSY_FACTOR` times it (a clean network) checks for its tail
+/// after `heartbeat_min_period`, `2x`, .. up to `STREAM_CHECK_FACTOR` times it, not after
+/// the minimum: a tail lost on a clean network is asked for that late at most (and the
+/// readers' acknowledgments usually come first, so nothing is sent), while a writer that
+/// repaired something lately, or a new one, heartbeats the minimum after its last data. A
+/// request/response loop then wakes the driver's timer about once per
+/// `STREAM_CHECK_FACTOR * heartbeat_min_period`, not once per minimum.
 const STREAM_CHECK_FACTOR: u32 = 16;
 /// See [`STREAM_CHECK_FACTOR`].
 const STREAM_CLEAN_FACTOR: u32 = 32;
+/// See [`STREAM_CHECK_FACTOR`].
+const LOSSY_FACTOR: u32 = 1000;
 
 /// A reliable or best-effort writer with a proxy per matched reader (RTPS 2.5 §8.4.9).
 #[derive(Debug)]
@@ -182,8 +186,10 @@ pub struct StatefulWriter {
     /// When data last went out with a piggy-backed HEARTBEAT (back-off mode only): a pending
     /// tail check looks at it instead of every write moving the timer.
     last_data_at: Option<Instant>,
-    /// Since when the writer has been sending without a pause or a repair (back-off mode).
-    clean_since: Option<Instant>,
+    /// The first write (back-off mode).
+    first_write_at: Option<Instant>,
+    /// The last repair sent.
+    last_repair_at: Option<Instant>,
     /// Round-robin position: the reader served last.
     last_served: Option<Guid>,
     events: VecDeque<WriterEvent>,
@@ -210,7 +216,8 @@ impl StatefulWriter {
             next_heartbeat: None,
             heartbeat_interval,
             last_data_at: None,
-            clean_since: None,
+            first_write_at: None,
+            last_repair_at: None,
             last_served: None,
             events: VecDeque::new(),
             reported_acked_below: SequenceNumber(1),
@@ -419,23 +426,23 @@ impl StatefulWriter {
             .min(self.config.heartbeat_period);
         if min < self.config.heartbeat_period {
             self.last_data_at = Some(now);
+            self.first_write_at.get_or_insert(now);
             // A tail check already pending soon enough is kept: when it comes it looks at
             // `last_data_at` (`handle_timeout`), so a writer sending every few microseconds
             // does not move the driver's timer (one wake-up per write burst) every time.
-            let limit = if self.clean_stream(now) {
-                min.saturating_mul(STREAM_CHECK_FACTOR)
+            let first = if self.clean_stream(now) {
+                self.heartbeat_interval
+                    .clamp(min, min.saturating_mul(STREAM_CHECK_FACTOR))
             } else {
                 self.heartbeat_interval = min;
                 min
             };
             let pending_soon = self
                 .next_heartbeat
-                .zip(now.checked_add(limit))
+                .zip(now.checked_add(first))
                 .is_some_and(|(at, limit)| at <= limit);
             if !pending_soon {
-                self.clean_since = Some(now);
-                self.heartbeat_interval = min;
-                self.next_heartbeat = now.checked_add(min);
+                self.next_heartbeat = now.checked_add(first);
             }
         } else if self.next_heartbeat.is_none() {
             self.heartbeat_interval = min;
@@ -444,13 +451,16 @@ impl StatefulWriter {
         }
     }
 
-    /// The writer has been sending without a pause or a repair for `STREAM_CLEAN_FACTOR`
-    /// times the minimum HEARTBEAT period.
+    /// The writer has been writing for a while and repaired nothing lately (see
+    /// [`STREAM_CHECK_FACTOR`]).
     fn clean_stream(&self, now: Instant) -> bool {
         let min = self.config.heartbeat_min_period;
-        self.clean_since.is_some_and(|c| {
-            now.saturating_duration_since(c) >= min.saturating_mul(STREAM_CLEAN_FACTOR)
-        })
+        let since = |t: Instant, factor: u32| {
+            now.saturating_duration_since(t) >= min.saturating_mul(factor)
+        };
+        self.first_write_at
+            .is_some_and(|f| since(f, STREAM_CLEAN_FACTOR))
+            && self.last_repair_at.is_none_or(|r| since(r, LOSSY_FACTOR))
     }
 
     /// Run expired timers (RTPS 2.5 §8.4.9.2.7: periodic HEARTBEAT, its period doubling from
@@ -479,10 +489,9 @@ impl StatefulWriter {
             // often than every `min`, `2 min`, .. up to `STREAM_CHECK_FACTOR * min`.
             self.next_heartbeat = if self.clean_stream(now) {
                 let cap = min.saturating_mul(STREAM_CHECK_FACTOR);
-                let next = now
-                    .checked_add(self.heartbeat_interval)
-                    .map(|n| n.max(quiet));
-                self.heartbeat_interval = self.heartbeat_interval.saturating_mul(2).min(cap);
+                let interval = self.heartbeat_interval.clamp(min, cap);
+                let next = now.checked_add(interval).map(|n| n.max(quiet));
+                self.heartbeat_interval = interval.saturating_mul(2).min(cap);
                 next
             } else {
                 Some(quiet)
@@ -548,8 +557,8 @@ impl StatefulWriter {
             if let Some(t) = self.build_transmit(guid, now) {
                 if self.stats.repairs_sent > repairs {
                     // A repair may be lost too: ask again soon.
+                    self.last_repair_at = Some(now);
                     self.arm_heartbeat(now);
-                    self.clean_since = Some(now);
                 }
                 self.last_served = Some(guid);
                 self.remove_acked();

@@ -729,7 +729,7 @@ fn a_long_clean_stream_checks_its_tail_rarely_and_still_heartbeats_it() {
     let mut w = writer_with_reader(min_period_1ms(), t);
     // 200 ms of writes 100 us apart, nothing acknowledged (a request/response loop whose
     // reader acknowledges later): a tail check every millisecond would wake the timer about
-    // 220 times; backing off once the stream has been clean for 32 ms, about 50.
+    // 220 times; backing off once the writer is 32 ms old with no repair, about 50.
     let (wakes, last) =
         stream_counting_timer_wakes(&mut w, t, Duration::from_micros(100), (1, 1), 2000);
     assert!(wakes < 80, "{wakes} timer wake-ups");
