@@ -416,7 +416,9 @@ const USER_NACK_DELAY: Duration = Duration::from_millis(1);
 /// participant's `heartbeat_period` while changes stay unacknowledged: a lost tail sample,
 /// ACKNACK or repair costs about this long. A steady stream sends no periodic HEARTBEAT; a
 /// writer that pauses sends one more HEARTBEAT (and gets one more ACKNACK) than with a fixed
-/// period when the pause starts before its reader acknowledged.
+/// period when the pause starts before its reader acknowledged. A writer that repaired
+/// nothing lately checks for its tail less often (`reliability::writer`'s
+/// `STREAM_CHECK_FACTOR`).
 const USER_HEARTBEAT_MIN_PERIOD: Duration = Duration::from_millis(1);
 
 /// The QoS of a local endpoint as the reliability layer wants it. User writers answer a NACK

@@ -156,6 +156,20 @@ pub struct WriterStats {
     pub unknown_reader: u64,
 }
 
+/// A writer that has been writing for `STREAM_CLEAN_FACTOR` times `heartbeat_min_period` and
+/// has repaired nothing for `LOSSY_FACTOR` times it (a clean network) checks for its tail
+/// after `heartbeat_min_period`, `2x`, .. up to `STREAM_CHECK_FACTOR` times it, not after
+/// the minimum: a tail lost on a clean network is asked for that late at most (and the
+/// readers' acknowledgments usually come first, so nothing is sent), while a writer that
+/// repaired something lately, or a new one, heartbeats the minimum after its last data. A
+/// request/response loop then wakes the driver's timer about once per
+/// `STREAM_CHECK_FACTOR * heartbeat_min_period`, not once per minimum.
+const STREAM_CHECK_FACTOR: u32 = 16;
+/// See [`STREAM_CHECK_FACTOR`].
+const STREAM_CLEAN_FACTOR: u32 = 32;
+/// See [`STREAM_CHECK_FACTOR`].
+const LOSSY_FACTOR: u32 = 1000;
+
 /// A reliable or best-effort writer with a proxy per matched reader (RTPS 2.5 §8.4.9).
 #[derive(Debug)]
 pub struct StatefulWriter {
@@ -169,6 +183,13 @@ pub struct StatefulWriter {
     /// The current HEARTBEAT period (backs off from `heartbeat_min_period` to
     /// `heartbeat_period`).
     heartbeat_interval: Duration,
+    /// When data last went out with a piggy-backed HEARTBEAT (back-off mode only): a pending
+    /// tail check looks at it instead of every write moving the timer.
+    last_data_at: Option<Instant>,
+    /// The first write (back-off mode).
+    first_write_at: Option<Instant>,
+    /// The last repair sent.
+    last_repair_at: Option<Instant>,
     /// Round-robin position: the reader served last.
     last_served: Option<Guid>,
     events: VecDeque<WriterEvent>,
@@ -194,6 +215,9 @@ impl StatefulWriter {
             heartbeat_count: 0,
             next_heartbeat: None,
             heartbeat_interval,
+            last_data_at: None,
+            first_write_at: None,
+            last_repair_at: None,
             last_served: None,
             events: VecDeque::new(),
             reported_acked_below: SequenceNumber(1),
@@ -400,13 +424,43 @@ impl StatefulWriter {
             .config
             .heartbeat_min_period
             .min(self.config.heartbeat_period);
-        self.heartbeat_interval = min;
         if min < self.config.heartbeat_period {
-            self.next_heartbeat = now.checked_add(min);
+            self.last_data_at = Some(now);
+            self.first_write_at.get_or_insert(now);
+            // A tail check already pending soon enough is kept: when it comes it looks at
+            // `last_data_at` (`handle_timeout`), so a writer sending every few microseconds
+            // does not move the driver's timer (one wake-up per write burst) every time.
+            let first = if self.clean_stream(now) {
+                self.heartbeat_interval
+                    .clamp(min, min.saturating_mul(STREAM_CHECK_FACTOR))
+            } else {
+                self.heartbeat_interval = min;
+                min
+            };
+            let pending_soon = self
+                .next_heartbeat
+                .zip(now.checked_add(first))
+                .is_some_and(|(at, limit)| at <= limit);
+            if !pending_soon {
+                self.next_heartbeat = now.checked_add(first);
+            }
         } else if self.next_heartbeat.is_none() {
+            self.heartbeat_interval = min;
             // A fixed period: not postponed by later writes.
             self.next_heartbeat = now.checked_add(min);
         }
+    }
+
+    /// The writer has been writing for a while and repaired nothing lately (see
+    /// [`STREAM_CHECK_FACTOR`]).
+    fn clean_stream(&self, now: Instant) -> bool {
+        let min = self.config.heartbeat_min_period;
+        let since = |t: Instant, factor: u32| {
+            now.saturating_duration_since(t) >= min.saturating_mul(factor)
+        };
+        self.first_write_at
+            .is_some_and(|f| since(f, STREAM_CLEAN_FACTOR))
+            && self.last_repair_at.is_none_or(|r| since(r, LOSSY_FACTOR))
     }
 
     /// Run expired timers (RTPS 2.5 §8.4.9.2.7: periodic HEARTBEAT, its period doubling from
@@ -424,6 +478,26 @@ impl StatefulWriter {
         // With back-off, a reader still being sent data gets its HEARTBEAT piggy-backed when
         // the data is drained (asking earlier would NACK fragments still in flight).
         let backoff = self.config.heartbeat_min_period < self.config.heartbeat_period;
+        let min = self.config.heartbeat_min_period;
+        if let Some(quiet) = self
+            .last_data_at
+            .and_then(|l| l.checked_add(min))
+            .filter(|q| backoff && *q > now)
+        {
+            // Data went out less than `min` ago, with a piggy-backed HEARTBEAT: the stream
+            // goes on. Look again once it has been quiet for `min`; a clean stream no more
+            // often than every `min`, `2 min`, .. up to `STREAM_CHECK_FACTOR * min`.
+            self.next_heartbeat = if self.clean_stream(now) {
+                let cap = min.saturating_mul(STREAM_CHECK_FACTOR);
+                let interval = self.heartbeat_interval.clamp(min, cap);
+                let next = now.checked_add(interval).map(|n| n.max(quiet));
+                self.heartbeat_interval = interval.saturating_mul(2).min(cap);
+                next
+            } else {
+                Some(quiet)
+            };
+            return;
+        }
         for p in self.readers.values_mut() {
             if p.has_unacked(last_sn) {
                 p.heartbeat_due |= !(backoff && p.highest_sent < last_sn);
@@ -483,6 +557,7 @@ impl StatefulWriter {
             if let Some(t) = self.build_transmit(guid, now) {
                 if self.stats.repairs_sent > repairs {
                     // A repair may be lost too: ask again soon.
+                    self.last_repair_at = Some(now);
                     self.arm_heartbeat(now);
                 }
                 self.last_served = Some(guid);

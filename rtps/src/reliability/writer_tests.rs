@@ -676,3 +676,90 @@ fn heartbeats_a_lost_tail_after_the_min_period_and_backs_off() {
     drain_writer(&mut w, next);
     assert_eq!(w.poll_timeout(), None);
 }
+
+/// Drive `w` as the driver's timer thread does: it sleeps until the deadline it read last
+/// (a later one set meanwhile does not wake it; an earlier one does), so a deadline moved by
+/// every write still costs a wake-up each time the old one passes. Writes every `step` for
+/// `writes` times, checking that only data with piggy-backed HEARTBEATs (from `hb_first`)
+/// goes out; returns the timer wake-ups and the time of the last write.
+fn stream_counting_timer_wakes(
+    w: &mut StatefulWriter,
+    start: Instant,
+    step: Duration,
+    (first_sn, hb_first): (u32, u32),
+    writes: u32,
+) -> (u32, Instant) {
+    let mut timer = w.poll_timeout();
+    let mut wakes = 0;
+    let mut at = start;
+    for i in 0..writes {
+        at = start + step * i;
+        while let Some(due) = timer.filter(|d| *d <= at) {
+            wakes += 1;
+            assert_eq!(drain_writer(w, due), Vec::<Vec<String>>::new());
+            timer = w.poll_timeout();
+        }
+        w.write(at, payload(10, i as u8), None).unwrap();
+        let n = first_sn + i;
+        assert_eq!(
+            drain_writer(w, at),
+            vec![s(&[&format!("DATA({n})"), &format!("HB({hb_first},{n})")])]
+        );
+        let p = w.poll_timeout();
+        if p.is_some_and(|p| timer.is_none_or(|d| p < d)) {
+            wakes += 1;
+            timer = p;
+        }
+    }
+    (wakes, at)
+}
+
+fn min_period_1ms() -> WriterConfig {
+    WriterConfig {
+        heartbeat_min_period: ms(1),
+        heartbeat_period: ms(200),
+        nack_response_delay: Duration::ZERO,
+        ..config()
+    }
+}
+
+#[test]
+fn a_long_clean_stream_checks_its_tail_rarely_and_still_heartbeats_it() {
+    let t = t0();
+    let mut w = writer_with_reader(min_period_1ms(), t);
+    // 200 ms of writes 100 us apart, nothing acknowledged (a request/response loop whose
+    // reader acknowledges later): a tail check every millisecond would wake the timer about
+    // 220 times; backing off once the writer is 32 ms old with no repair, about 50.
+    let (wakes, last) =
+        stream_counting_timer_wakes(&mut w, t, Duration::from_micros(100), (1, 1), 2000);
+    assert!(wakes < 80, "{wakes} timer wake-ups");
+    // The stream stops: the tail is still heartbeated, at most 16 min periods later.
+    let next = w.poll_timeout().unwrap();
+    assert_eq!(drain_writer(&mut w, next), vec![s(&["HB(1,2000)"])]);
+    let after = next.duration_since(last);
+    assert!(after >= ms(1) && after <= ms(16), "{after:?}");
+}
+
+#[test]
+fn a_repair_makes_the_tail_check_precise_again() {
+    let t = t0();
+    let mut w = writer_with_reader(min_period_1ms(), t);
+    let step = Duration::from_micros(100);
+    let (_, last) = stream_counting_timer_wakes(&mut w, t, step, (1, 1), 1000);
+    // The reader asks for 5 again: repaired at once.
+    let r = last + step;
+    w.handle_acknack(
+        r,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 5, &[5], 1),
+    );
+    assert_eq!(drain_writer(&mut w, r), vec![s(&["DATA(5)", "HB(5,1000)"])]);
+    // A short stream after the repair, then a pause: the tail HEARTBEAT comes the minimum
+    // period after the last data, as in a stream that never backed off.
+    let (_, last) = stream_counting_timer_wakes(&mut w, r + step, step, (1001, 5), 50);
+    let mut next = w.poll_timeout().unwrap();
+    while drain_writer(&mut w, next).is_empty() {
+        next = w.poll_timeout().unwrap();
+    }
+    assert_eq!(next.duration_since(last), ms(1));
+}
