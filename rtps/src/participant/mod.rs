@@ -411,6 +411,11 @@ impl Touched {
 /// a HEARTBEAT): loss is repaired at about the speed of the network, while a datagram merely
 /// overtaken by a few hundred microseconds fills the hole first.
 const USER_NACK_DELAY: Duration = Duration::from_millis(1);
+/// A user reader asks a writer for samples at most this often (repairs of what it asked for
+/// may be in flight). 5 ms (the default) made 1,000 jobs at 30% loss take 2.8-4.1 s, 3 ms
+/// 2.1-3.0 s; with no spacing a reliable 64 KiB stream overflowing the receiver's socket
+/// buffer collapsed into repeated repairs.
+const USER_NACK_SPACING: Duration = Duration::from_millis(3);
 /// A user writer's first periodic HEARTBEAT comes this long after the last data it sent (each
 /// transmit of data carries a piggy-backed one), then the period doubles up to the
 /// participant's `heartbeat_period` while changes stay unacknowledged: a lost tail sample,
@@ -680,6 +685,7 @@ impl Participant {
                 .saturating_mul(2)
                 .max(ReaderConfig::default().max_buffered_bytes),
             nack_delay: USER_NACK_DELAY,
+            nack_spacing: USER_NACK_SPACING,
             ..ReaderConfig::default()
         };
         let reader = StatefulReader::new(guid, reader_config);

@@ -176,8 +176,10 @@ fn run_counting(data: &[u8]) -> u64 {
             WriterConfig::default().durable_history_bytes
         },
     };
+    let response_delay = Duration::from_millis(u64::from(inp.u8() % 4));
     let rcfg = ReaderConfig {
-        heartbeat_response_delay: Duration::from_millis(u64::from(inp.u8() % 4)),
+        heartbeat_response_delay: response_delay,
+        nack_spacing: response_delay,
         nack_delay: Duration::from_millis(1),
         max_buffered_samples: 1 + usize::from(inp.u8() % 64),
         max_buffered_bytes: 1 << 16,

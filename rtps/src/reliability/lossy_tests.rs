@@ -75,6 +75,7 @@ fn seed(default: u64) -> (u64, SeedGuard) {
 fn reader_config() -> ReaderConfig {
     ReaderConfig {
         heartbeat_response_delay: ms(2),
+        nack_spacing: ms(2),
         ..ReaderConfig::default()
     }
 }

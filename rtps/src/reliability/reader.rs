@@ -36,6 +36,10 @@ pub struct ReaderConfig {
     /// HEARTBEAT that shows one. Short enough to repair a loss at about the speed of the
     /// network, long enough for a sample merely reordered to fill the hole first.
     pub nack_delay: Duration,
+    /// Least time between two ACKNACKs that ask one writer for samples: repairs of what the
+    /// last one asked for may be in flight, and asking again at once would have them resent
+    /// (under congestion, a collapse).
+    pub nack_spacing: Duration,
     /// Most out-of-order samples buffered per writer.
     pub max_buffered_samples: usize,
     /// Most payload bytes buffered out of order per writer.
@@ -53,6 +57,7 @@ impl Default for ReaderConfig {
         ReaderConfig {
             heartbeat_response_delay: Duration::from_millis(5),
             nack_delay: Duration::from_millis(5),
+            nack_spacing: Duration::from_millis(5),
             max_buffered_samples: 4096,
             max_buffered_bytes: 64 << 20,
             max_sample_size: 256 << 20,
@@ -356,11 +361,11 @@ impl StatefulReader {
     /// The next ACKNACK (+ NACK_FRAGs) due at `now`, one writer per transmit. Drain until None.
     /// An ACKNACK that asks for whole samples is repeated while one stays missing and nothing
     /// else comes from the writer (the ACKNACK or the repair may be lost), 4 `nack_delay`s
-    /// later (at least `heartbeat_response_delay` and 1 ms), then twice as long each time up to `MAX_RENACK_INTERVAL` (1 s).
+    /// later (at least `nack_spacing` and 1 ms), then twice as long each time up to `MAX_RENACK_INTERVAL` (1 s).
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         let reader_id = self.guid.entity_id;
         let first_renack = (self.config.nack_delay * 4)
-            .max(self.config.heartbeat_response_delay)
+            .max(self.config.nack_spacing)
             .max(Duration::from_millis(1));
         loop {
             let (guid, p) = self

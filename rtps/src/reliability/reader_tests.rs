@@ -105,6 +105,7 @@ fn frag(
 fn zero_delay() -> ReaderConfig {
     ReaderConfig {
         heartbeat_response_delay: Duration::ZERO,
+        nack_spacing: Duration::ZERO,
         ..ReaderConfig::default()
     }
 }

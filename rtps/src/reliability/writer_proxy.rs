@@ -699,12 +699,12 @@ impl WriterProxy {
     fn schedule_nack(&mut self, now: Instant, cfg: &ReaderConfig) {
         let delay = cfg.nack_delay.min(cfg.heartbeat_response_delay);
         let mut at = now.checked_add(delay).unwrap_or(now);
-        // At most one ACKNACK asking for samples per heartbeat_response_delay: repairs of what
-        // the last one asked for may be in flight, and asking again at once would have them
-        // resent (under congestion, a collapse).
+        // At most one ACKNACK asking for samples per `nack_spacing`: repairs of what the last
+        // one asked for may be in flight, and asking again at once would have them resent
+        // (under congestion, a collapse).
         if let Some(t) = self
             .last_nack_at
-            .and_then(|t| t.checked_add(cfg.heartbeat_response_delay))
+            .and_then(|t| t.checked_add(cfg.nack_spacing))
         {
             at = at.max(t);
         }
