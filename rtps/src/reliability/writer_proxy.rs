@@ -724,15 +724,21 @@ impl WriterProxy {
     /// Some sequence number up to `highest_known` is neither delivered, buffered nor
     /// irrelevant (samples being reassembled count as missing).
     fn has_missing(&self) -> bool {
+        self.not_buffered() > 0
+    }
+
+    /// How many sequence numbers from `next_expected` to `highest_known` are neither buffered
+    /// nor irrelevant (0 when nothing is expected up to there).
+    fn not_buffered(&self) -> u64 {
         if self.highest_known < self.next_expected {
-            return false;
+            return 0;
         }
         let span = u64::try_from(self.highest_known.0 - self.next_expected.0)
             .unwrap_or(u64::MAX)
             .saturating_add(1);
         let held = self.buffered.len() as u64;
         let irrelevant = self.irrelevant_count(self.next_expected, self.highest_known.next());
-        span > held.saturating_add(irrelevant)
+        span.saturating_sub(held.saturating_add(irrelevant))
     }
 
     /// A hole that was not asked for yet: sequence numbers up to `upto` newly heard of (above
@@ -746,19 +752,15 @@ impl WriterProxy {
     /// buffered, irrelevant nor being reassembled (a sample whose fragments are arriving is
     /// not a hole: its fragments may still be in flight).
     fn has_hole(&self) -> bool {
-        if self.highest_known < self.next_expected {
+        let missing = self.not_buffered();
+        if missing == 0 {
             return false;
         }
-        let span = u64::try_from(self.highest_known.0 - self.next_expected.0)
-            .unwrap_or(u64::MAX)
-            .saturating_add(1);
-        let held = self.buffered.len() as u64;
-        let irrelevant = self.irrelevant_count(self.next_expected, self.highest_known.next());
         let reassembling = self
             .reassemblies
             .range(self.next_expected..=self.highest_known)
             .count() as u64;
-        span > held.saturating_add(irrelevant).saturating_add(reassembling)
+        missing > reassembling
     }
 
     /// The ACKNACK (and NACK_FRAGs) due now (RTPS 2.5 §8.4.12.2): base `next_expected`,
