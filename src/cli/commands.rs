@@ -41,24 +41,36 @@ pub fn upper(job: &[u8]) -> Vec<u8> {
 /// The line printed for a solution; the time counts from the job's first submission, and a job
 /// re-issued after its computing node was lost says so.
 pub fn solution_line(job: &str, s: &Solution) -> String {
-    let reissued = s
-        .reissued_from
-        .map(|lost| format!(" (re-issued: {lost} was lost)"))
-        .unwrap_or_default();
-    if s.failed {
-        return format!(
-            "job \"{job}\" FAILED after {} attempt(s), last on {}: {}{reissued}",
-            s.attempts,
-            s.server,
-            text(&s.solution)
-        );
+    SolutionLine(job, s).to_string()
+}
+
+/// [`solution_line`], written out without building it (nor an escaped copy of the solution)
+/// first.
+struct SolutionLine<'a>(&'a str, &'a Solution);
+
+impl std::fmt::Display for SolutionLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let SolutionLine(job, s) = *self;
+        let solution = json::Escaped(&s.solution);
+        if s.failed {
+            write!(
+                f,
+                "job \"{job}\" FAILED after {} attempt(s), last on {}: {solution}",
+                s.attempts, s.server
+            )?;
+        } else {
+            write!(
+                f,
+                "job \"{job}\" => \"{solution}\" from {} in {:.1} ms",
+                s.server,
+                s.latency.as_secs_f64() * 1e3
+            )?;
+        }
+        if let Some(lost) = s.reissued_from {
+            write!(f, " (re-issued: {lost} was lost)")?;
+        }
+        Ok(())
     }
-    format!(
-        "job \"{job}\" => \"{}\" from {} in {:.1} ms{reissued}",
-        text(&s.solution),
-        s.server,
-        s.latency.as_secs_f64() * 1e3
-    )
 }
 
 /// What `amlip main` remembers of a submitted job until its solution is printed.
@@ -211,7 +223,13 @@ impl Report {
         if self.stdout_tty {
             self.clear_progress();
         }
-        let line = if self.json {
+        let mut out = std::io::stdout().lock();
+        if !self.json {
+            let _ = writeln!(out, "{}", SolutionLine(&e.shown, s));
+            let _ = out.flush();
+            return;
+        }
+        let line = {
             let mut o = json::Object::new()
                 .str("type", "solution")
                 .int("index", e.index as u64)
@@ -224,10 +242,7 @@ impl Report {
                 o = o.str("file", &f.to_string_lossy());
             }
             o.bytes("solution", &s.solution).finish()
-        } else {
-            solution_line(&e.shown, s)
         };
-        let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }

@@ -128,23 +128,39 @@ impl Object {
 /// Job or solution bytes for human output: printable UTF-8 as is; `"` and `\` backslashed;
 /// control characters as `\n`, `\r`, `\t` or `\u{..}`; bytes that are not UTF-8 as `\xNN`.
 pub fn escape(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if escape_common(&mut out, c) {
-                continue;
+    Escaped(bytes).to_string()
+}
+
+/// [`escape`] written straight to a formatter, without building the escaped copy first (a
+/// solution may be 100 MB): runs of characters that need no escape are written as they are.
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<'a>(pub &'a [u8]);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut special = String::new();
+        for chunk in self.0.utf8_chunks() {
+            let valid = chunk.valid();
+            let mut start = 0;
+            for (i, c) in valid.char_indices() {
+                special.clear();
+                if !escape_common(&mut special, c) {
+                    if !c.is_control() {
+                        continue;
+                    }
+                    let _ = write!(special, "\\u{{{:x}}}", u32::from(c));
+                }
+                f.write_str(valid.get(start..i).unwrap_or_default())?;
+                f.write_str(&special)?;
+                start = i + c.len_utf8();
             }
-            if c.is_control() {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            } else {
-                out.push(c);
+            f.write_str(valid.get(start..).unwrap_or_default())?;
+            for b in chunk.invalid() {
+                write!(f, "\\x{b:02x}")?;
             }
         }
-        for b in chunk.invalid() {
-            let _ = write!(out, "\\x{b:02x}");
-        }
+        Ok(())
     }
-    out
 }
 
 #[cfg(test)]
