@@ -87,11 +87,7 @@ impl PingPong {
 fn with_ping_pong<R>(f: impl FnOnce(&PingPong) -> R) -> R {
     let qos = Qos::default().keyed(false).reliable().keep_all();
     let part = || {
-        DomainParticipant::new(ParticipantOptions {
-            domain_id: 150,
-            ..ParticipantOptions::default()
-        })
-        .expect("participant")
+        DomainParticipant::new(ParticipantOptions::default().domain_id(150)).expect("participant")
     };
     let (a, b) = (part(), part());
     let ping = a

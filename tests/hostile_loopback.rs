@@ -106,12 +106,8 @@ fn forged_heartbeats_and_gaps_at_a_live_pair_do_not_stop_the_jobs() {
         let stop = Arc::clone(&stop);
         thread::spawn(move || comp.run(&stop, 1, |job| job.to_ascii_uppercase()))
     };
-    let spy = DomainParticipant::new(ParticipantOptions {
-        domain_id: DOMAIN,
-        name: Some("spy".into()),
-        ..ParticipantOptions::default()
-    })
-    .unwrap();
+    let spy = DomainParticipant::new(ParticipantOptions::default().domain_id(DOMAIN).name("spy"))
+        .unwrap();
     let main_prefix = discover(&spy, "SpoofedMain");
     let comp_prefix = discover(&spy, "SpoofedComp");
     // The first job, so every endpoint is matched and has shown something.

@@ -111,7 +111,17 @@ fn node_err(e: NodeError) -> PyErr {
     match e {
         NodeError::Timeout => PyTimeoutError::new_err("timed out"),
         NodeError::InvalidName(e) => PyValueError::new_err(format!("invalid node name: {e}")),
-        e => AmlipError::new_err(e.to_string()),
+        e => {
+            // The message with its causes (an OS error under a bind failure, ...).
+            let mut msg = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                msg.push_str(": ");
+                msg.push_str(&c.to_string());
+                cause = c.source();
+            }
+            AmlipError::new_err(msg)
+        }
     }
 }
 
@@ -123,12 +133,10 @@ fn options(domain: u32, interface: &str, multicast: bool) -> PyResult<NodeOption
     let interface: Ipv4Addr = interface
         .parse()
         .map_err(|_| PyValueError::new_err(format!("not an IPv4 address: {interface:?}")))?;
-    Ok(NodeOptions {
-        domain,
-        interface,
-        multicast,
-        ..NodeOptions::default()
-    })
+    Ok(NodeOptions::default()
+        .domain(domain)
+        .interface(interface)
+        .multicast(multicast))
 }
 
 /// The bytes of a job or solution: `bytes`, `bytearray`, `str` (UTF-8), or anything `bytes()`

@@ -94,6 +94,7 @@ pub struct ResourceLimits {
 
 /// Why a change was not added (DDS 1.4 §2.2.2.4.2.11, `RETCODE_OUT_OF_RESOURCES`/`TIMEOUT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HistoryError {
     /// KEEP_ALL history at `max_samples`: the caller waits for acknowledgments or fails.
     Full,

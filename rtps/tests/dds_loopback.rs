@@ -21,11 +21,9 @@ fn clock() -> std::time::Instant {
 }
 
 fn options(domain: u32, multicast: bool) -> ParticipantOptions {
-    ParticipantOptions {
-        domain_id: domain,
-        multicast,
-        ..ParticipantOptions::default()
-    }
+    ParticipantOptions::default()
+        .domain_id(domain)
+        .multicast(multicast)
 }
 
 /// Two participants with raw `ping` (a to b) and `pong` (b to a) endpoints, matched.
@@ -236,10 +234,7 @@ fn a_waiting_thread_reads_its_answers_itself_and_the_receive_thread_takes_over_a
     use std::thread::{self, ThreadId};
     // A long poll window: the receive thread is still polling (so the socket is free to take
     // over) when the test thread asks, however slow the machine.
-    let opts = ParticipantOptions {
-        busy_poll: Duration::from_millis(500),
-        ..options(16, true)
-    };
+    let opts = options(16, true).busy_poll(Duration::from_millis(500));
     let qos = Qos::default().reliable().keep_all();
     let PingPong {
         a,
@@ -349,7 +344,7 @@ fn recv_polling_timeout_gets_every_answer_in_order() {
     assert!(
         matches!(
             pong.recv_polling_timeout(Duration::from_millis(50)),
-            Err(rtps::dds::DdsError::Timeout)
+            Err(rtps::dds::RecvError::Timeout)
         ),
         "nothing more"
     );

@@ -18,10 +18,7 @@ const ROUNDS: u32 = 40;
 #[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn a_writer_created_on_demand_is_read_at_once_every_time() {
     require_private_namespace();
-    let options = ParticipantOptions {
-        domain_id: 41,
-        ..ParticipantOptions::default()
-    };
+    let options = ParticipantOptions::default().domain_id(41);
     let a = DomainParticipant::new(options.clone()).unwrap();
     let b = DomainParticipant::new(options).unwrap();
     let qos = Qos::default().reliable().keep_all();

@@ -24,11 +24,9 @@ const CHILD_ENV: &str = "RTPS_TWO_PROCESSES_PUBLISHER";
 
 fn options(multicast: bool) -> ParticipantOptions {
     let domain_id = if multicast { 21 } else { 22 };
-    ParticipantOptions {
-        domain_id,
-        multicast,
-        ..ParticipantOptions::default()
-    }
+    ParticipantOptions::default()
+        .domain_id(domain_id)
+        .multicast(multicast)
 }
 
 fn qos() -> Qos {

@@ -230,16 +230,14 @@ fn parse_lease(s: &str) -> Result<std::time::Duration, String> {
 
 impl Common {
     fn options(&self) -> NodeOptions {
-        NodeOptions {
-            domain: self.domain,
-            interface: self.interface,
-            multicast: !self.no_multicast,
-            peers: self.peers.clone(),
-            busy_poll: std::time::Duration::from_micros(self.busy_poll),
-            max_job_size: self.max_job_size,
-            lease_duration: self.lease,
-            ..NodeOptions::default()
-        }
+        NodeOptions::default()
+            .domain(self.domain)
+            .interface(self.interface)
+            .multicast(!self.no_multicast)
+            .peers(self.peers.clone())
+            .busy_poll(std::time::Duration::from_micros(self.busy_poll))
+            .max_job_size(self.max_job_size)
+            .lease_duration(self.lease)
     }
 
     fn name_or(&self, default: &str) -> String {
@@ -331,8 +329,8 @@ pub fn run() -> ExitCode {
         Ok(signal::Ended::Failed) => ExitCode::FAILURE,
         Ok(signal::Ended::JobsFailed) => ExitCode::from(signal::JOBS_FAILED_EXIT),
         Err(e) => {
-            eprintln!("amlip: error: {e}");
-            if matches!(e, NodeError::Dds(rtps::dds::DdsError::Bind(_))) {
+            eprintln!("amlip: error: {}", rtps::dds::error_chain(&e));
+            if matches!(e, NodeError::Dds(rtps::dds::DdsError::Participant(_))) {
                 eprintln!(
                     "amlip: hint: check --interface, and that the domain's ports are free \
                      (another program may use them; try --domain)"

@@ -80,6 +80,7 @@ pub const DEFAULT_RETRY_GRACE: Duration = Duration::from_millis(250);
 
 /// Something the client tells its user (drained with [`Client::poll_event`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientEvent {
     /// A task's one and only solution arrived.
     Solved {
@@ -135,6 +136,7 @@ pub enum ClientEvent {
 
 /// Why a job could not be submitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SubmitError {
     /// All 2^32 task ids of this client id were used; a new node id is needed (spec §3.4).
     TaskIdsExhausted,
@@ -504,6 +506,7 @@ impl Client {
 
     /// When [`Client::handle_timeout`] has something to do: the earliest time a held reply
     /// may be chosen (module doc, "Failed jobs").
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.fallbacks.values().map(|(_, due)| *due).min()
     }
@@ -638,11 +641,13 @@ impl Client {
     }
 
     /// The next sample to publish.
+    #[must_use]
     pub fn poll_outgoing(&mut self) -> Option<Outgoing> {
         self.outgoing.pop_front()
     }
 
     /// The next event for the user.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.events.pop_front()
     }

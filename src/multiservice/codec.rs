@@ -24,6 +24,7 @@ pub const CDR_LE: [u8; 2] = [0x00, 0x01];
 
 /// Why an AML-IP payload could not be decoded (AML-IP spec §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The encapsulation identifier is not CDR_LE or CDR_BE (PL_CDR, XCDR2, ...).
     UnsupportedEncapsulation([u8; 2]),
@@ -62,6 +63,8 @@ impl From<ParseError> for DecodeError {
             ParseError::Invalid(w) | ParseError::Unsupported(w) | ParseError::TrailingData(w) => {
                 DecodeError::Invalid(w)
             }
+            // A kind of parse error this version does not know (ParseError is non_exhaustive).
+            _ => DecodeError::Invalid("payload"),
         }
     }
 }

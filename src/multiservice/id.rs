@@ -16,6 +16,7 @@ use super::codec::{emit_string, read_string, string_end, DecodeError, Payload};
 
 /// Why an id could not be built from a name or parsed from its printed form (AML-IP spec §3.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IdError {
     /// The name is longer than [`AmlipId::NAME_SIZE`] bytes (the length is given).
     NameTooLong(usize),

@@ -67,6 +67,7 @@ pub const MAX_UNRESPONSIVE: usize = 1024;
 
 /// Something the server asks its user to do (drained with [`Server::poll_event`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServerEvent {
     /// Process `job` and call [`Server::complete`] with `key` and the solution.
     Task {
@@ -79,6 +80,7 @@ pub enum ServerEvent {
 
 /// Why [`Server::complete`] refused a solution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CompleteError {
     /// No task with that key is being processed here (never given, or already completed).
     UnknownTask,
@@ -213,6 +215,7 @@ impl Server {
 
     /// Free a slot whose reply got no target (or whose won task got no data) within `timeout`
     /// (default [`DEFAULT_REPLY_TIMEOUT`]; see the module doc).
+    #[must_use]
     pub fn with_reply_timeout(mut self, timeout: Duration) -> Self {
         self.reply_timeout = timeout;
         self
@@ -220,6 +223,7 @@ impl Server {
 
     /// Answer a request drawn among the `spread` oldest queued (1 to [`MAX_OFFER_SPREAD`];
     /// 1, the default, is FIFO as AML-IP's server). See the module doc.
+    #[must_use]
     pub fn with_offer_spread(mut self, spread: usize) -> Self {
         self.spread = spread.clamp(1, MAX_OFFER_SPREAD);
         self
@@ -236,6 +240,7 @@ impl Server {
     }
 
     /// Set the cap on requests waiting for a slot (at least 1).
+    #[must_use]
     pub fn with_max_queued(mut self, max_queued: usize) -> Self {
         self.max_queued = max_queued.max(1);
         self
@@ -634,6 +639,7 @@ impl Server {
 
     /// When [`Server::handle_timeout`] is next due: the oldest reply (or won task) still
     /// waiting, plus the reply timeout.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.slots
             .values()
@@ -689,11 +695,13 @@ impl Server {
     }
 
     /// The next sample to publish.
+    #[must_use]
     pub fn poll_outgoing(&mut self) -> Option<Outgoing> {
         self.outgoing.pop_front()
     }
 
     /// The next event for the user.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<ServerEvent> {
         self.events.pop_front()
     }

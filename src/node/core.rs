@@ -79,6 +79,7 @@ pub enum NodeOutput {
 
 /// Something the node's user should know or do (drained with [`NodeCore::poll_event`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NodeEvent {
     /// A submitted job's one and only solution (main nodes).
     Solved {
@@ -158,6 +159,7 @@ pub enum NodeEvent {
 
 /// Why a [`NodeCore`] operation was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CoreError {
     /// The operation needs another node kind (the one needed is named).
     WrongKind(&'static str),
@@ -351,6 +353,7 @@ impl NodeCore {
 
     /// Free a computing node's reply that got no target within `timeout` (see
     /// [`Server::with_reply_timeout`]; no effect on other kinds).
+    #[must_use]
     pub fn with_reply_timeout(mut self, timeout: Duration) -> Self {
         if let Role::Computing(s) = self.role {
             self.role = Role::Computing(s.with_reply_timeout(timeout));
@@ -360,6 +363,7 @@ impl NodeCore {
 
     /// When [`NodeCore::handle_timeout`] is next due, if ever (a computing node's reply
     /// timeout, a main node's held replies, see [`Client::poll_timeout`]).
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.shut_down {
             return None;
@@ -472,11 +476,13 @@ impl NodeCore {
     }
 
     /// The next thing for the driver to do.
+    #[must_use]
     pub fn poll_output(&mut self) -> Option<NodeOutput> {
         self.output.pop_front()
     }
 
     /// The next event for the user.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<NodeEvent> {
         self.events.pop_front()
     }

@@ -4,14 +4,28 @@ use core::fmt;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use rtps::dds::DdsError;
+use rtps::dds::{
+    CreateEndpointError, DdsError, ParticipantError, RecvError, WaitError, WriteError,
+};
 
 use super::core::{CoreError, DEFAULT_MAX_JOB_SIZE};
 use crate::multiservice::topics::DEFAULT_DOMAIN_ID;
 use crate::multiservice::IdError;
 
-/// How a node joins the network (AML-IP spec §6.1).
+/// How a node joins the network (AML-IP spec §6.1): start from [`NodeOptions::default`] and
+/// change what differs with the setters (or assign the public fields):
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use amlip::node::NodeOptions;
+/// let options = NodeOptions::default()
+///     .domain(7)
+///     .interface(Ipv4Addr::LOCALHOST)
+///     .multicast(false);
+/// assert_eq!(options.domain, 7);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NodeOptions {
     /// DDS domain (default 166, as every AML-IP node).
     pub domain: u32,
@@ -74,19 +88,101 @@ impl Default for NodeOptions {
 
 impl NodeOptions {
     /// These options on another domain.
-    pub fn with_domain(mut self, domain: u32) -> Self {
+    #[must_use]
+    pub fn with_domain(self, domain: u32) -> Self {
+        self.domain(domain)
+    }
+
+    /// Set [`NodeOptions::domain`].
+    #[must_use]
+    pub fn domain(mut self, domain: u32) -> Self {
         self.domain = domain;
+        self
+    }
+
+    /// Set [`NodeOptions::interface`].
+    #[must_use]
+    pub fn interface(mut self, interface: Ipv4Addr) -> Self {
+        self.interface = interface;
+        self
+    }
+
+    /// Set [`NodeOptions::multicast`].
+    #[must_use]
+    pub fn multicast(mut self, multicast: bool) -> Self {
+        self.multicast = multicast;
+        self
+    }
+
+    /// Add an initial peer to [`NodeOptions::peers`].
+    #[must_use]
+    pub fn peer(mut self, addr: Ipv4Addr, port: Option<u16>) -> Self {
+        self.peers.push((addr, port));
+        self
+    }
+
+    /// Set [`NodeOptions::peers`].
+    #[must_use]
+    pub fn peers(mut self, peers: Vec<(Ipv4Addr, Option<u16>)>) -> Self {
+        self.peers = peers;
+        self
+    }
+
+    /// Set [`NodeOptions::lease_duration`].
+    #[must_use]
+    pub fn lease_duration(mut self, lease_duration: Duration) -> Self {
+        self.lease_duration = lease_duration;
+        self
+    }
+
+    /// Set [`NodeOptions::writer_history_limit`].
+    #[must_use]
+    pub fn writer_history_limit(mut self, limit: Option<u32>) -> Self {
+        self.writer_history_limit = limit;
+        self
+    }
+
+    /// Set [`NodeOptions::busy_poll`].
+    #[must_use]
+    pub fn busy_poll(mut self, busy_poll: Duration) -> Self {
+        self.busy_poll = busy_poll;
+        self
+    }
+
+    /// Set [`NodeOptions::max_job_size`].
+    #[must_use]
+    pub fn max_job_size(mut self, max_job_size: usize) -> Self {
+        self.max_job_size = max_job_size;
+        self
+    }
+
+    /// Set [`NodeOptions::reply_timeout`].
+    #[must_use]
+    pub fn reply_timeout(mut self, reply_timeout: Duration) -> Self {
+        self.reply_timeout = reply_timeout;
+        self
+    }
+
+    /// Set [`NodeOptions::faults`].
+    #[must_use]
+    pub fn faults(mut self, faults: Option<rtps::transport::FaultConfig>) -> Self {
+        self.faults = faults;
         self
     }
 }
 
-/// Why a node operation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a node operation failed. `source()` gives the cause where there is one (the DDS
+/// error's own cause, an OS error, ...).
+#[derive(Debug)]
+#[non_exhaustive]
 pub enum NodeError {
     /// The node name is not a valid AML-IP name (≤ 28 ASCII bytes, no NUL; spec §3.3).
     InvalidName(IdError),
-    /// The DDS layer failed (ports in use, a bad interface, ...).
+    /// The DDS layer failed (ports in use, a bad interface, ...). Its `Display` and
+    /// `source` are the DDS error's.
     Dds(DdsError),
+    /// A thread of the node could not be started.
+    Spawn(std::io::Error),
     /// The node refused the operation.
     Core(CoreError),
     /// The node was shut down while waiting.
@@ -116,6 +212,7 @@ impl fmt::Display for NodeError {
         match self {
             NodeError::InvalidName(e) => write!(f, "invalid node name: {e}"),
             NodeError::Dds(e) => e.fmt(f),
+            NodeError::Spawn(_) => f.write_str("cannot start the node's threads"),
             NodeError::Core(e) => e.fmt(f),
             NodeError::Closed => f.write_str("the node was shut down"),
             NodeError::Timeout => f.write_str("timed out"),
@@ -136,7 +233,20 @@ impl fmt::Display for NodeError {
     }
 }
 
-impl std::error::Error for NodeError {}
+impl std::error::Error for NodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            NodeError::Dds(e) => e.source(),
+            NodeError::Spawn(e) => Some(e),
+            NodeError::Core(e) => e.source(),
+            NodeError::InvalidName(_)
+            | NodeError::Closed
+            | NodeError::Timeout
+            | NodeError::JobTooLarge { .. }
+            | NodeError::JobFailed { .. } => None,
+        }
+    }
+}
 
 impl From<IdError> for NodeError {
     fn from(e: IdError) -> Self {
@@ -146,11 +256,43 @@ impl From<IdError> for NodeError {
 
 impl From<DdsError> for NodeError {
     fn from(e: DdsError) -> Self {
-        match e {
-            DdsError::Closed => NodeError::Closed,
-            DdsError::Timeout => NodeError::Timeout,
-            e => NodeError::Dds(e),
+        if e.is_closed() {
+            NodeError::Closed
+        } else if e.is_timeout() {
+            NodeError::Timeout
+        } else {
+            NodeError::Dds(e)
         }
+    }
+}
+
+impl From<ParticipantError> for NodeError {
+    fn from(e: ParticipantError) -> Self {
+        DdsError::from(e).into()
+    }
+}
+
+impl From<CreateEndpointError> for NodeError {
+    fn from(e: CreateEndpointError) -> Self {
+        DdsError::from(e).into()
+    }
+}
+
+impl From<WriteError> for NodeError {
+    fn from(e: WriteError) -> Self {
+        DdsError::from(e).into()
+    }
+}
+
+impl From<RecvError> for NodeError {
+    fn from(e: RecvError) -> Self {
+        DdsError::from(e).into()
+    }
+}
+
+impl From<WaitError> for NodeError {
+    fn from(e: WaitError) -> Self {
+        DdsError::from(e).into()
     }
 }
 

@@ -24,8 +24,8 @@ use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rtps::dds::{
-    DdsError, DdsEvent, DomainParticipant, ParticipantOptions, Qos, RawReader, RawWriter,
-    ReceivePoller,
+    error_chain, DdsEvent, DomainParticipant, ParticipantOptions, Qos, RawReader, RawWriter,
+    ReceivePoller, WriteError,
 };
 
 use super::core::{NodeCore, NodeEvent, NodeOutput};
@@ -141,23 +141,22 @@ impl Runtime {
         let mut core = make(id, now());
         core.set_max_job_size(options.max_job_size);
         let desc = topics::participant(&id, core.kind(), options.domain);
-        let participant = DomainParticipant::new(ParticipantOptions {
-            domain_id: options.domain,
-            interface: options.interface,
-            name: Some(desc.name),
-            properties: desc
-                .properties
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-            multicast: options.multicast,
-            peers: options.peers.clone(),
-            lease_duration: options.lease_duration,
-            busy_poll: options.busy_poll,
-            max_sample_size: max_sample_size(options.max_job_size),
-            faults: options.faults,
-            ..ParticipantOptions::default()
-        })?;
+        let mut popts = ParticipantOptions::default()
+            .domain_id(options.domain)
+            .interface(options.interface)
+            .name(desc.name)
+            .multicast(options.multicast)
+            .lease_duration(options.lease_duration)
+            .busy_poll(options.busy_poll)
+            .max_sample_size(max_sample_size(options.max_job_size))
+            .faults(options.faults);
+        popts.properties = desc
+            .properties
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        popts.peers = options.peers.clone();
+        let participant = DomainParticipant::new(popts)?;
         let events = participant.events();
         let poller = participant.receive_poller();
         let shared = Arc::new(Shared {
@@ -179,7 +178,7 @@ impl Runtime {
         let flusher = std::thread::Builder::new()
             .name(format!("amlip-flush-{}", id.name()))
             .spawn(move || Shared::flush_backlog(&weak))
-            .map_err(|e| NodeError::Dds(DdsError::Bind(e.to_string())))?;
+            .map_err(NodeError::Spawn)?;
         rt.push_thread(flusher);
         // Carry out the constructor's outputs (endpoints, first status).
         Shared::with_core(&rt.shared, |_, _| ())?;
@@ -228,7 +227,7 @@ impl Runtime {
                     });
                 }
             })
-            .map_err(|e| NodeError::Dds(DdsError::Bind(e.to_string())))?;
+            .map_err(NodeError::Spawn)?;
         rt.push_thread(t);
         log::info!("node {id} started");
         Ok(rt)
@@ -372,9 +371,9 @@ impl Shared {
                     }
                     match w.try_write_bytes(payload.clone()) {
                         Ok(()) => {}
-                        Err(DdsError::Timeout) => st.backlog.push_back((w, payload)),
+                        Err(WriteError::Timeout) => st.backlog.push_back((w, payload)),
                         Err(e) => {
-                            log::warn!("write on {topic_name} failed: {e}");
+                            log::warn!("write on {topic_name} failed: {}", error_chain(&e));
                             st.write_errors = st.write_errors.saturating_add(1);
                         }
                     }
@@ -448,9 +447,9 @@ impl Shared {
             let ok = loop {
                 match writer.write_bytes(payload.clone()) {
                     Ok(()) => break true,
-                    Err(DdsError::Timeout) if !this.is_closed() => continue,
+                    Err(WriteError::Timeout) if !this.is_closed() => continue,
                     Err(e) => {
-                        log::warn!("backlogged write failed: {e}");
+                        log::warn!("backlogged write failed: {}", error_chain(&e));
                         break false;
                     }
                 }

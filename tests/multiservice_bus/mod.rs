@@ -315,7 +315,9 @@ impl Bus {
                 .and_then(|s| s.machine.poll_event())
             {
                 moved = true;
-                let ServerEvent::Task { key, job } = ev;
+                let ServerEvent::Task { key, job } = ev else {
+                    continue;
+                };
                 if let Some(s) = self.servers.get_mut(&id) {
                     s.processed.push(key);
                     s.work.push((key, job));

@@ -75,6 +75,7 @@ fn print_events(rx: Receiver<DdsEvent>, start: Instant) {
                     guid_str(remote)
                 )
             }
+            other => format!("[{IMPL}] {other:?} t={now_s:.3}"),
         };
         eprintln!("{line}");
     }

@@ -206,12 +206,10 @@ pub fn make_participant(o: &Options) -> Option<DomainParticipant> {
         Mode::Ping => "ping",
         Mode::Pong => "pong",
     };
-    let options = ParticipantOptions {
-        domain_id: o.domain,
-        name: Some(format!("interop-{IMPL}-{role}")),
-        busy_poll: Duration::from_micros(o.busy_poll),
-        ..ParticipantOptions::default()
-    };
+    let options = ParticipantOptions::default()
+        .domain_id(o.domain)
+        .name(format!("interop-{IMPL}-{role}"))
+        .busy_poll(Duration::from_micros(o.busy_poll));
     match DomainParticipant::new(options) {
         Ok(p) => {
             let guid = rtps::wire::Guid::new(p.guid_prefix(), rtps::wire::EntityId::PARTICIPANT);

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use rtps::dds::{DdsError, DomainParticipant, Writer};
+use rtps::dds::{DomainParticipant, RecvError, WriteError, Writer};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -65,7 +65,7 @@ impl Payload for KeyedMessage {
 }
 
 /// Write one value (keyed types with their key hash).
-pub fn write<T: Payload>(w: &Writer<T>, v: &T) -> Result<(), DdsError> {
+pub fn write<T: Payload>(w: &Writer<T>, v: &T) -> Result<(), WriteError> {
     match v.key_hash() {
         Some(h) => w.write_keyed(v, h),
         None => w.write(v),
@@ -257,7 +257,7 @@ fn sub_typed<T: Payload>(o: &Options) -> u8 {
                 st.bytes += payload.len().saturating_sub(12) as u64;
                 st.received += 1;
             }
-            Err(DdsError::Timeout) => {}
+            Err(RecvError::Timeout) => {}
             Err(e) => {
                 eprintln!("[{IMPL}] sub: {e}");
                 break;
@@ -298,8 +298,8 @@ fn sub_typed<T: Payload>(o: &Options) -> u8 {
                     let _ = out.flush();
                 }
             }
-            Err(DdsError::Timeout) => {}
-            Err(DdsError::Deserialize(e)) => {
+            Err(RecvError::Timeout) => {}
+            Err(RecvError::Deserialize(e)) => {
                 st.corrupt += 1;
                 eprintln!("[{IMPL}] sub CORRUPT sample that does not decode: {e}");
             }

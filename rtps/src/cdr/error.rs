@@ -8,6 +8,7 @@ use crate::wire::error::ParseError;
 
 /// Why a value could not be serialized to, or deserialized from, plain CDR (XCDR1).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CdrError {
     /// The input ended before the named element was complete.
     Truncated(&'static str),

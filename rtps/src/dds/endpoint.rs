@@ -8,11 +8,11 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::DdsError;
+use super::{RecvError, WaitError, WriteError};
 use crate::cdr;
 use crate::history::ChangeKind;
 use crate::participant::EndpointError;
-use crate::reliability::WriteError;
+use crate::reliability::WriteError as CoreWriteError;
 use crate::transport::driver::{self, Shared};
 use crate::wire::{Endianness, Guid, Time};
 
@@ -78,13 +78,13 @@ impl EndpointCore {
         key_hash: Option<[u8; 16]>,
         payload: Bytes,
         max_blocking_time: Duration,
-    ) -> Result<(), DdsError> {
+    ) -> Result<(), WriteError> {
         let deadline = driver::now() + max_blocking_time;
         let ts = timestamp();
         let mut st = self.shared.lock();
         loop {
             if self.shared.is_closed() {
-                return Err(DdsError::Closed);
+                return Err(WriteError::Closed);
             }
             let now = driver::now();
             let r = st.participant.write_change(
@@ -105,36 +105,36 @@ impl EndpointCore {
                     self.shared.wake(st);
                     return Ok(());
                 }
-                Err(EndpointError::Write(WriteError::HistoryFull)) => {
+                Err(EndpointError::Write(CoreWriteError::HistoryFull)) => {
                     if now >= deadline {
-                        return Err(DdsError::Timeout);
+                        return Err(WriteError::Timeout);
                     }
                     st = self.shared.wait_until(st, deadline);
                 }
-                Err(EndpointError::UnknownEndpoint) => return Err(DdsError::Closed),
-                Err(EndpointError::Write(e)) => return Err(DdsError::Write(e.to_string())),
+                Err(EndpointError::UnknownEndpoint) => return Err(WriteError::Closed),
+                Err(EndpointError::Write(e)) => return Err(WriteError::Rejected(e)),
             }
         }
     }
 
-    fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<(), DdsError> {
+    fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<(), WaitError> {
         let deadline = driver::now() + timeout;
         let mut st = self.shared.lock();
         // Send anything held back for batching before waiting for its acknowledgment.
         self.shared.flush(&mut st);
         st = self.shared.wake_relock(st);
         let Some(last) = st.participant.last_sequence_number(self.guid.entity_id) else {
-            return Err(DdsError::Closed);
+            return Err(WaitError::Closed);
         };
         loop {
             if st.participant.is_acked_by_all(self.guid.entity_id, last) {
                 return Ok(());
             }
             if self.shared.is_closed() {
-                return Err(DdsError::Closed);
+                return Err(WaitError::Closed);
             }
             if driver::now() >= deadline {
-                return Err(DdsError::Timeout);
+                return Err(WaitError::Timeout);
             }
             st = self.shared.wait_until(st, deadline);
         }
@@ -149,7 +149,7 @@ impl EndpointCore {
         }
     }
 
-    fn wait_for_matched(&self, writer: bool, n: usize, timeout: Duration) -> Result<(), DdsError> {
+    fn wait_for_matched(&self, writer: bool, n: usize, timeout: Duration) -> Result<(), WaitError> {
         let deadline = driver::now() + timeout;
         let mut st = self.shared.lock();
         loop {
@@ -162,10 +162,10 @@ impl EndpointCore {
                 return Ok(());
             }
             if self.shared.is_closed() {
-                return Err(DdsError::Closed);
+                return Err(WaitError::Closed);
             }
             if driver::now() >= deadline {
-                return Err(DdsError::Timeout);
+                return Err(WaitError::Timeout);
             }
             st = self.shared.wait_until(st, deadline);
         }
@@ -180,7 +180,7 @@ impl EndpointCore {
 
     /// The next sample, waiting up to `timeout`; with `poll`, the calling thread reads the
     /// socket itself for a while first (see [`RawReader::recv_polling_timeout`]).
-    fn recv_raw(&self, timeout: Option<Duration>, poll: bool) -> Result<Sample<Bytes>, DdsError> {
+    fn recv_raw(&self, timeout: Option<Duration>, poll: bool) -> Result<Sample<Bytes>, RecvError> {
         let deadline = timeout.map(|t| driver::now() + t);
         let reader = self.guid.entity_id;
         let mut may_poll = poll;
@@ -190,10 +190,10 @@ impl EndpointCore {
                 return Ok(Sample::from_core(s));
             }
             if self.shared.is_closed() {
-                return Err(DdsError::Closed);
+                return Err(RecvError::Closed);
             }
             let d = match deadline {
-                Some(d) if driver::now() >= d => return Err(DdsError::Timeout),
+                Some(d) if driver::now() >= d => return Err(RecvError::Timeout),
                 Some(d) => d,
                 None => driver::now() + Duration::from_secs(1),
             };
@@ -267,34 +267,34 @@ impl RawWriter {
     }
 
     /// Write a payload (copied once into the history).
-    pub fn write(&self, payload: &[u8]) -> Result<(), DdsError> {
+    pub fn write(&self, payload: &[u8]) -> Result<(), WriteError> {
         self.write_bytes(Bytes::copy_from_slice(payload))
     }
 
     /// Write a payload without copying. A full KEEP_ALL history blocks up to the QoS's
-    /// max_blocking_time, then fails with [`DdsError::Timeout`] (nothing written).
-    pub fn write_bytes(&self, payload: Bytes) -> Result<(), DdsError> {
+    /// max_blocking_time, then fails with [`WriteError::Timeout`] (nothing written).
+    pub fn write_bytes(&self, payload: Bytes) -> Result<(), WriteError> {
         let t = self.core().max_blocking_time;
         self.core().write(ChangeKind::Alive, None, payload, t)
     }
 
     /// Write a payload without blocking: a full KEEP_ALL history fails at once with
-    /// [`DdsError::Timeout`] and nothing is written. For writers called from a reader's
+    /// [`WriteError::Timeout`] and nothing is written. For writers called from a reader's
     /// listener, which must not wait for acknowledgments its own thread would receive.
-    pub fn try_write_bytes(&self, payload: Bytes) -> Result<(), DdsError> {
+    pub fn try_write_bytes(&self, payload: Bytes) -> Result<(), WriteError> {
         self.core()
             .write(ChangeKind::Alive, None, payload, Duration::ZERO)
     }
 
     /// Write a payload of a keyed topic with its instance's key hash.
-    pub fn write_keyed(&self, payload: Bytes, key_hash: [u8; 16]) -> Result<(), DdsError> {
+    pub fn write_keyed(&self, payload: Bytes, key_hash: [u8; 16]) -> Result<(), WriteError> {
         let t = self.core().max_blocking_time;
         self.core()
             .write(ChangeKind::Alive, Some(key_hash), payload, t)
     }
 
     /// Dispose an instance of a keyed topic.
-    pub fn dispose(&self, key_hash: [u8; 16]) -> Result<(), DdsError> {
+    pub fn dispose(&self, key_hash: [u8; 16]) -> Result<(), WriteError> {
         let t = self.core().max_blocking_time;
         self.core().write(
             ChangeKind::NotAliveDisposed,
@@ -305,7 +305,7 @@ impl RawWriter {
     }
 
     /// Wait until every sample written so far is acknowledged by every reliable reader.
-    pub fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<(), DdsError> {
+    pub fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<(), WaitError> {
         self.core().wait_for_acknowledgments(timeout)
     }
 
@@ -315,7 +315,7 @@ impl RawWriter {
     }
 
     /// Wait until at least `n` readers are matched.
-    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), DdsError> {
+    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), WaitError> {
         self.core().wait_for_matched(true, n, timeout)
     }
 
@@ -349,24 +349,24 @@ impl<T: Serialize> Writer<T> {
         }
     }
 
-    fn encode(value: &T) -> Result<Bytes, DdsError> {
+    fn encode(value: &T) -> Result<Bytes, WriteError> {
         cdr::to_payload(value, Endianness::Little)
             .map(Bytes::from)
-            .map_err(|e| DdsError::Serialize(e.to_string()))
+            .map_err(WriteError::Serialize)
     }
 
     /// Write a value; a full KEEP_ALL history blocks up to max_blocking_time.
-    pub fn write(&self, value: &T) -> Result<(), DdsError> {
+    pub fn write(&self, value: &T) -> Result<(), WriteError> {
         self.raw.write_bytes(Self::encode(value)?)
     }
 
     /// Write a value of a keyed topic with its instance's key hash.
-    pub fn write_keyed(&self, value: &T, key_hash: [u8; 16]) -> Result<(), DdsError> {
+    pub fn write_keyed(&self, value: &T, key_hash: [u8; 16]) -> Result<(), WriteError> {
         self.raw.write_keyed(Self::encode(value)?, key_hash)
     }
 
     /// Wait until every sample written so far is acknowledged by every reliable reader.
-    pub fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<(), DdsError> {
+    pub fn wait_for_acknowledgments(&self, timeout: Duration) -> Result<(), WaitError> {
         self.raw.wait_for_acknowledgments(timeout)
     }
 
@@ -376,7 +376,7 @@ impl<T: Serialize> Writer<T> {
     }
 
     /// Wait until at least `n` readers are matched.
-    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), DdsError> {
+    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), WaitError> {
         self.raw.wait_for_matched(n, timeout)
     }
 
@@ -414,7 +414,7 @@ impl RawReader {
     }
 
     /// Wait up to `timeout` for the next sample.
-    pub fn recv_timeout(&self, timeout: Duration) -> Result<Sample<Bytes>, DdsError> {
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Sample<Bytes>, RecvError> {
         self.core().recv_raw(Some(timeout), false)
     }
 
@@ -424,12 +424,12 @@ impl RawReader {
     /// sample), so the answer reaches it without a hand-over from the receive thread. For a
     /// stream, prefer `recv_timeout`: the receive thread then reads ahead while this thread
     /// works on each sample. Listeners of other readers are left to the driver's threads.
-    pub fn recv_polling_timeout(&self, timeout: Duration) -> Result<Sample<Bytes>, DdsError> {
+    pub fn recv_polling_timeout(&self, timeout: Duration) -> Result<Sample<Bytes>, RecvError> {
         self.core().recv_raw(Some(timeout), true)
     }
 
     /// Wait for the next sample until the participant closes.
-    pub fn recv(&self) -> Result<Sample<Bytes>, DdsError> {
+    pub fn recv(&self) -> Result<Sample<Bytes>, RecvError> {
         self.core().recv_raw(None, false)
     }
 
@@ -459,7 +459,7 @@ impl RawReader {
     }
 
     /// Wait until at least `n` writers are matched.
-    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), DdsError> {
+    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), WaitError> {
         self.core().wait_for_matched(false, n, timeout)
     }
 
@@ -494,9 +494,8 @@ impl<T: DeserializeOwned> Reader<T> {
         }
     }
 
-    fn decode(s: Sample<Bytes>) -> Result<Sample<T>, DdsError> {
-        let value =
-            cdr::from_payload::<T>(&s.value).map_err(|e| DdsError::Deserialize(e.to_string()))?;
+    fn decode(s: Sample<Bytes>) -> Result<Sample<T>, RecvError> {
+        let value = cdr::from_payload::<T>(&s.value).map_err(RecvError::Deserialize)?;
         Ok(Sample {
             value,
             writer: s.writer,
@@ -507,7 +506,7 @@ impl<T: DeserializeOwned> Reader<T> {
     }
 
     /// The next alive sample, if one is ready (`Some(Err)` for a payload that does not decode).
-    pub fn take(&self) -> Option<Result<Sample<T>, DdsError>> {
+    pub fn take(&self) -> Option<Result<Sample<T>, RecvError>> {
         loop {
             let s = self.raw.take()?;
             if s.kind == ChangeKind::Alive {
@@ -517,7 +516,7 @@ impl<T: DeserializeOwned> Reader<T> {
     }
 
     /// Wait up to `timeout` for the next alive sample.
-    pub fn recv_timeout(&self, timeout: Duration) -> Result<Sample<T>, DdsError> {
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Sample<T>, RecvError> {
         let deadline = driver::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(driver::now());
@@ -529,7 +528,7 @@ impl<T: DeserializeOwned> Reader<T> {
     }
 
     /// Blocking iterator over alive samples; ends when the participant is dropped.
-    pub fn iter(&self) -> impl Iterator<Item = Result<Sample<T>, DdsError>> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = Result<Sample<T>, RecvError>> + '_ {
         std::iter::from_fn(move || loop {
             match self.raw.recv() {
                 Ok(s) if s.kind == ChangeKind::Alive => return Some(Self::decode(s)),
@@ -545,7 +544,7 @@ impl<T: DeserializeOwned> Reader<T> {
     }
 
     /// Wait until at least `n` writers are matched.
-    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), DdsError> {
+    pub fn wait_for_matched(&self, n: usize, timeout: Duration) -> Result<(), WaitError> {
         self.raw.wait_for_matched(n, timeout)
     }
 

@@ -20,12 +20,14 @@
 //! ([`crate::transport::driver`]) owns the sockets, the clock and the threads.
 
 mod endpoint;
+mod error;
 mod participant;
 mod qos;
 
-use core::fmt;
-
 pub use endpoint::{RawReader, RawWriter, Reader, Sample, Writer};
+pub use error::{
+    error_chain, CreateEndpointError, DdsError, ParticipantError, RecvError, WaitError, WriteError,
+};
 pub use participant::{
     DdsEvent, DomainParticipant, ParticipantOptions, ReceivePoller, DEFAULT_BUSY_POLL,
 };
@@ -33,38 +35,3 @@ pub use qos::Qos;
 
 pub use crate::history::ChangeKind;
 pub use crate::participant::LostReason;
-
-/// Why a DDS operation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DdsError {
-    /// The transport could not be set up (ports in use, a bad interface, ...).
-    Bind(String),
-    /// The operation did not complete in time.
-    Timeout,
-    /// The participant has been shut down.
-    Closed,
-    /// A value could not be serialized.
-    Serialize(String),
-    /// A received payload could not be deserialized.
-    Deserialize(String),
-    /// An argument is invalid.
-    InvalidArgument(&'static str),
-    /// The writer refused the sample.
-    Write(String),
-}
-
-impl fmt::Display for DdsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DdsError::Bind(e) => write!(f, "cannot open the DDS participant: {e}"),
-            DdsError::Timeout => f.write_str("timed out"),
-            DdsError::Closed => f.write_str("the participant is shut down"),
-            DdsError::Serialize(e) => write!(f, "cannot serialize the sample: {e}"),
-            DdsError::Deserialize(e) => write!(f, "cannot deserialize a received sample: {e}"),
-            DdsError::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
-            DdsError::Write(e) => write!(f, "write failed: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for DdsError {}

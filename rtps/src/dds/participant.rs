@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::endpoint::{EndpointCore, RawReader, RawWriter, Reader, Writer};
-use super::{DdsError, Qos};
+use super::{CreateEndpointError, ParticipantError, Qos};
 use crate::participant::{Event, LostReason, Participant, ParticipantConfig};
 use crate::transport::driver::{self, Driver, Shared};
 use crate::transport::faults::{self, FaultConfig};
@@ -20,8 +20,16 @@ use crate::wire::{Guid, GuidPrefix};
 /// How many participant ids' well-known ports receive unicast SPDP probes.
 const UNICAST_PROBES: u32 = 9;
 
-/// How to open a [`DomainParticipant`].
+/// How to open a [`DomainParticipant`]: start from [`ParticipantOptions::default`] and change
+/// what differs with the setters (or assign the public fields):
+///
+/// ```
+/// use rtps::dds::ParticipantOptions;
+/// let options = ParticipantOptions::default().domain_id(7).name("sensor");
+/// assert_eq!(options.domain_id, 7);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParticipantOptions {
     /// DDS domain id (default 0).
     pub domain_id: u32,
@@ -86,8 +94,95 @@ impl Default for ParticipantOptions {
     }
 }
 
+impl ParticipantOptions {
+    /// Set [`ParticipantOptions::domain_id`].
+    #[must_use]
+    pub fn domain_id(mut self, domain_id: u32) -> Self {
+        self.domain_id = domain_id;
+        self
+    }
+
+    /// Set [`ParticipantOptions::interface`].
+    #[must_use]
+    pub fn interface(mut self, interface: Ipv4Addr) -> Self {
+        self.interface = interface;
+        self
+    }
+
+    /// Set [`ParticipantOptions::participant_id`].
+    #[must_use]
+    pub fn participant_id(mut self, participant_id: u32) -> Self {
+        self.participant_id = Some(participant_id);
+        self
+    }
+
+    /// Set [`ParticipantOptions::name`].
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Add a property to [`ParticipantOptions::properties`].
+    #[must_use]
+    pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.push((key.into(), value.into()));
+        self
+    }
+
+    /// Set [`ParticipantOptions::multicast`].
+    #[must_use]
+    pub fn multicast(mut self, multicast: bool) -> Self {
+        self.multicast = multicast;
+        self
+    }
+
+    /// Add an initial peer to [`ParticipantOptions::peers`].
+    #[must_use]
+    pub fn peer(mut self, addr: Ipv4Addr, port: Option<u16>) -> Self {
+        self.peers.push((addr, port));
+        self
+    }
+
+    /// Set [`ParticipantOptions::lease_duration`].
+    #[must_use]
+    pub fn lease_duration(mut self, lease_duration: Duration) -> Self {
+        self.lease_duration = lease_duration;
+        self
+    }
+
+    /// Set [`ParticipantOptions::seed`].
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Set [`ParticipantOptions::busy_poll`].
+    #[must_use]
+    pub fn busy_poll(mut self, busy_poll: Duration) -> Self {
+        self.busy_poll = busy_poll;
+        self
+    }
+
+    /// Set [`ParticipantOptions::max_sample_size`].
+    #[must_use]
+    pub fn max_sample_size(mut self, max_sample_size: u32) -> Self {
+        self.max_sample_size = max_sample_size;
+        self
+    }
+
+    /// Set [`ParticipantOptions::faults`].
+    #[must_use]
+    pub fn faults(mut self, faults: Option<FaultConfig>) -> Self {
+        self.faults = faults;
+        self
+    }
+}
+
 /// What the application hears about discovery (`DomainParticipant::events`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DdsEvent {
     /// A remote participant appeared.
     ParticipantDiscovered {
@@ -203,6 +298,7 @@ impl ReceivePoller {
     /// `Some(true)`: `done()`. `Some(false)`: the window ran out first. `None`: the socket is
     /// not free to poll now (its receive thread is blocked on it, another thread polls, busy
     /// polling is off, or the participant is closed); wait the usual way.
+    #[must_use]
     pub fn poll_until(&self, deadline: Instant, mut done: impl FnMut() -> bool) -> Option<bool> {
         self.shared.poll_receive(deadline, true, &mut done)
     }
@@ -232,7 +328,7 @@ fn random_seed() -> u64 {
 
 impl DomainParticipant {
     /// Bind the transport, start discovery and the driver threads.
-    pub fn new(options: ParticipantOptions) -> Result<Self, DdsError> {
+    pub fn new(options: ParticipantOptions) -> Result<Self, ParticipantError> {
         let transport = UdpTransport::bind(TransportConfig {
             domain_id: options.domain_id,
             interface: options.interface,
@@ -240,7 +336,11 @@ impl DomainParticipant {
             multicast: options.multicast,
             ..TransportConfig::default()
         })
-        .map_err(|e| DdsError::Bind(e.to_string()))?;
+        .map_err(|source| ParticipantError::Bind {
+            domain_id: options.domain_id,
+            interface: options.interface,
+            source,
+        })?;
         let locators = transport.local_locators();
         let pid = transport.participant_id();
         let spdp_multicast = transport
@@ -294,7 +394,7 @@ impl DomainParticipant {
             options.busy_poll,
             options.faults,
         )
-        .map_err(|e| DdsError::Bind(e.to_string()))?;
+        .map_err(ParticipantError::Spawn)?;
         Ok(DomainParticipant {
             driver,
             prefix,
@@ -366,11 +466,11 @@ impl DomainParticipant {
         type_name: &str,
         qos: &Qos,
         writer: bool,
-    ) -> Result<EndpointCore, DdsError> {
+    ) -> Result<EndpointCore, CreateEndpointError> {
         let shared = Arc::clone(self.shared());
         let mut st = shared.lock();
         if shared.is_closed() {
-            return Err(DdsError::Closed);
+            return Err(CreateEndpointError::Closed);
         }
         let now = driver::now();
         let id = if writer {
@@ -380,14 +480,7 @@ impl DomainParticipant {
             st.participant
                 .create_reader(now, topic, type_name, qos.keyed, qos.inner.clone())
         }
-        .map_err(|e| match e {
-            crate::participant::CreateError::InvalidName => {
-                DdsError::InvalidArgument("topic and type names must be 1..=255 bytes")
-            }
-            crate::participant::CreateError::TooManyEndpoints => {
-                DdsError::InvalidArgument("too many endpoints")
-            }
-        })?;
+        .map_err(CreateEndpointError::Rejected)?;
         shared.flush(&mut st);
         shared.wake(st);
         Ok(EndpointCore::new(
@@ -403,7 +496,7 @@ impl DomainParticipant {
         topic: &str,
         type_name: &str,
         qos: &Qos,
-    ) -> Result<Writer<T>, DdsError> {
+    ) -> Result<Writer<T>, CreateEndpointError> {
         Ok(Writer::new(self.create(topic, type_name, qos, true)?))
     }
 
@@ -413,7 +506,7 @@ impl DomainParticipant {
         topic: &str,
         type_name: &str,
         qos: &Qos,
-    ) -> Result<Reader<T>, DdsError> {
+    ) -> Result<Reader<T>, CreateEndpointError> {
         Ok(Reader::new(self.create(topic, type_name, qos, false)?))
     }
 
@@ -423,7 +516,7 @@ impl DomainParticipant {
         topic: &str,
         type_name: &str,
         qos: &Qos,
-    ) -> Result<RawWriter, DdsError> {
+    ) -> Result<RawWriter, CreateEndpointError> {
         Ok(RawWriter::new(self.create(topic, type_name, qos, true)?))
     }
 
@@ -433,7 +526,7 @@ impl DomainParticipant {
         topic: &str,
         type_name: &str,
         qos: &Qos,
-    ) -> Result<RawReader, DdsError> {
+    ) -> Result<RawReader, CreateEndpointError> {
         Ok(RawReader::new(self.create(topic, type_name, qos, false)?))
     }
 }

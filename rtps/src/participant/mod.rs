@@ -136,6 +136,7 @@ impl Default for ParticipantConfig {
 
 /// Something the application may want to know (`poll_event`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A remote participant was discovered.
     ParticipantDiscovered {
@@ -255,6 +256,7 @@ pub struct Stats {
 
 /// Why creating an endpoint failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CreateError {
     /// The 24-bit entity key space is used up.
     TooManyEndpoints,
@@ -277,6 +279,7 @@ impl std::error::Error for CreateError {}
 
 /// Why an operation on an endpoint failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EndpointError {
     /// No such local endpoint (deleted, or never created).
     UnknownEndpoint,
@@ -837,6 +840,7 @@ impl Participant {
     }
 
     /// Next event, if any.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
@@ -875,6 +879,7 @@ impl Participant {
     /// the others cannot have moved), possibly earlier (a timeout cancelled since is still
     /// counted). Enough to decide whether a sleeping timer must wake earlier; O(touched
     /// endpoints) instead of O(all).
+    #[must_use]
     pub fn poll_timeout_hint(&mut self) -> Option<Instant> {
         let touched = std::mem::take(&mut self.touched_timeout);
         let Some(mut t) = self.timeout.filter(|_| !touched.all) else {
@@ -894,6 +899,7 @@ impl Participant {
     }
 
     /// When `handle_timeout` should next be called.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.shut_down {
             return None;

@@ -289,6 +289,7 @@ impl Participant {
     /// The next datagram to send, if any. Call until `None` after every input and operation:
     /// changes written since the last call are packed together (several DATA per datagram),
     /// so a caller that writes a burst before polling gets fewer, fuller datagrams.
+    #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Datagram> {
         if self.out.is_empty() && !self.shut_down {
             self.flush_entities(now);

@@ -354,6 +354,7 @@ impl StatefulReader {
     pub fn handle_timeout(&mut self, _now: Instant) {}
 
     /// The earliest ACKNACK due.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.writers.values().filter_map(|p| p.acknack_at).min()
     }
@@ -362,6 +363,7 @@ impl StatefulReader {
     /// An ACKNACK that asks for whole samples is repeated while one stays missing and nothing
     /// else comes from the writer (the ACKNACK or the repair may be lost), 4 `nack_delay`s
     /// later (at least `nack_spacing` and 1 ms), then twice as long each time up to `MAX_RENACK_INTERVAL` (1 s).
+    #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         let reader_id = self.guid.entity_id;
         let first_renack = (self.config.nack_delay * 4)
@@ -400,6 +402,7 @@ impl StatefulReader {
     }
 
     /// The next sample delivered, in order per writer.
+    #[must_use]
     pub fn poll_sample(&mut self) -> Option<Sample> {
         self.ready.pop_front()
     }

@@ -99,6 +99,7 @@ impl Default for WriterConfig {
 
 /// Why [`StatefulWriter::write`] failed (DDS 1.4 §2.2.2.4.2.11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WriteError {
     /// KEEP_ALL history at `max_samples`: wait for [`WriterEvent::HistorySpaceAvailable`]
     /// (up to max_blocking_time) and retry; nothing was dropped.
@@ -126,6 +127,7 @@ impl std::error::Error for WriteError {}
 
 /// Something the API layer may wait for (`poll_event`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WriterEvent {
     /// Every change below `below` is acknowledged by every reliable reader
     /// (`wait_for_acknowledgments`).
@@ -516,6 +518,7 @@ impl StatefulWriter {
     }
 
     /// The earliest instant at which `handle_timeout` / `poll_transmit` have work to do.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.readers
             .values()
@@ -526,11 +529,13 @@ impl StatefulWriter {
     }
 
     /// The next event, if any.
+    #[must_use]
     pub fn poll_event(&mut self) -> Option<WriterEvent> {
         self.events.pop_front()
     }
 
     /// The next transmit, if any reader has something due at `now`. Drain until `None`.
+    #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
         self.handle_timeout(now);
         // The participant polls every writer after every input: most have nothing due, and

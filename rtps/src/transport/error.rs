@@ -20,6 +20,7 @@ mod errno {
 
 /// Why [`UdpTransport::bind`](super::udp::UdpTransport::bind) failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum BindError {
     /// The domain or participant id has no ports.
     Ports(PortError),
@@ -78,6 +79,7 @@ impl From<PortError> for BindError {
 
 /// Why a send failed. Nothing is ever dropped silently: the caller decides to queue or give up.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum SendError {
     /// The socket buffer is full (`EAGAIN`/`ENOBUFS`, or the send timeout passed): queue and retry.
     WouldBlock,
@@ -120,6 +122,7 @@ impl std::error::Error for SendError {}
 
 /// Why a receive failed (a timeout is `Ok(None)`, not an error).
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum RecvError {
     /// An OS error.
     Io(io::Error),

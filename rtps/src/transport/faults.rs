@@ -53,6 +53,7 @@ pub struct FaultConfig {
 
 /// Why a fault specification did not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FaultParseError {
     /// An item without `=`.
     MissingValue(String),
@@ -143,6 +144,7 @@ impl FaultConfig {
     }
 
     /// This configuration with `seed`.
+    #[must_use]
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self

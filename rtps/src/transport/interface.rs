@@ -20,6 +20,7 @@ const MAX_IFNAME: usize = 15;
 
 /// Why an interface could not be resolved to an IPv4 address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InterfaceError {
     /// The text is neither an IPv4 address nor a valid interface name.
     InvalidName,

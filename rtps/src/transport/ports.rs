@@ -39,6 +39,7 @@ pub const AUTO_PARTICIPANT_ID_CAP: u32 = 120;
 
 /// Why a domain id or participant id has no ports (RTPS 2.5 §9.6.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PortError {
     /// The domain id is over [`MAX_DOMAIN_ID`].
     DomainIdOutOfRange {

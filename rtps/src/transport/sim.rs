@@ -83,11 +83,13 @@ impl LinkConfig {
     };
 
     /// This link with loss probability `p`.
+    #[must_use]
     pub fn with_loss(self, p: f64) -> Self {
         LinkConfig { loss: p, ..self }
     }
 
     /// This link with duplication probability `p`.
+    #[must_use]
     pub fn with_duplicate(self, p: f64) -> Self {
         LinkConfig {
             duplicate: p,
@@ -96,6 +98,7 @@ impl LinkConfig {
     }
 
     /// This link with a fixed delay and uniform jitter.
+    #[must_use]
     pub fn with_delay(self, delay: Duration, jitter: Duration) -> Self {
         LinkConfig {
             delay,
@@ -105,6 +108,7 @@ impl LinkConfig {
     }
 
     /// This link with reordering probability `p` and maximum extra delay `max`.
+    #[must_use]
     pub fn with_reorder(self, p: f64, max: Duration) -> Self {
         LinkConfig {
             reorder: p,
@@ -158,6 +162,7 @@ pub struct SimStats {
 
 /// Why a simulated network operation was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SimError {
     /// No node has this id.
     UnknownNode,
@@ -471,6 +476,7 @@ impl SimNetwork {
 
     /// The next copy due at or before `now`, in time order (ties in send order). Copies cut by a
     /// partition made while in flight, or whose listener went away, are dropped and counted.
+    #[must_use]
     pub fn poll_deliver(&mut self, now: Instant) -> Option<Delivery> {
         while let Some(entry) = self.queue.first_entry() {
             if entry.key().0 > now {

@@ -6,6 +6,7 @@ use core::fmt;
 
 /// Why untrusted bytes could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ParseError {
     /// The input ended before the named element was complete.
     Truncated(&'static str),
@@ -35,6 +36,7 @@ impl std::error::Error for ParseError {}
 
 /// Why a representation could not be emitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EmitError {
     /// The output buffer has no room for the named element.
     BufferTooSmall(&'static str),

@@ -58,6 +58,7 @@ pub use values::{
 
 /// Why a discovery sample could not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DiscoveryError {
     /// The payload or one of its parameters is malformed.
     Parse(ParseError),
