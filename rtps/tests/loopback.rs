@@ -22,11 +22,9 @@ use rtps::wire::Locator;
 const WAIT: Duration = Duration::from_secs(5);
 
 fn bind(domain_id: u32) -> UdpTransport {
-    UdpTransport::bind(TransportConfig {
-        domain_id,
-        ..TransportConfig::default()
-    })
-    .expect("bind on loopback")
+    let mut config = TransportConfig::default();
+    config.domain_id = domain_id;
+    UdpTransport::bind(config).expect("bind on loopback")
 }
 
 /// Receive one datagram on `r` (waiting at most [`WAIT`]) and return its bytes and sender.
@@ -105,12 +103,10 @@ fn a_multicast_datagram_reaches_every_transport_including_the_sender() {
 #[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn a_transport_without_multicast_still_receives_unicast() {
     require_private_namespace();
-    let quiet = UdpTransport::bind(TransportConfig {
-        domain_id: 2,
-        multicast: false,
-        ..TransportConfig::default()
-    })
-    .unwrap();
+    let mut config = TransportConfig::default();
+    config.domain_id = 2;
+    config.multicast = false;
+    let quiet = UdpTransport::bind(config).unwrap();
     let loud = bind(2);
     assert!(!quiet.multicast_active());
     assert!(quiet.receiver(ReceiverKind::MetatrafficMulticast).is_none());
@@ -143,11 +139,10 @@ fn a_configured_participant_id_in_use_is_an_error_and_a_freed_id_is_reused() {
         [&first, &second, &third].map(|t| t.participant_id()),
         [0, 1, 2]
     );
-    let taken = UdpTransport::bind(TransportConfig {
-        domain_id: 3,
-        participant_id: Some(1),
-        ..TransportConfig::default()
-    });
+    let mut config = TransportConfig::default();
+    config.domain_id = 3;
+    config.participant_id = Some(1);
+    let taken = UdpTransport::bind(config);
     assert!(matches!(
         taken,
         Err(BindError::ParticipantIdInUse { participant_id: 1 })
@@ -208,13 +203,11 @@ fn domains_do_not_hear_each_other() {
 #[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
 fn user_multicast_is_opened_on_request_and_received() {
     require_private_namespace();
-    let t = UdpTransport::bind(TransportConfig {
-        domain_id: 8,
-        user_multicast: true,
-        send_timeout: None,
-        ..TransportConfig::default()
-    })
-    .unwrap();
+    let mut config = TransportConfig::default();
+    config.domain_id = 8;
+    config.user_multicast = true;
+    config.send_timeout = None;
+    let t = UdpTransport::bind(config).unwrap();
     let r = t.receiver(ReceiverKind::UserMulticast).unwrap();
     let group = SocketAddr::V4(r.local_addr());
     assert_eq!(group.port(), t.ports().user_multicast);

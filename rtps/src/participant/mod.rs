@@ -55,6 +55,7 @@ pub const MAX_REMOTE_ENDPOINTS: usize = 16_384;
 
 /// How a participant is set up. The driver fills in the locators from the transport.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ParticipantConfig {
     /// DDS domain id.
     pub domain_id: u32,

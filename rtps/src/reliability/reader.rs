@@ -28,6 +28,7 @@ use crate::wire::{Guid, GuidPrefix, SequenceNumber, Time};
 
 /// Reader configuration (RTPS 2.5 §8.4.10.1 attributes) and its resource caps.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReaderConfig {
     /// Delay between a HEARTBEAT and the ACKNACK answering it (0 allowed).
     pub heartbeat_response_delay: Duration,

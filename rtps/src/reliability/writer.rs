@@ -44,6 +44,7 @@ pub enum Durability {
 
 /// Writer configuration (RTPS 2.5 §8.4.7.1, §8.4.9.1 attributes; DDS QoS).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WriterConfig {
     /// RELIABLE (HEARTBEAT, ACKNACK, repairs) or BEST_EFFORT.
     pub reliable: bool,

@@ -38,6 +38,7 @@ const MAX_DELAY: Duration = Duration::from_secs(10);
 
 /// What to do to sent datagrams; probabilities in parts per million.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct FaultConfig {
     /// Probability (ppm) that a datagram is dropped.
     pub loss_ppm: u32,

@@ -56,6 +56,7 @@ pub struct NodeId(pub usize);
 /// The behaviour of a directed link between two nodes. Probabilities are in `[0, 1]`
 /// (out-of-range values act as the nearest bound; NaN as 0).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct LinkConfig {
     /// Probability that a copy is lost.
     pub loss: f64,

@@ -44,6 +44,7 @@ pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// How to bind a [`UdpTransport`] (RTPS 2.5 §9.6.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TransportConfig {
     /// DDS domain id (0..=232).
     pub domain_id: u32,
