@@ -311,6 +311,7 @@ impl MainNode {
     /// The channel of solutions of [`MainNode::submit`]ted jobs. The first call gets every
     /// solution since the node started; a later call replaces the channel (the older receiver
     /// gets nothing more).
+    #[must_use]
     pub fn solutions(&self) -> Receiver<Solution> {
         let mut r = lock(&self.router);
         if let Some(rx) = r.first_receiver.take() {

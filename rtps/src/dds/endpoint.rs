@@ -409,6 +409,7 @@ impl RawReader {
     }
 
     /// The next sample, if one is ready.
+    #[must_use]
     pub fn take(&self) -> Option<Sample<Bytes>> {
         self.core().take_raw()
     }
@@ -506,6 +507,7 @@ impl<T: DeserializeOwned> Reader<T> {
     }
 
     /// The next alive sample, if one is ready (`Some(Err)` for a payload that does not decode).
+    #[must_use]
     pub fn take(&self) -> Option<Result<Sample<T>, RecvError>> {
         loop {
             let s = self.raw.take()?;

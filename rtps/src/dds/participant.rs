@@ -409,6 +409,7 @@ impl DomainParticipant {
     /// A handle with which a thread that waits for an answer reads this participant's user
     /// socket itself, so the answer costs no hand-over from the receive thread (see
     /// [`ReceivePoller::poll_until`]). It does not keep the participant open.
+    #[must_use]
     pub fn receive_poller(&self) -> ReceivePoller {
         ReceivePoller {
             shared: Arc::clone(self.shared()),
@@ -440,6 +441,7 @@ impl DomainParticipant {
     }
 
     /// A channel of discovery and matching events from now on.
+    #[must_use]
     pub fn events(&self) -> Receiver<DdsEvent> {
         let (tx, rx) = mpsc::channel();
         let (itx, irx) = mpsc::channel::<Event>();
