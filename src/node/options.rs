@@ -305,3 +305,35 @@ impl From<CoreError> for NodeError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtps::cdr::CdrError;
+    use std::error::Error as _;
+
+    #[test]
+    fn dds_errors_keep_their_source_and_timeouts_stay_timeouts() {
+        assert!(matches!(
+            NodeError::from(WaitError::Timeout),
+            NodeError::Timeout
+        ));
+        assert!(matches!(
+            NodeError::from(WriteError::Closed),
+            NodeError::Closed
+        ));
+        let e = NodeError::from(RecvError::Deserialize(CdrError::Invalid("bool")));
+        assert!(matches!(
+            e,
+            NodeError::Dds(DdsError::Recv(RecvError::Deserialize(_)))
+        ));
+        assert_eq!(e.to_string(), "cannot deserialize a received sample");
+        let cdr = e.source().and_then(|s| s.downcast_ref::<CdrError>());
+        assert_eq!(cdr, Some(&CdrError::Invalid("bool")));
+        let e = NodeError::Spawn(std::io::Error::from(std::io::ErrorKind::OutOfMemory));
+        assert_eq!(
+            rtps::dds::error_chain(&e),
+            "cannot start the node's threads: out of memory"
+        );
+    }
+}

@@ -16,6 +16,10 @@
 //! # Ok::<(), rtps::dds::DdsError>(())
 //! ```
 //!
+//! Each operation has its own error ([`ParticipantError`], [`CreateEndpointError`],
+//! [`WriteError`], [`RecvError`], [`WaitError`]) that keeps its cause (`Error::source`); all
+//! of them convert into [`DdsError`] with `?`, and [`error_chain`] prints one with its causes.
+//!
 //! Every operation runs on the sans-IO [`crate::participant::Participant`]; the driver
 //! ([`crate::transport::driver`]) owns the sockets, the clock and the threads.
 
