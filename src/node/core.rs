@@ -58,6 +58,7 @@ pub const OFFER_SPREAD: usize = 32;
 
 /// Something the driver must do, in order (see the module doc).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NodeOutput {
     /// Create this writer or reader (always keyless, AML-IP spec §2.5, §6.3).
     CreateEndpoint(EndpointDescription),
