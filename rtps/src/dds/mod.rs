@@ -22,6 +22,7 @@
 mod endpoint;
 mod participant;
 mod qos;
+mod stats;
 
 use core::fmt;
 
@@ -30,6 +31,7 @@ pub use participant::{
     DdsEvent, DomainParticipant, ParticipantOptions, ReceivePoller, DEFAULT_BUSY_POLL,
 };
 pub use qos::Qos;
+pub use stats::ParticipantStats;
 
 pub use crate::history::ChangeKind;
 pub use crate::participant::LostReason;

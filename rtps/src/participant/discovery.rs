@@ -140,6 +140,7 @@ impl Participant {
             return;
         }
         log::debug!("discovered participant {prefix} ({:?})", data.entity_name);
+        self.stats.participants_discovered += 1;
         self.events.push_back(Event::ParticipantDiscovered {
             guid_prefix: prefix,
             name: data.entity_name.clone(),
@@ -281,6 +282,7 @@ impl Participant {
         self.sedp
             .subscriptions_reader
             .remove_matched_writer(g(EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER));
+        self.stats.participants_lost += 1;
         self.events.push_back(Event::ParticipantLost {
             guid_prefix: prefix,
             reason,

@@ -23,7 +23,7 @@ mod receiver;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,8 @@ use crate::discovery::data::qos::{
 use crate::discovery::data::{ParticipantData, ReaderData, WriterData};
 use crate::history::{HistoryKind, ResourceLimits};
 use crate::reliability::{
-    Durability, ReaderConfig, Sample, StatefulReader, StatefulWriter, WriteError, WriterConfig,
+    Durability, ReaderConfig, ReaderStats, Sample, StatefulReader, StatefulWriter, WriteError,
+    WriterConfig, WriterStats,
 };
 use crate::wire::{
     EntityId, EntityKind, Guid, GuidPrefix, Locator, SequenceNumber, Time, VendorId,
@@ -251,6 +252,26 @@ pub struct Stats {
     pub rejected_source: u64,
     /// Participants that had sent nothing but SPDP, evicted to make room for newcomers.
     pub evicted: u64,
+    /// Octets handed to `handle_datagram`.
+    pub bytes_received: u64,
+    /// Octets of the datagrams produced (once per datagram, whatever its destinations).
+    pub bytes_sent: u64,
+    /// Remote participants discovered (each time one appears, again after it was lost).
+    pub participants_discovered: u64,
+    /// Remote participants lost (lease expired, disposed or evicted).
+    pub participants_lost: u64,
+}
+
+/// What the local user endpoints are matched with ([`Participant::matched`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Matched {
+    /// Readers matched with a local writer (a reader matched with two writers counts twice;
+    /// our own readers count too).
+    pub readers: usize,
+    /// Writers matched with a local reader (likewise).
+    pub writers: usize,
+    /// Remote participants owning at least one of them.
+    pub participants: usize,
 }
 
 /// Why creating an endpoint failed.
@@ -552,6 +573,50 @@ impl Participant {
     /// Counters.
     pub fn stats(&self) -> Stats {
         self.stats
+    }
+
+    /// The counters of the local writers, summed (the SEDP ones included).
+    pub fn writer_stats(&self) -> WriterStats {
+        let mut s = *self.sedp.publications_writer.stats();
+        s += self.sedp.subscriptions_writer.stats();
+        for w in self.writers.values() {
+            s += w.writer.stats();
+        }
+        s
+    }
+
+    /// The counters of the local readers, summed (the SEDP ones included).
+    pub fn readers_stats(&self) -> ReaderStats {
+        let mut s = *self.sedp.publications_reader.stats();
+        s += self.sedp.subscriptions_reader.stats();
+        for r in self.readers.values() {
+            s += r.reader.stats();
+        }
+        s
+    }
+
+    /// What the local user endpoints are matched with: see [`Matched`].
+    pub fn matched(&self) -> Matched {
+        let mut peers = BTreeSet::new();
+        let mut m = Matched::default();
+        for w in self.writers.values() {
+            for g in w.writer.matched_readers() {
+                m.readers += 1;
+                if g.prefix != self.prefix {
+                    peers.insert(g.prefix);
+                }
+            }
+        }
+        for r in self.readers.values() {
+            for g in r.reader.matched_writers() {
+                m.writers += 1;
+                if g.prefix != self.prefix {
+                    peers.insert(g.prefix);
+                }
+            }
+        }
+        m.participants = peers.len();
+        m
     }
 
     /// A random `u64` from the participant's seeded RNG (for child seeds).

@@ -48,6 +48,7 @@ impl Participant {
         owner: Option<&Bytes>,
     ) {
         self.stats.datagrams_received += 1;
+        self.stats.bytes_received += datagram.len() as u64;
         if self.shut_down {
             return;
         }
