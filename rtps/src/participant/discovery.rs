@@ -6,13 +6,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::matching;
 use super::sides::{Readers, Side, Writers};
 use super::{Event, LostReason, Participant, RemoteParticipant, MAX_REMOTE_ENDPOINTS};
-use crate::discovery::data::qos::{Durability as QosDurability, ReliabilityKind};
 use crate::discovery::data::{
-    guid_from_key_payload, BuiltinEndpointSet, EndpointData, ParticipantData, ReaderData,
-    WriterData,
+    guid_from_key_payload, BuiltinEndpointSet, EndpointData, ParticipantData,
 };
 use crate::history::ChangeKind;
 use crate::reliability::{
@@ -20,7 +17,7 @@ use crate::reliability::{
 };
 use crate::wire::message::SubmessageRef;
 use crate::wire::submessage::Submessage;
-use crate::wire::{EntityId, Guid, GuidPrefix, Locator, VendorId};
+use crate::wire::{EntityId, Guid, GuidPrefix, Locator};
 
 impl Participant {
     /// Where an undirected SPDP announcement goes: the multicast group, the unicast probe
@@ -361,7 +358,7 @@ impl Participant {
         }
         let locators = self.endpoint_locators(S::endpoint(&d));
         for id in self.local_ids_of::<S::Other>(&S::endpoint(&d).topic_name) {
-            S::Other::pair(self, now, id, &d, locators.clone(), true);
+            self.pair::<S::Other>(now, id, &d, locators.clone(), true);
         }
         S::remotes_mut(self).insert(guid, d);
         S::learned(self, now, guid);
@@ -479,7 +476,7 @@ impl Participant {
                 .map(|d| (d.clone(), self.config.default_unicast.clone())),
         );
         for (d, locators) in candidates {
-            S::pair(self, now, id, &d, locators, true);
+            self.pair::<S>(now, id, &d, locators, true);
         }
     }
 
@@ -491,7 +488,7 @@ impl Participant {
         };
         let locators = self.config.default_unicast.clone();
         for other in self.local_ids_of::<S::Other>(&S::endpoint(&d).topic_name) {
-            S::Other::pair(self, now, other, &d, locators.clone(), false);
+            self.pair::<S::Other>(now, other, &d, locators.clone(), false);
         }
     }
 
@@ -504,87 +501,28 @@ impl Participant {
             .collect()
     }
 
-    /// Pair local writer `id` with the reader `r` announces (remote or local), reached at
-    /// `locators`: on a match (RTPS 2.5 §8.5.5 and DDS 1.4 §2.2.3 request/offered rules) the
-    /// writer gets a reader proxy and `PublicationMatched` is reported; otherwise, if
-    /// `report_incompatible`, `IncompatibleQos` says why.
-    pub(super) fn pair_writer(
+    /// Pair local endpoint `id` of side `S` with the other side's endpoint `other` (remote
+    /// or local), reached at `locators`: on a match (RTPS 2.5 §8.5.5 and DDS 1.4 §2.2.3
+    /// request/offered rules) the local endpoint gets a proxy for it and `PublicationMatched`
+    /// or `SubscriptionMatched` is reported; otherwise, if `report_incompatible`,
+    /// `IncompatibleQos` says why.
+    pub(super) fn pair<S: Side>(
         &mut self,
         now: Instant,
         id: EntityId,
-        r: &ReaderData,
+        other: &<S::Other as Side>::Data,
         locators: Vec<Locator>,
         report_incompatible: bool,
     ) {
-        let Some(w) = self.writers.get_mut(&id) else {
+        let Some(l) = S::locals(self).get(&id) else {
             return;
         };
-        let guid = r.endpoint.endpoint_guid;
-        match matching::check(&w.data.endpoint, &r.endpoint) {
-            Ok(()) => {
-                w.writer.add_matched_reader(
-                    now,
-                    ReaderProxyConfig {
-                        remote_reader_guid: guid,
-                        reliable: r.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
-                        durable: r.endpoint.qos.durability != QosDurability::Volatile,
-                        expects_inline_qos: r.expects_inline_qos,
-                        locators,
-                    },
-                );
-                self.events.push_back(Event::PublicationMatched {
-                    writer: id,
-                    reader: guid,
-                });
-            }
+        let remote = S::Other::endpoint(other).endpoint_guid;
+        match S::check(S::endpoint(S::data(l)), S::Other::endpoint(other)) {
+            Ok(()) => S::add_match(self, now, id, other, locators),
             Err(reason) if report_incompatible => self.events.push_back(Event::IncompatibleQos {
                 local: id,
-                remote: guid,
-                reason,
-            }),
-            Err(_) => {}
-        }
-    }
-
-    /// Pair local reader `id` with the writer `w` announces (remote or local), reached at
-    /// `locators`: the mirror of [`Self::pair_writer`].
-    pub(super) fn pair_reader(
-        &mut self,
-        now: Instant,
-        id: EntityId,
-        w: &WriterData,
-        locators: Vec<Locator>,
-        report_incompatible: bool,
-    ) {
-        let Some(r) = self.readers.get_mut(&id) else {
-            return;
-        };
-        let guid = w.endpoint.endpoint_guid;
-        match matching::check(&w.endpoint, &r.data.endpoint) {
-            Ok(()) => {
-                r.reader.add_matched_writer(
-                    now,
-                    WriterProxyConfig {
-                        remote_writer_guid: guid,
-                        reliable: r.data.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
-                        locators,
-                    },
-                );
-                let eprosima = self
-                    .remotes
-                    .get(&guid.prefix)
-                    .is_some_and(|p| p.data.vendor_id == VendorId::EPROSIMA);
-                if eprosima {
-                    r.reader.zero_based_preemptive(guid);
-                }
-                self.events.push_back(Event::SubscriptionMatched {
-                    reader: id,
-                    writer: guid,
-                });
-            }
-            Err(reason) if report_incompatible => self.events.push_back(Event::IncompatibleQos {
-                local: id,
-                remote: guid,
+                remote,
                 reason,
             }),
             Err(_) => {}

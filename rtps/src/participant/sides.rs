@@ -6,10 +6,12 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
 
+use super::matching::{self, Incompatibility};
 use super::{Event, LocalReader, LocalWriter, Participant};
+use crate::discovery::data::qos::{Durability as QosDurability, ReliabilityKind};
 use crate::discovery::data::{DiscoveryError, EndpointData, ReaderData, WriterData};
-use crate::reliability::{StatefulReader, StatefulWriter};
-use crate::wire::{EntityId, EntityKind, Guid, Locator};
+use crate::reliability::{ReaderProxyConfig, StatefulReader, StatefulWriter, WriterProxyConfig};
+use crate::wire::{EntityId, EntityKind, Guid, Locator, VendorId};
 
 /// One side of matching: local and remote writers, or local and remote readers.
 pub(super) trait Side {
@@ -60,15 +62,17 @@ pub(super) trait Side {
     fn detector(p: &mut Participant) -> &mut StatefulReader;
     /// What follows learning remote endpoint `guid`: a writer's early data is replayed.
     fn learned(p: &mut Participant, now: Instant, guid: Guid);
-    /// Pair local endpoint `id` with the other side's `other`, reached at `locators` (see
-    /// `Participant::pair_writer`).
-    fn pair(
+    /// May our endpoint `local` of this side and `other` of the other side match
+    /// ([`matching::check`], which takes the writer first)?
+    fn check(local: &EndpointData, other: &EndpointData) -> Result<(), Incompatibility>;
+    /// Local endpoint `id` and `other` match: the local endpoint gets a proxy for it, reached
+    /// at `locators`, and the match is reported.
+    fn add_match(
         p: &mut Participant,
         now: Instant,
         id: EntityId,
         other: &<Self::Other as Side>::Data,
         locators: Vec<Locator>,
-        report_incompatible: bool,
     );
 }
 
@@ -147,15 +151,34 @@ impl Side for Writers {
     fn learned(p: &mut Participant, now: Instant, guid: Guid) {
         p.replay_early(now, guid);
     }
-    fn pair(
+    fn check(local: &EndpointData, other: &EndpointData) -> Result<(), Incompatibility> {
+        matching::check(local, other)
+    }
+    fn add_match(
         p: &mut Participant,
         now: Instant,
         id: EntityId,
-        other: &ReaderData,
+        r: &ReaderData,
         locators: Vec<Locator>,
-        report_incompatible: bool,
     ) {
-        p.pair_writer(now, id, other, locators, report_incompatible);
+        let Some(w) = p.writers.get_mut(&id) else {
+            return;
+        };
+        let guid = r.endpoint.endpoint_guid;
+        w.writer.add_matched_reader(
+            now,
+            ReaderProxyConfig {
+                remote_reader_guid: guid,
+                reliable: r.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
+                durable: r.endpoint.qos.durability != QosDurability::Volatile,
+                expects_inline_qos: r.expects_inline_qos,
+                locators,
+            },
+        );
+        p.events.push_back(Event::PublicationMatched {
+            writer: id,
+            reader: guid,
+        });
     }
 }
 
@@ -226,14 +249,38 @@ impl Side for Readers {
         &mut p.sedp.subscriptions_reader
     }
     fn learned(_: &mut Participant, _: Instant, _: Guid) {}
-    fn pair(
+    fn check(local: &EndpointData, other: &EndpointData) -> Result<(), Incompatibility> {
+        matching::check(other, local)
+    }
+    fn add_match(
         p: &mut Participant,
         now: Instant,
         id: EntityId,
-        other: &WriterData,
+        w: &WriterData,
         locators: Vec<Locator>,
-        report_incompatible: bool,
     ) {
-        p.pair_reader(now, id, other, locators, report_incompatible);
+        let Some(r) = p.readers.get_mut(&id) else {
+            return;
+        };
+        let guid = w.endpoint.endpoint_guid;
+        r.reader.add_matched_writer(
+            now,
+            WriterProxyConfig {
+                remote_writer_guid: guid,
+                reliable: r.data.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
+                locators,
+            },
+        );
+        let eprosima = p
+            .remotes
+            .get(&guid.prefix)
+            .is_some_and(|rp| rp.data.vendor_id == VendorId::EPROSIMA);
+        if eprosima {
+            r.reader.zero_based_preemptive(guid);
+        }
+        p.events.push_back(Event::SubscriptionMatched {
+            reader: id,
+            writer: guid,
+        });
     }
 }
