@@ -938,3 +938,37 @@ fn jobs_over_a_network_made_lossy_by_amlip_faults_are_each_solved_once() {
     let summary = &objs[jobs.len()];
     assert_eq!((summary.num("solved"), summary.num("failed")), (100.0, 0.0));
 }
+
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn status_stats_json_lines_parse_and_count_traffic_and_the_matched_peer() {
+    require_private_namespace();
+    let _comp = spawn(&["--domain", "121", "computing", "--delay", "0"]);
+    let status = spawn(&[
+        "--domain",
+        "121",
+        "status",
+        "--json",
+        "--stats",
+        "--duration",
+        "3s",
+    ]);
+    // `main --stats`: the node's counters on stderr at exit.
+    let out = amlip(&["--domain", "121", "main", "--stats", "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("stats: datagrams in "), "{err}");
+    assert!(err.contains("; node: samples "), "{err}");
+    let objs = json_lines(&output_when_done(status));
+    let stats: Vec<_> = objs.iter().filter(|o| o.str("type") == "stats").collect();
+    // One object at the start, one a second, one at exit.
+    assert!(stats.len() >= 3, "{objs:?}");
+    let last = stats[stats.len() - 1];
+    assert!(last.num("datagrams_in") > 0.0, "{last:?}");
+    assert!(last.num("datagrams_out") > 0.0, "{last:?}");
+    assert_eq!(last.num("rejected_malformed"), 0.0, "{last:?}");
+    assert_eq!(last.num("send_errors"), 0.0, "{last:?}");
+    // The computing node; the main node has left by then (it may still be known, unmatched).
+    assert_eq!(last.num("matched_participants"), 1.0, "{last:?}");
+    assert!(objs.iter().any(|o| o.str("type") == "status"), "{objs:?}");
+}

@@ -338,7 +338,7 @@ fn jobs_over_the_maximum_job_size_are_refused_and_dropped() {
         .recv_timeout(WAIT)
         .expect("the small job's solution");
     assert_eq!((s.task, s.solution), (small, b"SMALL".to_vec()));
-    assert_eq!(comp.stats().oversized, 1);
+    assert_eq!(comp.stats().core.oversized, 1);
     stop.store(true, Ordering::Release);
     assert_eq!(worker.join().unwrap(), 1);
 }

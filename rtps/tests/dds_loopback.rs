@@ -350,3 +350,27 @@ fn recv_polling_timeout_gets_every_answer_in_order() {
     );
     drop(ping_r);
 }
+
+#[test]
+#[ignore = "needs a private network namespace: run with ../shared/oracles/netns-run cargo test -- --include-ignored"]
+fn stats_of_a_live_pair_count_datagrams_and_one_matched_peer() {
+    require_private_namespace();
+    let qos = Qos::default().reliable().keep_all();
+    let p = ping_pong(options(19, true), &qos);
+    p.ping.write(b"\x00\x01\x00\x00ping").unwrap();
+    p.ping_r.recv_timeout(Duration::from_secs(10)).unwrap();
+    p.ping
+        .wait_for_acknowledgments(Duration::from_secs(10))
+        .unwrap();
+    for s in [p.a.stats(), p.b.stats()] {
+        assert!(s.datagrams_in > 0 && s.datagrams_out > 0, "{s:?}");
+        assert!(s.bytes_in > 0 && s.bytes_out > 0, "{s:?}");
+        assert_eq!(s.matched_participants, 1, "{s:?}");
+        assert_eq!(s.discovered_participants, 1, "{s:?}");
+        assert_eq!((s.matched_readers, s.matched_writers), (1, 1), "{s:?}");
+        assert_eq!((s.malformed, s.send_errors), (0, 0), "{s:?}");
+    }
+    let a = p.a.stats();
+    assert!(a.acknacks_received > 0, "{a:?}");
+    let _ = (&p.pong, &p.pong_w);
+}

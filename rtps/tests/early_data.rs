@@ -43,7 +43,7 @@ fn a_writer_created_on_demand_is_read_at_once_every_time() {
         w.wait_for_acknowledgments(Duration::from_secs(10)).unwrap();
     }
     assert!(r.take().is_none(), "a sample arrived twice");
-    let stats = b.stats();
+    let stats = b.stats().core;
     let max = times.iter().max().copied().unwrap_or_default();
     let mut sorted = times.clone();
     sorted.sort();

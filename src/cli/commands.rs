@@ -20,6 +20,7 @@ use super::exec;
 use super::jobs::{self, Job, Jobs};
 use super::json;
 use super::signal::{self, Ended};
+use super::stats;
 
 /// How long without a solution before saying we are waiting for computing nodes.
 const PATIENCE: Duration = Duration::from_secs(1);
@@ -124,6 +125,8 @@ pub struct MainOutput {
     pub json: bool,
     /// Attempts per job before it is reported failed (`--attempts`).
     pub attempts: u32,
+    /// Print the node's counters on stderr at exit (`--stats`).
+    pub stats: bool,
 }
 
 /// Solutions printed so far, and the progress line.
@@ -484,6 +487,9 @@ pub fn main(
     };
     let unsolved = pending_len(&pending) + unreadable;
     report.summary(submitted, unsolved);
+    if output.stats {
+        stats::print_at_exit(&node.stats());
+    }
     if let Some(e) = input_error {
         // The jobs read before it were solved (or the node was interrupted) first.
         eprintln!("amlip: error: {e}");
@@ -497,8 +503,8 @@ pub fn main(
     }
 }
 
-/// `amlip computing [N]`: uppercase each job after a random `delay`, or run `exec` for it
-/// (see [`super::exec`]). A stop signal ends it cleanly (exit status 0): the jobs already won
+/// `amlip computing [N]`: uppercase each job after a random `delay`, or run `exec` (a
+/// command line, and a time limit per job) for it (see [`super::exec`]). A stop signal ends it cleanly (exit status 0): the jobs already won
 /// are answered at once (the mock wait is cut short; a command runs to its end), then
 /// `stopped` and `dropped` are published.
 pub fn computing(
@@ -507,8 +513,8 @@ pub fn computing(
     count: Option<u64>,
     delay: Delay,
     concurrency: u32,
-    exec: Option<&[String]>,
-    job_timeout: Option<Duration>,
+    exec: Option<(&[String], Option<Duration>)>,
+    stats: bool,
 ) -> Result<Ended, NodeError> {
     let node = ComputingNode::new(&name, options.clone())?;
     let until = match count {
@@ -517,7 +523,7 @@ pub fn computing(
         None => "jobs until interrupted (Ctrl-C)".to_owned(),
     };
     let engine = match exec {
-        Some(argv) => format!("running {argv:?} per job"),
+        Some((argv, _)) => format!("running {argv:?} per job"),
         None => format!("mock work {delay} per job"),
     };
     eprintln!(
@@ -533,7 +539,7 @@ pub fn computing(
         count,
         |key, job| {
             let solution = match exec {
-                Some(argv) => exec::run(argv, key, job, job_timeout),
+                Some((argv, job_timeout)) => exec::run(argv, key, job, job_timeout),
                 None => {
                     let wait = delay.sample(&mut *rng.lock().unwrap_or_else(|e| e.into_inner()));
                     signal::sleep(wait);
@@ -563,6 +569,9 @@ pub fn computing(
         "Computing node {} stopped{why}: answered {answered} job(s).",
         node.id()
     );
+    if stats {
+        stats::print_at_exit(&node.stats());
+    }
     Ok(Ended::Completed)
 }
 

@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod json;
 pub mod logger;
 pub mod signal;
+mod stats;
 mod status;
 
 use std::net::Ipv4Addr;
@@ -28,6 +29,7 @@ Examples:
   printf 'a\\nb\\n' | amlip main               one job per input line
   amlip computing 5 --delay 0                answer 5 jobs without the mock delay, then exit
   amlip status                               live table of the nodes in the domain
+  amlip status --stats --json                statuses and this node's DDS counters, as JSON lines
   amlip computing --exec 'tr a-z A-Z'        run a program per job: job on stdin, solution from stdout
   amlip main --json --jobs-from jobs.txt     one job per line, one JSON object per solution
   amlip main --files DIR                     one job per file, solutions written as NAME.solution
@@ -119,6 +121,10 @@ enum Command {
         #[arg(long, default_value_t = amlip::multiservice::client::DEFAULT_MAX_ATTEMPTS,
               value_parser = clap::value_parser!(u32).range(1..=i64::from(amlip::multiservice::client::MAX_ATTEMPTS_LIMIT)))]
         attempts: u32,
+        /// At exit, print the node's counters on stderr (datagrams, drops by reason,
+        /// retransmissions, NACKs, send errors, matched peers, samples).
+        #[arg(long)]
+        stats: bool,
     },
     /// Answer jobs: the mock engine uppercases each job after a random wait.
     Computing {
@@ -138,6 +144,9 @@ enum Command {
         /// With --exec: kill the command and fail the job after this long (e.g. 30s, 500ms).
         #[arg(long, value_name = "DURATION", requires = "exec", value_parser = parse_duration)]
         job_timeout: Option<std::time::Duration>,
+        /// At exit, print the node's counters on stderr (as for `main --stats`).
+        #[arg(long)]
+        stats: bool,
     },
     /// Show a live table of every node's status (id, kind, state).
     Status {
@@ -147,6 +156,11 @@ enum Command {
         /// One JSON object per status change on stdout instead of the table.
         #[arg(long)]
         json: bool,
+        /// Also print this node's DDS counters every second and at exit: datagrams in/out,
+        /// rejected by reason, retransmissions, NACKs, send errors, matched peers (with
+        /// --json, as an object of "type":"stats").
+        #[arg(long)]
+        stats: bool,
     },
     /// Run one main and several computing nodes in this process on sample jobs.
     Demo {
@@ -266,6 +280,7 @@ pub fn run() -> ExitCode {
             split_bytes,
             files,
             attempts,
+            stats,
         } => {
             let source = if let Some(f) = jobs_from {
                 let split = split_bytes.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
@@ -296,6 +311,7 @@ pub fn run() -> ExitCode {
             let output = commands::MainOutput {
                 json: *json,
                 attempts: *attempts,
+                stats: *stats,
             };
             commands::main(c.name_or("AMLMainNode"), c.options(), source, &output)
         }
@@ -305,18 +321,27 @@ pub fn run() -> ExitCode {
             concurrency,
             exec,
             job_timeout,
+            stats,
         } => commands::computing(
             c.name_or("AMLComputingNode"),
             c.options(),
             *count,
             *delay,
             *concurrency,
-            exec.as_ref().map(|e| e.0.as_slice()),
-            *job_timeout,
+            exec.as_ref().map(|e| (e.0.as_slice(), *job_timeout)),
+            *stats,
         ),
-        Command::Status { duration, json } => {
-            status::run(c.name_or("AMLStatusNode"), c.options(), *duration, *json)
-        }
+        Command::Status {
+            duration,
+            json,
+            stats,
+        } => status::run(
+            c.name_or("AMLStatusNode"),
+            c.options(),
+            *duration,
+            *json,
+            *stats,
+        ),
         Command::Demo {
             computing,
             jobs,

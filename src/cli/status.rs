@@ -9,9 +9,12 @@ use amlip::node::{NodeError, NodeOptions, StatusNode};
 
 use super::demo::clock;
 use super::signal::{self, Ended};
+use super::stats;
 
 /// How often the table looks at the stop flag.
 const TICK: Duration = Duration::from_millis(100);
+/// How often `--stats` prints the counters.
+const STATS_EVERY: Duration = Duration::from_secs(1);
 
 /// The table: every node seen, with its latest kind and state.
 pub type Table = BTreeMap<AmlipId, (NodeKind, StateKind)>;
@@ -58,12 +61,14 @@ pub fn json_line(s: &Status) -> String {
         .finish()
 }
 
-/// `amlip status`: until `duration` passes or a stop signal.
+/// `amlip status`: until `duration` passes or a stop signal; with `stats`, the node's DDS
+/// counters every [`STATS_EVERY`] and at the end.
 pub fn run(
     name: String,
     options: NodeOptions,
     duration: Option<Duration>,
     json: bool,
+    stats: bool,
 ) -> Result<Ended, NodeError> {
     let node = StatusNode::new(&name, options.clone())?;
     let tty = !json && std::io::stdout().is_terminal();
@@ -76,25 +81,39 @@ pub fn run(
     let start = clock();
     let mut table = Table::new();
     let mut out = std::io::stdout();
-    if tty {
-        let _ = write!(out, "\x1b[2J\x1b[H{}", render(&table));
-        let _ = out.flush();
-    }
-    loop {
-        if signal::stopping() {
-            return Ok(Ended::Completed);
+    // The last counters shown (a terminal's screen is redrawn with them) and when they are
+    // due again.
+    let mut shown = String::new();
+    let mut stats_due = start;
+    let mut redraw = tty;
+    let ended = loop {
+        if stats && clock() >= stats_due {
+            stats_due = clock() + STATS_EVERY;
+            shown = show_stats(&node, json, tty, &mut out);
+            redraw = tty;
         }
-        let left = match duration {
+        if redraw {
+            redraw = false;
+            let _ = write!(out, "\x1b[2J\x1b[H{}{shown}", render(&table));
+            let _ = out.flush();
+        }
+        if signal::stopping() {
+            break Ok(Ended::Completed);
+        }
+        let mut left = match duration {
             Some(d) => match d.checked_sub(clock().saturating_duration_since(start)) {
                 Some(l) if !l.is_zero() => l.min(TICK),
-                _ => return Ok(Ended::Completed),
+                _ => break Ok(Ended::Completed),
             },
             None => TICK,
         };
+        if stats {
+            left = left.min(stats_due.saturating_duration_since(clock()));
+        }
         let s = match node.recv_timeout(left) {
             Ok(s) => s,
             Err(NodeError::Timeout) => continue,
-            Err(e) => return Err(e),
+            Err(e) => break Err(e),
         };
         if !update(&mut table, &s) {
             continue;
@@ -102,12 +121,34 @@ pub fn run(
         if json {
             let _ = writeln!(out, "{}", json_line(&s));
         } else if tty {
-            let _ = write!(out, "\x1b[2J\x1b[H{}", render(&table));
+            redraw = true;
+            continue;
         } else {
             let _ = writeln!(out, "{} {} {}", s.id, s.node_kind, s.state);
         }
         let _ = out.flush();
+    };
+    if stats {
+        show_stats(&node, json, tty, &mut out);
     }
+    ended
+}
+
+/// Print the node's DDS counters (a JSON object, or a line of text; on a terminal the
+/// caller redraws the screen with them): returns the text line.
+fn show_stats(node: &StatusNode, json: bool, tty: bool, out: &mut impl Write) -> String {
+    let s = node.stats().participant;
+    if json {
+        let _ = writeln!(out, "{}", stats::json_line(&s));
+        let _ = out.flush();
+        return String::new();
+    }
+    let line = format!("{}\n", stats::human(&s));
+    if !tty {
+        let _ = write!(out, "{line}");
+        let _ = out.flush();
+    }
+    line
 }
 
 #[cfg(test)]

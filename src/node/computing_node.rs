@@ -28,9 +28,10 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::core::{CoreStats, NodeCore, NodeEvent};
+use super::core::{NodeCore, NodeEvent};
 use super::options::{NodeError, NodeOptions};
 use super::runtime::{now, Runtime};
+use super::stats::NodeStats;
 use crate::multiservice::{AmlipId, MsRequest, SlotState, StateKind};
 
 /// How often blocked workers look at the stop flag.
@@ -94,10 +95,11 @@ impl ComputingNode {
         self.runtime.id()
     }
 
-    /// The node's counters of dropped input (malformed samples, jobs over
+    /// The node's counters: its participant's (datagrams, drops by reason, retransmissions,
+    /// NACKs, matched peers, ...) and its core's (malformed samples, jobs over
     /// [`NodeOptions::max_job_size`], ...).
-    pub fn stats(&self) -> CoreStats {
-        self.runtime.inspect(|c| c.stats())
+    pub fn stats(&self) -> NodeStats {
+        self.runtime.stats()
     }
 
     /// Answer exactly one job with `f`; returns the main node that sent it. Blocks until a job

@@ -22,9 +22,10 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::core::{CoreStats, NodeCore, NodeEvent};
+use super::core::{NodeCore, NodeEvent};
 use super::options::{NodeError, NodeOptions};
 use super::runtime::{now, Runtime};
+use super::stats::NodeStats;
 use crate::multiservice::topics::{MultiServiceTopic, JOB_TOPIC_NAME};
 use crate::multiservice::{AmlipId, TaskId};
 
@@ -352,10 +353,11 @@ impl MainNode {
         self.runtime.matched_readers(&topic)
     }
 
-    /// The node's counters of dropped input (malformed samples, solutions over
+    /// The node's counters: its participant's (datagrams, drops by reason, retransmissions,
+    /// NACKs, matched peers, ...) and its core's (malformed samples, solutions over
     /// [`NodeOptions::max_job_size`], ...).
-    pub fn stats(&self) -> CoreStats {
-        self.runtime.inspect(|c| c.stats())
+    pub fn stats(&self) -> NodeStats {
+        self.runtime.stats()
     }
 
     /// Samples this node could not write (a full KEEP_ALL history); 0 in normal operation.

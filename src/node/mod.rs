@@ -9,6 +9,7 @@ mod options;
 mod runtime;
 #[doc(hidden)] // the deterministic test harness of `tests/nodes_sim.rs`: not stable API
 pub mod sim;
+mod stats;
 mod status_node;
 
 pub use self::core::{CoreError, CoreStats, NodeCore, NodeEvent, NodeOutput, DEFAULT_MAX_JOB_SIZE};
@@ -16,4 +17,5 @@ pub use computing_node::ComputingNode;
 pub use main_node::{MainNode, Solution};
 pub use options::{NodeError, NodeOptions};
 pub use runtime::dds_qos;
+pub use stats::NodeStats;
 pub use status_node::StatusNode;

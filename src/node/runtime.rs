@@ -30,6 +30,7 @@ use rtps::dds::{
 
 use super::core::{NodeCore, NodeEvent, NodeOutput};
 use super::options::{NodeError, NodeOptions};
+use super::stats::NodeStats;
 use crate::multiservice::topics::{
     self, DurabilityKind, EndpointDescription, EndpointKind, HistoryKind, ReliabilityKind,
     STATUS_TOPIC,
@@ -273,6 +274,21 @@ impl Runtime {
     /// Samples that could not be written (a full KEEP_ALL history, a closed participant).
     pub(crate) fn write_errors(&self) -> u64 {
         lock(&self.shared.state).write_errors
+    }
+
+    /// The node's counters: its participant's, its core's and the write errors (the
+    /// participant's lock is taken under the node's, as every write does).
+    pub(crate) fn stats(&self) -> NodeStats {
+        let st = lock(&self.shared.state);
+        NodeStats {
+            participant: st
+                .participant
+                .as_ref()
+                .map(DomainParticipant::stats)
+                .unwrap_or_default(),
+            core: st.core.stats(),
+            write_errors: st.write_errors,
+        }
     }
 }
 

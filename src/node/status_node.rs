@@ -20,6 +20,7 @@ use std::time::Duration;
 use super::core::{NodeCore, NodeEvent};
 use super::options::{NodeError, NodeOptions};
 use super::runtime::Runtime;
+use super::stats::NodeStats;
 use crate::multiservice::{AmlipId, StateKind, Status};
 
 /// A StatusNode (see the module doc). Dropping it publishes `dropped` and leaves the domain.
@@ -67,6 +68,12 @@ impl StatusNode {
             RecvTimeoutError::Timeout => NodeError::Timeout,
             RecvTimeoutError::Disconnected => NodeError::Closed,
         })
+    }
+
+    /// The node's counters: its participant's (datagrams, drops by reason, retransmissions,
+    /// NACKs, matched peers, ...) and its core's.
+    pub fn stats(&self) -> NodeStats {
+        self.runtime.stats()
     }
 
     /// The next status if one is ready.

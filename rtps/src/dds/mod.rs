@@ -27,6 +27,7 @@ mod endpoint;
 mod error;
 mod participant;
 mod qos;
+mod stats;
 
 pub use endpoint::{RawReader, RawWriter, Reader, Sample, Writer};
 pub use error::{
@@ -36,6 +37,7 @@ pub use participant::{
     DdsEvent, DomainParticipant, ParticipantOptions, ReceivePoller, DEFAULT_BUSY_POLL,
 };
 pub use qos::Qos;
+pub use stats::ParticipantStats;
 
 pub use crate::history::ChangeKind;
 pub use crate::participant::LostReason;

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::endpoint::{EndpointCore, RawReader, RawWriter, Reader, Writer};
-use super::{CreateEndpointError, ParticipantError, Qos};
+use super::{CreateEndpointError, ParticipantError, ParticipantStats, Qos};
 use crate::participant::{Event, LostReason, Participant, ParticipantConfig};
 use crate::transport::driver::{self, Driver, Shared};
 use crate::transport::faults::{self, FaultConfig};
@@ -435,9 +435,11 @@ impl DomainParticipant {
             .collect()
     }
 
-    /// The protocol core's counters (datagrams, drops, early data held and replayed, ...).
-    pub fn stats(&self) -> crate::participant::Stats {
-        self.shared().lock().participant.stats()
+    /// The participant's counters (datagrams in and out, drops by reason, retransmissions,
+    /// NACKs, send errors, matched peers, ...), copied under one lock.
+    pub fn stats(&self) -> ParticipantStats {
+        let st = self.shared().lock();
+        ParticipantStats::collect(&st.participant, st.transport_stats())
     }
 
     /// A channel of discovery and matching events from now on.

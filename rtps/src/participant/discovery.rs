@@ -6,12 +6,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use super::matching;
+use super::sides::{Readers, Side, Writers};
 use super::{Event, LostReason, Participant, RemoteParticipant, MAX_REMOTE_ENDPOINTS};
-use crate::discovery::data::qos::{Durability as QosDurability, ReliabilityKind};
 use crate::discovery::data::{
-    guid_from_key_payload, BuiltinEndpointSet, EndpointData, ParticipantData, ReaderData,
-    WriterData,
+    guid_from_key_payload, BuiltinEndpointSet, EndpointData, ParticipantData,
 };
 use crate::history::ChangeKind;
 use crate::reliability::{
@@ -19,7 +17,7 @@ use crate::reliability::{
 };
 use crate::wire::message::SubmessageRef;
 use crate::wire::submessage::Submessage;
-use crate::wire::{EntityId, Guid, GuidPrefix, Locator, VendorId};
+use crate::wire::{EntityId, Guid, GuidPrefix, Locator};
 
 impl Participant {
     /// Where an undirected SPDP announcement goes: the multicast group, the unicast probe
@@ -140,6 +138,7 @@ impl Participant {
             return;
         }
         log::debug!("discovered participant {prefix} ({:?})", data.entity_name);
+        self.stats.participants_discovered += 1;
         self.events.push_back(Event::ParticipantDiscovered {
             guid_prefix: prefix,
             name: data.entity_name.clone(),
@@ -250,24 +249,8 @@ impl Participant {
         }
         log::debug!("lost participant {prefix}: {reason:?}");
         self.early.drop_participant(prefix, &mut self.stats);
-        let writers: Vec<Guid> = self
-            .remote_writers
-            .keys()
-            .filter(|g| g.prefix == prefix)
-            .copied()
-            .collect();
-        for g in writers {
-            self.remove_remote_writer(g);
-        }
-        let readers: Vec<Guid> = self
-            .remote_readers
-            .keys()
-            .filter(|g| g.prefix == prefix)
-            .copied()
-            .collect();
-        for g in readers {
-            self.remove_remote_reader(g);
-        }
+        self.remove_remotes_of::<Writers>(prefix);
+        self.remove_remotes_of::<Readers>(prefix);
         let g = |id| Guid::new(prefix, id);
         self.sedp
             .publications_writer
@@ -281,6 +264,7 @@ impl Participant {
         self.sedp
             .subscriptions_reader
             .remove_matched_writer(g(EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER));
+        self.stats.participants_lost += 1;
         self.events.push_back(Event::ParticipantLost {
             guid_prefix: prefix,
             reason,
@@ -288,34 +272,16 @@ impl Participant {
         let _ = now;
     }
 
-    /// Announce a local writer on the SEDP publications writer.
-    pub(super) fn announce_writer(&mut self, now: Instant, data: &WriterData) {
-        let payload = Bytes::from(data.to_payload().unwrap_or_default());
-        let key = Some(data.endpoint.endpoint_guid.to_bytes());
-        let _ =
-            self.sedp
-                .publications_writer
-                .write_change(now, ChangeKind::Alive, key, payload, None);
-    }
-
-    /// Announce a local reader on the SEDP subscriptions writer.
-    pub(super) fn announce_reader(&mut self, now: Instant, data: &ReaderData) {
-        let payload = Bytes::from(data.to_payload().unwrap_or_default());
-        let key = Some(data.endpoint.endpoint_guid.to_bytes());
-        let _ =
-            self.sedp
-                .subscriptions_writer
-                .write_change(now, ChangeKind::Alive, key, payload, None);
+    /// Announce a local endpoint on the SEDP writer of its side.
+    pub(super) fn announce<S: Side>(&mut self, now: Instant, data: &S::Data) {
+        let payload = Bytes::from(S::encode(data));
+        let key = Some(S::endpoint(data).endpoint_guid.to_bytes());
+        let _ = S::announcer(self).write_change(now, ChangeKind::Alive, key, payload, None);
     }
 
     /// Withdraw a local endpoint: DATA(w[UD]) / DATA(r[UD]) with key hash and status info.
-    pub(super) fn dispose_endpoint(&mut self, now: Instant, guid: Guid, is_writer: bool) {
-        let w = if is_writer {
-            &mut self.sedp.publications_writer
-        } else {
-            &mut self.sedp.subscriptions_writer
-        };
-        let _ = w.write_change(
+    pub(super) fn dispose_endpoint<S: Side>(&mut self, now: Instant, guid: Guid) {
+        let _ = S::announcer(self).write_change(
             now,
             ChangeKind::NotAliveDisposedUnregistered,
             Some(guid.to_bytes()),
@@ -326,35 +292,25 @@ impl Participant {
 
     /// Take what the SEDP readers delivered and act on it.
     pub(super) fn process_sedp(&mut self, now: Instant) {
-        while let Some(s) = self.sedp.publications_reader.poll_sample() {
+        self.process_sedp_side::<Writers>(now);
+        self.process_sedp_side::<Readers>(now);
+    }
+
+    /// Take what the SEDP reader of side `S` delivered and act on it.
+    fn process_sedp_side<S: Side>(&mut self, now: Instant) {
+        while let Some(s) = S::detector(self).poll_sample() {
             match sedp_key(&s) {
-                SedpChange::Alive => match WriterData::from_payload(&s.payload) {
-                    Ok(d) if d.endpoint.endpoint_guid.prefix == s.writer_guid.prefix => {
-                        self.remote_writer_alive(now, d)
+                SedpChange::Alive => match S::decode(&s.payload) {
+                    Ok(d) if S::endpoint(&d).endpoint_guid.prefix == s.writer_guid.prefix => {
+                        self.remote_alive::<S>(now, d)
                     }
                     Ok(_) => self.stats.bad_discovery += 1,
                     Err(e) => {
-                        log::debug!("SEDP DATA(w) from {}: {e}", s.writer_guid);
+                        log::debug!("SEDP DATA({}) from {}: {e}", S::LETTER, s.writer_guid);
                         self.stats.bad_discovery += 1;
                     }
                 },
-                SedpChange::Gone(guid) => self.remove_remote_writer(guid),
-                SedpChange::Bad => self.stats.bad_discovery += 1,
-            }
-        }
-        while let Some(s) = self.sedp.subscriptions_reader.poll_sample() {
-            match sedp_key(&s) {
-                SedpChange::Alive => match ReaderData::from_payload(&s.payload) {
-                    Ok(d) if d.endpoint.endpoint_guid.prefix == s.writer_guid.prefix => {
-                        self.remote_reader_alive(now, d)
-                    }
-                    Ok(_) => self.stats.bad_discovery += 1,
-                    Err(e) => {
-                        log::debug!("SEDP DATA(r) from {}: {e}", s.writer_guid);
-                        self.stats.bad_discovery += 1;
-                    }
-                },
-                SedpChange::Gone(guid) => self.remove_remote_reader(guid),
+                SedpChange::Gone(guid) => self.remove_remote::<S>(guid),
                 SedpChange::Bad => self.stats.bad_discovery += 1,
             }
         }
@@ -384,28 +340,28 @@ impl Participant {
             .unwrap_or_default()
     }
 
-    fn remote_writer_alive(&mut self, now: Instant, d: WriterData) {
-        let guid = d.endpoint.endpoint_guid;
-        if !guid.entity_id.kind.is_writer() || !self.remotes.contains_key(&guid.prefix) {
+    /// A remote endpoint announced (or announced again, changed): matched with our endpoints
+    /// of the other side (a changed announcement re-evaluates the match from scratch).
+    fn remote_alive<S: Side>(&mut self, now: Instant, d: S::Data) {
+        let guid = S::endpoint(&d).endpoint_guid;
+        if !S::is_kind(guid.entity_id.kind) || !self.remotes.contains_key(&guid.prefix) {
             self.stats.bad_discovery += 1;
             return;
         }
-        if !self.remote_writers.contains_key(&guid)
-            && self.remote_writers.len() >= MAX_REMOTE_ENDPOINTS
-        {
+        let known = S::remotes(self).contains_key(&guid);
+        if !known && S::remotes(self).len() >= MAX_REMOTE_ENDPOINTS {
             self.stats.table_full += 1;
             return;
         }
-        // A changed announcement re-evaluates the match from scratch.
-        if self.remote_writers.contains_key(&guid) {
-            self.remove_remote_writer(guid);
+        if known {
+            self.remove_remote::<S>(guid);
         }
-        let locators = self.endpoint_locators(&d.endpoint);
-        for id in self.local_readers_of(&d.endpoint.topic_name) {
-            self.pair_reader(now, id, &d, locators.clone(), true);
+        let locators = self.endpoint_locators(S::endpoint(&d));
+        for id in self.local_ids_of::<S::Other>(&S::endpoint(&d).topic_name) {
+            self.pair::<S::Other>(now, id, &d, locators.clone(), true);
         }
-        self.remote_writers.insert(guid, d);
-        self.replay_early(now, guid);
+        S::remotes_mut(self).insert(guid, d);
+        S::learned(self, now, guid);
     }
 
     /// True when user data from `writer` arrives before its announcement: it belongs to a
@@ -419,7 +375,7 @@ impl Participant {
     /// Replay what the early-data hold kept from `writer` into the readers it now matches
     /// (the reader's pre-emptive ACKNACK, built at the next flush, then asks for what is
     /// still missing below it); hints only tell the readers which sequence numbers exist.
-    fn replay_early(&mut self, now: Instant, writer: Guid) {
+    pub(super) fn replay_early(&mut self, now: Instant, writer: Guid) {
         for h in self.early.take(writer) {
             let readers = self.user_readers_for(writer, h.reader_id);
             let matched: Vec<EntityId> = readers
@@ -467,208 +423,106 @@ impl Participant {
         }
     }
 
-    fn remote_reader_alive(&mut self, now: Instant, d: ReaderData) {
-        let guid = d.endpoint.endpoint_guid;
-        if !guid.entity_id.kind.is_reader() || !self.remotes.contains_key(&guid.prefix) {
-            self.stats.bad_discovery += 1;
-            return;
+    /// Forget a remote endpoint: unmatched from our endpoints of the other side.
+    fn remove_remote<S: Side>(&mut self, guid: Guid) {
+        if S::remotes_mut(self).remove(&guid).is_some() {
+            self.unmatch_everywhere::<S>(guid);
         }
-        if !self.remote_readers.contains_key(&guid)
-            && self.remote_readers.len() >= MAX_REMOTE_ENDPOINTS
-        {
-            self.stats.table_full += 1;
-            return;
-        }
-        if self.remote_readers.contains_key(&guid) {
-            self.remove_remote_reader(guid);
-        }
-        let locators = self.endpoint_locators(&d.endpoint);
-        for id in self.local_writers_of(&d.endpoint.topic_name) {
-            self.pair_writer(now, id, &d, locators.clone(), true);
-        }
-        self.remote_readers.insert(guid, d);
     }
 
-    fn remove_remote_writer(&mut self, guid: Guid) {
-        if self.remote_writers.remove(&guid).is_none() {
-            return;
+    /// Forget the remote endpoints of side `S` that participant `prefix` owns.
+    fn remove_remotes_of<S: Side>(&mut self, prefix: GuidPrefix) {
+        let gone: Vec<Guid> = S::remotes(self)
+            .keys()
+            .filter(|g| g.prefix == prefix)
+            .copied()
+            .collect();
+        for g in gone {
+            self.remove_remote::<S>(g);
         }
-        for (id, r) in self.readers.iter_mut() {
-            if r.reader.remove_matched_writer(guid) {
-                self.events.push_back(Event::SubscriptionUnmatched {
-                    reader: *id,
-                    writer: guid,
-                });
+    }
+
+    /// Unmatch endpoint `guid` of side `S` (remote, or a local one being deleted) from our
+    /// endpoints of the other side, reporting each.
+    pub(super) fn unmatch_everywhere<S: Side>(&mut self, guid: Guid) {
+        let (locals, events) = S::Other::locals_and_events(self);
+        for (id, l) in locals.iter_mut() {
+            if S::Other::unmatch(l, guid) {
+                events.push_back(S::Other::unmatched(*id, guid));
             }
         }
     }
 
-    fn remove_remote_reader(&mut self, guid: Guid) {
-        if self.remote_readers.remove(&guid).is_none() {
-            return;
-        }
-        for (id, w) in self.writers.iter_mut() {
-            if w.writer.remove_matched_reader(guid) {
-                self.events.push_back(Event::PublicationUnmatched {
-                    writer: *id,
-                    reader: guid,
-                });
-            }
-        }
-    }
-
-    /// Match a new local writer against known remote readers.
-    pub(super) fn match_local_writer(&mut self, now: Instant, id: EntityId) {
-        let Some(topic) = self
-            .writers
+    /// Match a new local endpoint of side `S` against the known endpoints of the other side:
+    /// remote ones, and our own (served through our own unicast locator).
+    pub(super) fn match_local<S: Side>(&mut self, now: Instant, id: EntityId) {
+        let Some(topic) = S::locals(self)
             .get(&id)
-            .map(|w| w.data.endpoint.topic_name.clone())
+            .map(|l| S::endpoint(S::data(l)).topic_name.clone())
         else {
             return;
         };
-        // Remote readers, and our own readers (served through our own unicast locator).
-        let mut candidates: Vec<(ReaderData, Vec<Locator>)> = self
-            .remote_readers
+        let on_topic = |d: &&<S::Other as Side>::Data| S::Other::endpoint(d).topic_name == topic;
+        let mut candidates: Vec<(<S::Other as Side>::Data, Vec<Locator>)> = S::Other::remotes(self)
             .values()
-            .filter(|r| r.endpoint.topic_name == topic)
-            .map(|r| (r.clone(), self.endpoint_locators(&r.endpoint)))
+            .filter(on_topic)
+            .map(|d| (d.clone(), self.endpoint_locators(S::Other::endpoint(d))))
             .collect();
         candidates.extend(
-            self.readers
+            S::Other::locals(self)
                 .values()
-                .filter(|r| r.data.endpoint.topic_name == topic)
-                .map(|r| (r.data.clone(), self.config.default_unicast.clone())),
+                .map(S::Other::data)
+                .filter(on_topic)
+                .map(|d| (d.clone(), self.config.default_unicast.clone())),
         );
-        for (r, locators) in candidates {
-            self.pair_writer(now, id, &r, locators, true);
+        for (d, locators) in candidates {
+            self.pair::<S>(now, id, &d, locators, true);
         }
     }
 
-    /// Match a new local reader against known remote writers.
-    pub(super) fn match_local_reader(&mut self, now: Instant, id: EntityId) {
-        let Some(topic) = self
-            .readers
-            .get(&id)
-            .map(|r| r.data.endpoint.topic_name.clone())
-        else {
+    /// A new local endpoint of side `S` is also an endpoint for our existing local endpoints
+    /// of the other side.
+    pub(super) fn match_new_local_to_locals<S: Side>(&mut self, now: Instant, id: EntityId) {
+        let Some(d) = S::locals(self).get(&id).map(|l| S::data(l).clone()) else {
             return;
         };
-        let mut candidates: Vec<(WriterData, Vec<Locator>)> = self
-            .remote_writers
-            .values()
-            .filter(|w| w.endpoint.topic_name == topic)
-            .map(|w| (w.clone(), self.endpoint_locators(&w.endpoint)))
-            .collect();
-        candidates.extend(
-            self.writers
-                .values()
-                .filter(|w| w.data.endpoint.topic_name == topic)
-                .map(|w| (w.data.clone(), self.config.default_unicast.clone())),
-        );
-        for (w, locators) in candidates {
-            self.pair_reader(now, id, &w, locators, true);
+        let locators = self.config.default_unicast.clone();
+        for other in self.local_ids_of::<S::Other>(&S::endpoint(&d).topic_name) {
+            self.pair::<S::Other>(now, other, &d, locators.clone(), false);
         }
     }
 
-    /// Local readers of `topic`.
-    fn local_readers_of(&self, topic: &str) -> Vec<EntityId> {
-        self.readers
+    /// Our endpoints of side `S` on `topic`.
+    fn local_ids_of<S: Side>(&self, topic: &str) -> Vec<EntityId> {
+        S::locals(self)
             .iter()
-            .filter(|(_, r)| r.data.endpoint.topic_name == topic)
+            .filter(|(_, l)| S::endpoint(S::data(l)).topic_name == topic)
             .map(|(id, _)| *id)
             .collect()
     }
 
-    /// Local writers of `topic`.
-    fn local_writers_of(&self, topic: &str) -> Vec<EntityId> {
-        self.writers
-            .iter()
-            .filter(|(_, w)| w.data.endpoint.topic_name == topic)
-            .map(|(id, _)| *id)
-            .collect()
-    }
-
-    /// Pair local writer `id` with the reader `r` announces (remote or local), reached at
-    /// `locators`: on a match (RTPS 2.5 §8.5.5 and DDS 1.4 §2.2.3 request/offered rules) the
-    /// writer gets a reader proxy and `PublicationMatched` is reported; otherwise, if
-    /// `report_incompatible`, `IncompatibleQos` says why.
-    fn pair_writer(
+    /// Pair local endpoint `id` of side `S` with the other side's endpoint `other` (remote
+    /// or local), reached at `locators`: on a match (RTPS 2.5 §8.5.5 and DDS 1.4 §2.2.3
+    /// request/offered rules) the local endpoint gets a proxy for it and `PublicationMatched`
+    /// or `SubscriptionMatched` is reported; otherwise, if `report_incompatible`,
+    /// `IncompatibleQos` says why.
+    pub(super) fn pair<S: Side>(
         &mut self,
         now: Instant,
         id: EntityId,
-        r: &ReaderData,
+        other: &<S::Other as Side>::Data,
         locators: Vec<Locator>,
         report_incompatible: bool,
     ) {
-        let Some(w) = self.writers.get_mut(&id) else {
+        let Some(l) = S::locals(self).get(&id) else {
             return;
         };
-        let guid = r.endpoint.endpoint_guid;
-        match matching::check(&w.data.endpoint, &r.endpoint) {
-            Ok(()) => {
-                w.writer.add_matched_reader(
-                    now,
-                    ReaderProxyConfig {
-                        remote_reader_guid: guid,
-                        reliable: r.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
-                        durable: r.endpoint.qos.durability != QosDurability::Volatile,
-                        expects_inline_qos: r.expects_inline_qos,
-                        locators,
-                    },
-                );
-                self.events.push_back(Event::PublicationMatched {
-                    writer: id,
-                    reader: guid,
-                });
-            }
+        let remote = S::Other::endpoint(other).endpoint_guid;
+        match S::check(S::endpoint(S::data(l)), S::Other::endpoint(other)) {
+            Ok(()) => S::add_match(self, now, id, other, locators),
             Err(reason) if report_incompatible => self.events.push_back(Event::IncompatibleQos {
                 local: id,
-                remote: guid,
-                reason,
-            }),
-            Err(_) => {}
-        }
-    }
-
-    /// Pair local reader `id` with the writer `w` announces (remote or local), reached at
-    /// `locators`: the mirror of [`Self::pair_writer`].
-    fn pair_reader(
-        &mut self,
-        now: Instant,
-        id: EntityId,
-        w: &WriterData,
-        locators: Vec<Locator>,
-        report_incompatible: bool,
-    ) {
-        let Some(r) = self.readers.get_mut(&id) else {
-            return;
-        };
-        let guid = w.endpoint.endpoint_guid;
-        match matching::check(&w.endpoint, &r.data.endpoint) {
-            Ok(()) => {
-                r.reader.add_matched_writer(
-                    now,
-                    WriterProxyConfig {
-                        remote_writer_guid: guid,
-                        reliable: r.data.endpoint.qos.reliability.kind == ReliabilityKind::Reliable,
-                        locators,
-                    },
-                );
-                let eprosima = self
-                    .remotes
-                    .get(&guid.prefix)
-                    .is_some_and(|p| p.data.vendor_id == VendorId::EPROSIMA);
-                if eprosima {
-                    r.reader.zero_based_preemptive(guid);
-                }
-                self.events.push_back(Event::SubscriptionMatched {
-                    reader: id,
-                    writer: guid,
-                });
-            }
-            Err(reason) if report_incompatible => self.events.push_back(Event::IncompatibleQos {
-                local: id,
-                remote: guid,
+                remote,
                 reason,
             }),
             Err(_) => {}
@@ -703,29 +557,5 @@ fn sedp_key(s: &Sample) -> SedpChange {
     match guid_from_key_payload(&s.payload) {
         Ok(g) => SedpChange::Gone(g),
         Err(_) => SedpChange::Bad,
-    }
-}
-
-impl Participant {
-    /// A new local writer is also a writer for our existing local readers.
-    pub(super) fn match_new_local_writer_to_local_readers(&mut self, now: Instant, id: EntityId) {
-        let Some(w) = self.writers.get(&id).map(|w| w.data.clone()) else {
-            return;
-        };
-        let locators = self.config.default_unicast.clone();
-        for rid in self.local_readers_of(&w.endpoint.topic_name) {
-            self.pair_reader(now, rid, &w, locators.clone(), false);
-        }
-    }
-
-    /// A new local reader is also a reader for our existing local writers.
-    pub(super) fn match_new_local_reader_to_local_writers(&mut self, now: Instant, id: EntityId) {
-        let Some(r) = self.readers.get(&id).map(|r| r.data.clone()) else {
-            return;
-        };
-        let locators = self.config.default_unicast.clone();
-        for wid in self.local_writers_of(&r.endpoint.topic_name) {
-            self.pair_writer(now, wid, &r, locators.clone(), false);
-        }
     }
 }

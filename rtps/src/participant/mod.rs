@@ -20,10 +20,11 @@ mod interop_tests;
 pub mod matching;
 mod output;
 mod receiver;
+mod sides;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -37,11 +38,13 @@ use crate::discovery::data::qos::{
 use crate::discovery::data::{ParticipantData, ReaderData, WriterData};
 use crate::history::{HistoryKind, ResourceLimits};
 use crate::reliability::{
-    Durability, ReaderConfig, Sample, StatefulReader, StatefulWriter, WriteError, WriterConfig,
+    Durability, ReaderConfig, ReaderStats, Sample, StatefulReader, StatefulWriter, WriteError,
+    WriterConfig, WriterStats,
 };
 use crate::wire::{
     EntityId, EntityKind, Guid, GuidPrefix, Locator, SequenceNumber, Time, VendorId,
 };
+use sides::{Readers, Side, Writers};
 
 pub use admission::MAX_SPDP_ONLY_PER_SOURCE;
 pub use early::EarlyDataLimits;
@@ -253,6 +256,26 @@ pub struct Stats {
     pub rejected_source: u64,
     /// Participants that had sent nothing but SPDP, evicted to make room for newcomers.
     pub evicted: u64,
+    /// Octets handed to `handle_datagram`.
+    pub bytes_received: u64,
+    /// Octets of the datagrams produced (once per datagram, whatever its destinations).
+    pub bytes_sent: u64,
+    /// Remote participants discovered (each time one appears, again after it was lost).
+    pub participants_discovered: u64,
+    /// Remote participants lost (lease expired, disposed or evicted).
+    pub participants_lost: u64,
+}
+
+/// What the local user endpoints are matched with ([`Participant::matched`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Matched {
+    /// Readers matched with a local writer (a reader matched with two writers counts twice;
+    /// our own readers count too).
+    pub readers: usize,
+    /// Writers matched with a local reader (likewise).
+    pub writers: usize,
+    /// Remote participants owning at least one of them.
+    pub participants: usize,
 }
 
 /// Why creating an endpoint failed.
@@ -558,6 +581,50 @@ impl Participant {
         self.stats
     }
 
+    /// The counters of the local writers, summed (the SEDP ones included).
+    pub fn writer_stats(&self) -> WriterStats {
+        let mut s = *self.sedp.publications_writer.stats();
+        s += self.sedp.subscriptions_writer.stats();
+        for w in self.writers.values() {
+            s += w.writer.stats();
+        }
+        s
+    }
+
+    /// The counters of the local readers, summed (the SEDP ones included).
+    pub fn readers_stats(&self) -> ReaderStats {
+        let mut s = *self.sedp.publications_reader.stats();
+        s += self.sedp.subscriptions_reader.stats();
+        for r in self.readers.values() {
+            s += r.reader.stats();
+        }
+        s
+    }
+
+    /// What the local user endpoints are matched with: see [`Matched`].
+    pub fn matched(&self) -> Matched {
+        let mut peers = BTreeSet::new();
+        let mut m = Matched::default();
+        for w in self.writers.values() {
+            for g in w.writer.matched_readers() {
+                m.readers += 1;
+                if g.prefix != self.prefix {
+                    peers.insert(g.prefix);
+                }
+            }
+        }
+        for r in self.readers.values() {
+            for g in r.reader.matched_writers() {
+                m.writers += 1;
+                if g.prefix != self.prefix {
+                    peers.insert(g.prefix);
+                }
+            }
+        }
+        m.participants = peers.len();
+        m
+    }
+
     /// A random `u64` from the participant's seeded RNG (for child seeds).
     pub fn random_u64(&mut self) -> u64 {
         self.rng.next_u64()
@@ -626,6 +693,35 @@ impl Participant {
         self.touched_timeout.mark_all();
     }
 
+    /// A new local endpoint of side `S`: its id and its announcement (our locators, QoS
+    /// `qos`, key hash), not announced yet.
+    fn new_local<S: Side>(
+        &mut self,
+        topic: &str,
+        type_name: &str,
+        keyed: bool,
+        qos: EndpointQos,
+    ) -> Result<(EntityId, S::Data), CreateError> {
+        Self::check_names(topic, type_name)?;
+        let id = self.next_entity_id(S::entity_kind(keyed))?;
+        self.touch_all();
+        let guid = Guid::new(self.prefix, id);
+        let mut data = S::new_data(guid, topic, type_name);
+        let e = S::endpoint_mut(&mut data);
+        e.qos = qos;
+        e.participant_guid = Some(Guid::new(self.prefix, EntityId::PARTICIPANT));
+        e.unicast_locators = self.config.default_unicast.clone();
+        e.key_hash = Some(guid.to_bytes());
+        Ok((id, data))
+    }
+
+    /// Match new local endpoint `id` of side `S` with the remote endpoints and our own of
+    /// the other side.
+    fn match_new<S: Side>(&mut self, now: Instant, id: EntityId) {
+        self.match_local::<S>(now, id);
+        self.match_new_local_to_locals::<S>(now, id);
+    }
+
     /// Create a writer on `topic` of `type_name` (keyed or not) and announce it by SEDP.
     pub fn create_writer(
         &mut self,
@@ -635,25 +731,12 @@ impl Participant {
         keyed: bool,
         qos: EndpointQos,
     ) -> Result<EntityId, CreateError> {
-        Self::check_names(topic, type_name)?;
-        let kind = if keyed {
-            EntityKind::WRITER_WITH_KEY
-        } else {
-            EntityKind::WRITER_NO_KEY
-        };
-        let id = self.next_entity_id(kind)?;
-        self.touch_all();
-        let guid = Guid::new(self.prefix, id);
-        let mut data = WriterData::new(guid, topic, type_name);
-        data.endpoint.qos = qos;
-        data.endpoint.participant_guid = Some(Guid::new(self.prefix, EntityId::PARTICIPANT));
-        data.endpoint.unicast_locators = self.config.default_unicast.clone();
-        data.endpoint.key_hash = Some(guid.to_bytes());
-        let writer = StatefulWriter::new(guid, writer_config(&data.endpoint.qos, &self.config));
-        self.announce_writer(now, &data);
+        let (id, data) = self.new_local::<Writers>(topic, type_name, keyed, qos)?;
+        let config = writer_config(&data.endpoint.qos, &self.config);
+        let writer = StatefulWriter::new(data.endpoint.endpoint_guid, config);
+        self.announce::<Writers>(now, &data);
         self.writers.insert(id, LocalWriter { data, writer });
-        self.match_local_writer(now, id);
-        self.match_new_local_writer_to_local_readers(now, id);
+        self.match_new::<Writers>(now, id);
         Ok(id)
     }
 
@@ -666,20 +749,7 @@ impl Participant {
         keyed: bool,
         qos: EndpointQos,
     ) -> Result<EntityId, CreateError> {
-        Self::check_names(topic, type_name)?;
-        let kind = if keyed {
-            EntityKind::READER_WITH_KEY
-        } else {
-            EntityKind::READER_NO_KEY
-        };
-        let id = self.next_entity_id(kind)?;
-        self.touch_all();
-        let guid = Guid::new(self.prefix, id);
-        let mut data = ReaderData::new(guid, topic, type_name);
-        data.endpoint.qos = qos;
-        data.endpoint.participant_guid = Some(Guid::new(self.prefix, EntityId::PARTICIPANT));
-        data.endpoint.unicast_locators = self.config.default_unicast.clone();
-        data.endpoint.key_hash = Some(guid.to_bytes());
+        let (id, data) = self.new_local::<Readers>(topic, type_name, keyed, qos)?;
         let max_sample_size = self.config.max_sample_size;
         let reader_config = ReaderConfig {
             max_sample_size,
@@ -692,8 +762,8 @@ impl Participant {
             nack_spacing: USER_NACK_SPACING,
             ..ReaderConfig::default()
         };
-        let reader = StatefulReader::new(guid, reader_config);
-        self.announce_reader(now, &data);
+        let reader = StatefulReader::new(data.endpoint.endpoint_guid, reader_config);
+        self.announce::<Readers>(now, &data);
         self.readers.insert(
             id,
             LocalReader {
@@ -702,8 +772,7 @@ impl Participant {
                 notified: false,
             },
         );
-        self.match_local_reader(now, id);
-        self.match_new_local_reader_to_local_writers(now, id);
+        self.match_new::<Readers>(now, id);
         Ok(id)
     }
 
@@ -715,49 +784,26 @@ impl Participant {
         // Whatever the writer has not sent yet goes out before it disappears: a sample written
         // just before the delete is sent once, not silently dropped.
         self.flush_entities(now);
-        self.touch_all();
-        let w = self
-            .writers
-            .remove(&writer)
-            .ok_or(EndpointError::UnknownEndpoint)?;
-        for reader in w.writer.matched_readers() {
-            self.events
-                .push_back(Event::PublicationUnmatched { writer, reader });
-        }
-        let guid = w.data.endpoint.endpoint_guid;
-        for (id, r) in self.readers.iter_mut() {
-            if r.reader.remove_matched_writer(guid) {
-                self.events.push_back(Event::SubscriptionUnmatched {
-                    reader: *id,
-                    writer: guid,
-                });
-            }
-        }
-        self.dispose_endpoint(now, w.data.endpoint.endpoint_guid, true);
-        Ok(())
+        self.delete_local::<Writers>(now, writer)
     }
 
     /// Delete a local reader: its writers are unmatched and its disposal announced.
     pub fn delete_reader(&mut self, now: Instant, reader: EntityId) -> Result<(), EndpointError> {
+        self.delete_local::<Readers>(now, reader)
+    }
+
+    /// Delete local endpoint `id` of side `S`: unmatched from every endpoint of the other
+    /// side (each reported), its disposal announced.
+    fn delete_local<S: Side>(&mut self, now: Instant, id: EntityId) -> Result<(), EndpointError> {
         self.touch_all();
-        let r = self
-            .readers
-            .remove(&reader)
-            .ok_or(EndpointError::UnknownEndpoint)?;
-        for writer in r.reader.matched_writers() {
-            self.events
-                .push_back(Event::SubscriptionUnmatched { reader, writer });
+        let (locals, events) = S::locals_and_events(self);
+        let l = locals.remove(&id).ok_or(EndpointError::UnknownEndpoint)?;
+        for remote in S::matched(&l) {
+            events.push_back(S::unmatched(id, remote));
         }
-        let guid = r.data.endpoint.endpoint_guid;
-        for (id, w) in self.writers.iter_mut() {
-            if w.writer.remove_matched_reader(guid) {
-                self.events.push_back(Event::PublicationUnmatched {
-                    writer: *id,
-                    reader: guid,
-                });
-            }
-        }
-        self.dispose_endpoint(now, r.data.endpoint.endpoint_guid, false);
+        let guid = S::endpoint(S::data(&l)).endpoint_guid;
+        self.unmatch_everywhere::<S>(guid);
+        self.dispose_endpoint::<S>(now, guid);
         Ok(())
     }
 

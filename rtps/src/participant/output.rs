@@ -128,6 +128,7 @@ impl Participant {
             if b.len() > fixed {
                 let len = b.finish();
                 self.stats.datagrams_sent += 1;
+                self.stats.bytes_sent += len as u64;
                 let bytes = buf.get(..len).map(<[u8]>::to_vec).unwrap_or_default();
                 self.out.push_back(Datagram {
                     bytes,

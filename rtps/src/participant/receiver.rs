@@ -9,8 +9,9 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::discovery::SpdpSample;
-use super::Participant;
+use super::{LocalReader, Participant};
 use crate::discovery::data::{disposal, guid_from_key_payload};
+use crate::reliability::{StatefulReader, StatefulWriter};
 use crate::wire::message::Message;
 use crate::wire::submessage::Submessage;
 use crate::wire::{EntityId, Guid, GuidPrefix, SequenceNumber, Time};
@@ -48,6 +49,7 @@ impl Participant {
         owner: Option<&Bytes>,
     ) {
         self.stats.datagrams_received += 1;
+        self.stats.bytes_received += datagram.len() as u64;
         if self.shut_down {
             return;
         }
@@ -172,168 +174,135 @@ impl Participant {
                     Err(_) => self.stats.bad_discovery += 1,
                 }
             }
-            Submessage::Data(d) => match d.writer_id {
-                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => {
-                    self.sedp
-                        .publications_reader
-                        .handle_data(now, src, d, st.timestamp)
+            Submessage::Data(d) => {
+                if self.held_early(now, st, d.writer_id, d.reader_id, d.writer_sn, raw) {
+                    return;
                 }
-                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => self
-                    .sedp
-                    .subscriptions_reader
-                    .handle_data(now, src, d, st.timestamp),
-                w if Self::is_builtin(w) => {}
-                _ => {
-                    let writer = Guid::new(src, d.writer_id);
-                    if self.is_early_writer(writer) {
-                        self.hold_early(now, st, writer, d.reader_id, d.writer_sn, raw);
-                        return;
-                    }
-                    for r in self.user_readers_for(writer, d.reader_id) {
-                        self.touch(r);
-                        if let Some(l) = self.readers.get_mut(&r) {
-                            l.reader.handle_data_in(now, src, d, st.timestamp, owner);
-                        }
-                    }
+                // A user DATA's payload may be a slice of the datagram; SEDP ones are copied.
+                let owner = owner.filter(|_| !Self::is_builtin(d.writer_id));
+                self.route_to_readers(src, d.writer_id, d.reader_id, |r| {
+                    r.handle_data_in(now, src, d, st.timestamp, owner)
+                });
+            }
+            Submessage::DataFrag(d) => {
+                if self.held_early(now, st, d.writer_id, d.reader_id, d.writer_sn, raw) {
+                    return;
                 }
-            },
-            Submessage::DataFrag(d) => match d.writer_id {
-                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => self
-                    .sedp
-                    .publications_reader
-                    .handle_data_frag(now, src, d, st.timestamp),
-                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => self
-                    .sedp
-                    .subscriptions_reader
-                    .handle_data_frag(now, src, d, st.timestamp),
-                w if Self::is_builtin(w) => {}
-                _ => {
-                    let writer = Guid::new(src, d.writer_id);
-                    if self.is_early_writer(writer) {
-                        self.hold_early(now, st, writer, d.reader_id, d.writer_sn, raw);
-                        return;
-                    }
-                    for r in self.user_readers_for(writer, d.reader_id) {
-                        self.touch(r);
-                        if let Some(l) = self.readers.get_mut(&r) {
-                            l.reader.handle_data_frag(now, src, d, st.timestamp);
-                        }
-                    }
-                }
-            },
-            Submessage::Heartbeat(h) => match h.writer_id {
-                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => {
-                    self.sedp.publications_reader.handle_heartbeat(now, src, h)
-                }
-                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => {
-                    self.sedp.subscriptions_reader.handle_heartbeat(now, src, h)
-                }
-                w if Self::is_builtin(w) => {}
-                _ => {
-                    for r in self.user_readers_for(Guid::new(src, h.writer_id), h.reader_id) {
-                        self.touch(r);
-                        if let Some(l) = self.readers.get_mut(&r) {
-                            l.reader.handle_heartbeat(now, src, h);
-                        }
-                    }
-                }
-            },
-            Submessage::Gap(g) => match g.writer_id {
-                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => {
-                    self.sedp.publications_reader.handle_gap(now, src, g)
-                }
-                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => {
-                    self.sedp.subscriptions_reader.handle_gap(now, src, g)
-                }
-                w if Self::is_builtin(w) => {}
-                _ => {
-                    for r in self.user_readers_for(Guid::new(src, g.writer_id), g.reader_id) {
-                        self.touch(r);
-                        if let Some(l) = self.readers.get_mut(&r) {
-                            l.reader.handle_gap(now, src, g);
-                        }
-                    }
-                }
-            },
-            Submessage::HeartbeatFrag(h) => match h.writer_id {
-                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => self
-                    .sedp
-                    .publications_reader
-                    .handle_heartbeat_frag(now, src, h),
-                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => self
-                    .sedp
-                    .subscriptions_reader
-                    .handle_heartbeat_frag(now, src, h),
-                w if Self::is_builtin(w) => {}
-                _ => {
-                    for r in self.user_readers_for(Guid::new(src, h.writer_id), h.reader_id) {
-                        self.touch(r);
-                        if let Some(l) = self.readers.get_mut(&r) {
-                            l.reader.handle_heartbeat_frag(now, src, h);
-                        }
-                    }
-                }
-            },
-            Submessage::AckNack(a) => match a.writer_id {
-                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => {
-                    self.sedp.publications_writer.handle_acknack(now, src, a)
-                }
-                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => {
-                    self.sedp.subscriptions_writer.handle_acknack(now, src, a)
-                }
-                id => {
-                    self.touch(id);
-                    if let Some(w) = self.writers.get_mut(&id) {
-                        w.writer.handle_acknack(now, src, a);
-                    }
-                }
-            },
-            Submessage::NackFrag(n) => match n.writer_id {
-                EntityId::SEDP_PUBLICATIONS_ANNOUNCER => {
-                    self.sedp.publications_writer.handle_nack_frag(now, src, n)
-                }
-                EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => {
-                    self.sedp.subscriptions_writer.handle_nack_frag(now, src, n)
-                }
-                id => {
-                    self.touch(id);
-                    if let Some(w) = self.writers.get_mut(&id) {
-                        w.writer.handle_nack_frag(now, src, n);
-                    }
-                }
-            },
+                self.route_to_readers(src, d.writer_id, d.reader_id, |r| {
+                    r.handle_data_frag(now, src, d, st.timestamp)
+                });
+            }
+            Submessage::Heartbeat(h) => self.route_to_readers(src, h.writer_id, h.reader_id, |r| {
+                r.handle_heartbeat(now, src, h)
+            }),
+            Submessage::Gap(g) => {
+                self.route_to_readers(src, g.writer_id, g.reader_id, |r| r.handle_gap(now, src, g))
+            }
+            Submessage::HeartbeatFrag(h) => {
+                self.route_to_readers(src, h.writer_id, h.reader_id, |r| {
+                    r.handle_heartbeat_frag(now, src, h)
+                })
+            }
+            Submessage::AckNack(a) => {
+                self.route_to_writer(a.writer_id, |w| w.handle_acknack(now, src, a))
+            }
+            Submessage::NackFrag(n) => {
+                self.route_to_writer(n.writer_id, |w| w.handle_nack_frag(now, src, n))
+            }
             _ => {}
         }
     }
 
-    /// User data from a writer not announced yet (see `early`): held for a reader that may
-    /// match it, else dropped.
-    fn hold_early(
+    /// The local readers a submessage from writer `src` + `writer_id` addressed to
+    /// `reader_id` is for get it through `f`: the SEDP detector of an SEDP announcer, or the
+    /// user reader named (with ENTITYID_UNKNOWN, every user reader matched with the writer),
+    /// each marked touched. Other builtin writers' submessages are ignored.
+    fn route_to_readers(
+        &mut self,
+        src: GuidPrefix,
+        writer_id: EntityId,
+        reader_id: EntityId,
+        mut f: impl FnMut(&mut StatefulReader),
+    ) {
+        match writer_id {
+            EntityId::SEDP_PUBLICATIONS_ANNOUNCER => f(&mut self.sedp.publications_reader),
+            EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => f(&mut self.sedp.subscriptions_reader),
+            w if Self::is_builtin(w) => {}
+            _ => {
+                let writer = Guid::new(src, writer_id);
+                let Participant {
+                    readers,
+                    touched,
+                    touched_timeout,
+                    ..
+                } = self;
+                let mut deliver = |id: EntityId, l: &mut LocalReader| {
+                    touched.mark(id);
+                    touched_timeout.mark(id);
+                    f(&mut l.reader);
+                };
+                if reader_id != EntityId::UNKNOWN {
+                    if let Some(l) = readers.get_mut(&reader_id) {
+                        deliver(reader_id, l);
+                    }
+                    return;
+                }
+                for (id, l) in readers.iter_mut() {
+                    if l.reader.matched_writers().any(|g| g == writer) {
+                        deliver(*id, l);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The local writer an ACKNACK or NACK_FRAG for `writer_id` is for gets it through `f`:
+    /// an SEDP announcer, or the user writer (marked touched).
+    fn route_to_writer(&mut self, writer_id: EntityId, f: impl FnOnce(&mut StatefulWriter)) {
+        match writer_id {
+            EntityId::SEDP_PUBLICATIONS_ANNOUNCER => f(&mut self.sedp.publications_writer),
+            EntityId::SEDP_SUBSCRIPTIONS_ANNOUNCER => f(&mut self.sedp.subscriptions_writer),
+            id => {
+                self.touch(id);
+                if let Some(w) = self.writers.get_mut(&id) {
+                    f(&mut w.writer);
+                }
+            }
+        }
+    }
+
+    /// User DATA or DATA_FRAG from a writer not announced yet (see `early`): held for a
+    /// reader that may match it (else dropped); true if the submessage goes no further.
+    fn held_early(
         &mut self,
         now: Instant,
         st: &ReceiverState,
-        writer: Guid,
+        writer_id: EntityId,
         reader_id: EntityId,
         sn: SequenceNumber,
         raw: &[u8],
-    ) {
+    ) -> bool {
+        let writer = Guid::new(st.source, writer_id);
+        if Self::is_builtin(writer_id) || !self.is_early_writer(writer) {
+            return false;
+        }
         let for_a_reader = if reader_id == EntityId::UNKNOWN {
             !self.readers.is_empty()
         } else {
             self.readers.contains_key(&reader_id)
         };
-        if !for_a_reader {
-            return;
+        if for_a_reader {
+            self.early.hold(
+                now,
+                writer,
+                reader_id,
+                sn,
+                st.timestamp,
+                raw,
+                &mut self.stats,
+            );
         }
-        self.early.hold(
-            now,
-            writer,
-            reader_id,
-            sn,
-            st.timestamp,
-            raw,
-            &mut self.stats,
-        );
+        true
     }
 
     /// True for a submessage of a builtin (discovery) writer, or for one of ours.

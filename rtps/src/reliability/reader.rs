@@ -125,6 +125,25 @@ pub struct ReaderStats {
     pub nack_frags_sent: u64,
 }
 
+impl core::ops::AddAssign<&ReaderStats> for ReaderStats {
+    fn add_assign(&mut self, o: &ReaderStats) {
+        self.delivered += o.delivered;
+        self.duplicates += o.duplicates;
+        self.lost += o.lost;
+        self.dropped_buffer_full += o.dropped_buffer_full;
+        self.fragments_rejected += o.fragments_rejected;
+        self.reassemblies_dropped += o.reassemblies_dropped;
+        self.oversized += o.oversized;
+        self.stale_heartbeats += o.stale_heartbeats;
+        self.invalid += o.invalid;
+        self.unknown_writer += o.unknown_writer;
+        self.suspect = self.suspect.saturating_add(o.suspect);
+        self.resyncs = self.resyncs.saturating_add(o.resyncs);
+        self.acknacks_sent += o.acknacks_sent;
+        self.nack_frags_sent += o.nack_frags_sent;
+    }
+}
+
 /// A reliable or best-effort reader with a proxy per matched writer (RTPS 2.5 §8.4.12).
 #[derive(Debug)]
 pub struct StatefulReader {

@@ -157,6 +157,24 @@ pub struct WriterStats {
     pub stale_nacks: u64,
     /// ACKNACK / NACK_FRAG from a reader that is not matched (or best-effort).
     pub unknown_reader: u64,
+    /// ACKNACK submessages received (stale and unknown ones included).
+    pub acknacks_received: u64,
+    /// NACK_FRAG submessages received (stale and unknown ones included).
+    pub nack_frags_received: u64,
+}
+
+impl core::ops::AddAssign<&WriterStats> for WriterStats {
+    fn add_assign(&mut self, o: &WriterStats) {
+        self.data_sent += o.data_sent;
+        self.data_frag_sent += o.data_frag_sent;
+        self.repairs_sent += o.repairs_sent;
+        self.gaps_sent += o.gaps_sent;
+        self.heartbeats_sent += o.heartbeats_sent;
+        self.stale_nacks += o.stale_nacks;
+        self.unknown_reader += o.unknown_reader;
+        self.acknacks_received += o.acknacks_received;
+        self.nack_frags_received += o.nack_frags_received;
+    }
 }
 
 /// A writer that has been writing for `STREAM_CLEAN_FACTOR` times `heartbeat_min_period` and
@@ -377,6 +395,7 @@ impl StatefulWriter {
     /// An ACKNACK from reader `reader_prefix` + `acknack.reader_id` (RTPS 2.5 §8.4.9.2.8).
     /// Stale counts are ignored; NACKed changes are resent after `nack_response_delay`.
     pub fn handle_acknack(&mut self, now: Instant, reader_prefix: GuidPrefix, acknack: &AckNack) {
+        self.stats.acknacks_received += 1;
         let guid = Guid::new(reader_prefix, acknack.reader_id);
         let last_sn = self.last_sn;
         let delay = self.config.nack_response_delay;
@@ -399,6 +418,7 @@ impl StatefulWriter {
         reader_prefix: GuidPrefix,
         nack_frag: &NackFrag,
     ) {
+        self.stats.nack_frags_received += 1;
         let guid = Guid::new(reader_prefix, nack_frag.reader_id);
         let fs = usize::from(self.config.fragment_size.max(1));
         let total = self

@@ -29,7 +29,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::faults::{FaultConfig, FaultInjector};
+use super::faults::{FaultConfig, FaultInjector, FaultStats};
 use super::turn::SocketTurn;
 use super::udp::{ReceiverKind, SendError, UdpReceiver, UdpSender};
 use crate::participant::{Event, Participant};
@@ -123,6 +123,34 @@ pub struct State {
     data_arrived: bool,
     /// Fault injection on sent datagrams (a test aid, `transport::faults`).
     faults: Option<FaultInjector>,
+    /// Datagrams queued for a later retry (the kernel's buffer was full, or earlier ones wait).
+    send_retries: u64,
+}
+
+/// The driver's transport counters ([`State::transport_stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransportStats {
+    /// Datagrams that could not be sent at all (not retryable, or the retry queue was full).
+    pub send_errors: u64,
+    /// Datagrams queued for a later retry.
+    pub send_retries: u64,
+    /// What the fault injector did (all zero without one).
+    pub faults: FaultStats,
+}
+
+impl State {
+    /// The driver's transport counters.
+    pub fn transport_stats(&self) -> TransportStats {
+        TransportStats {
+            send_errors: self.send_errors,
+            send_retries: self.send_retries,
+            faults: self
+                .faults
+                .as_ref()
+                .map(FaultInjector::stats)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// What driver threads and API handles share.
@@ -304,6 +332,7 @@ impl Shared {
     fn send_or_queue(&self, st: &mut State, bytes: &[u8], to: SocketAddr) {
         if !st.retry.is_empty() {
             if st.retry.len() < MAX_RETRY {
+                st.send_retries += 1;
                 st.retry.push_back((bytes.to_vec(), to));
             } else {
                 st.send_errors += 1;
@@ -313,6 +342,7 @@ impl Shared {
         match self.sender.send_to(bytes, to) {
             Ok(()) => {}
             Err(SendError::WouldBlock) if st.retry.len() < MAX_RETRY => {
+                st.send_retries += 1;
                 st.retry.push_back((bytes.to_vec(), to))
             }
             Err(e) => {
@@ -686,6 +716,7 @@ impl Driver {
                 ready_new: false,
                 data_arrived: false,
                 faults: faults.map(FaultInjector::next_in_process),
+                send_retries: 0,
             }),
             changed: Condvar::new(),
             timer: Condvar::new(),
