@@ -25,7 +25,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rtps::dds::{
     DdsError, DdsEvent, DomainParticipant, ParticipantOptions, Qos, RawReader, RawWriter,
-    ReceivePoller,
+    ReceivePoller, WriteBatcher,
 };
 
 use super::core::{NodeCore, NodeEvent, NodeOutput};
@@ -109,6 +109,8 @@ struct Shared {
     backlog_changed: Condvar,
     sink: Sink,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Groups the samples one input publishes into one send (see [`Shared::with_core`]).
+    batcher: WriteBatcher,
 }
 
 /// A running node (see the module doc). Dropping it shuts the node down: pending jobs are
@@ -160,6 +162,7 @@ impl Runtime {
         })?;
         let events = participant.events();
         let poller = participant.receive_poller();
+        let batcher = participant.write_batcher();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 core,
@@ -173,6 +176,7 @@ impl Runtime {
             backlog_changed: Condvar::new(),
             sink,
             threads: Mutex::new(Vec::new()),
+            batcher,
         });
         let rt = Runtime { shared, id, poller };
         let weak = Arc::downgrade(&rt.shared);
@@ -301,7 +305,11 @@ impl Shared {
                 return Err(NodeError::Closed);
             }
             let r = f(&mut st.core, now());
+            // The samples of one input (a solution and the next offer, a target and its task
+            // data) leave together, at once: the second is not held for the burst timer.
+            let batch = this.batcher.batch();
             let res = Self::drain(&mut st, &mut readers);
+            drop(batch);
             if !st.backlog.is_empty() {
                 this.backlog_changed.notify_all();
             }

@@ -27,7 +27,8 @@ use core::fmt;
 
 pub use endpoint::{RawReader, RawWriter, Reader, Sample, Writer};
 pub use participant::{
-    DdsEvent, DomainParticipant, ParticipantOptions, ReceivePoller, DEFAULT_BUSY_POLL,
+    DdsEvent, DomainParticipant, ParticipantOptions, ReceivePoller, WriteBatch, WriteBatcher,
+    DEFAULT_BUSY_POLL,
 };
 pub use qos::Qos;
 

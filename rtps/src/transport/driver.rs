@@ -46,6 +46,9 @@ thread_local! {
     static DELIVERING: Cell<bool> = const { Cell::new(false) };
     /// This thread's last write outside a listener (see [`Shared::flush_write`]).
     static LAST_WRITE: Cell<Option<WriteMark>> = const { Cell::new(None) };
+    /// The write batch this thread has open (see [`Shared::begin_batch`]): the participant
+    /// (the address of its [`Shared`]) and how many writes it held.
+    static BATCH: Cell<Option<(usize, u32)>> = const { Cell::new(None) };
 }
 
 /// Most samples taken under one lock before they are handed to a listener.
@@ -208,6 +211,56 @@ impl Shared {
             st.held_since.get_or_insert_with(now);
             return;
         }
+        let me = std::ptr::from_ref(self) as usize;
+        if let Some((p, n)) = BATCH.with(Cell::get) {
+            if p == me && st.held < BATCH_MAX {
+                st.held += 1;
+                BATCH.with(|b| b.set(Some((p, n + 1))));
+                return;
+            }
+        }
+        self.burst_or_flush(st);
+    }
+
+    /// Open a write batch on this thread (a no-op inside a listener, whose writes are held
+    /// anyway, or with a batch already open): this participant's writes are held until
+    /// [`Shared::end_batch`], which then handles them as one write (sent at once unless they
+    /// continue a burst, see [`Shared::flush_write`]). So the samples of one input (a solution
+    /// and the next offer) share a datagram without waiting for the burst timer. Returns
+    /// whether a batch was opened (pass it to `end_batch`).
+    pub fn begin_batch(&self) -> bool {
+        if DELIVERING.with(Cell::get) || BATCH.with(Cell::get).is_some() {
+            return false;
+        }
+        BATCH.with(|b| b.set(Some((std::ptr::from_ref(self) as usize, 0))));
+        true
+    }
+
+    /// Close the batch [`Shared::begin_batch`] opened (`opened`): its writes go out (or join
+    /// the thread's burst).
+    pub fn end_batch(&self, opened: bool) {
+        if !opened {
+            return;
+        }
+        let Some((_, n)) = BATCH.with(Cell::take) else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        let mut st = self.lock();
+        if self.is_closed() {
+            return;
+        }
+        // The batch's writes are counted in `held` already; decide for them as for one write.
+        st.held = st.held.saturating_sub(1);
+        self.burst_or_flush(&mut st);
+        self.wake(st);
+    }
+
+    /// [`Shared::flush_write`] outside a listener: hold the write if it continues this
+    /// thread's burst, else send everything.
+    fn burst_or_flush(&self, st: &mut State) {
         let t = now();
         let mark = WriteMark {
             at: t,
