@@ -556,11 +556,17 @@ impl Shared {
     /// woken, and (if `run_listeners`) the samples it made ready are handed to listeners on
     /// this thread, else the timer thread is woken to deliver them. Returns whether it brought
     /// samples, or `None` if the participant is closed.
+    ///
+    /// With `more_queued` (the socket held another datagram before this one was read: a
+    /// backlog) nothing is sent yet and `Some(false)` is returned: the caller reads the next
+    /// datagram and the answers to the backlog leave together, one datagram per destination,
+    /// when a datagram is handled without it (or at [`Shared::flush_received`]).
     fn handle_received(
         &self,
         from: SocketAddr,
         datagram: &Bytes,
         run_listeners: bool,
+        more_queued: bool,
     ) -> Option<bool> {
         let mut st = self.lock();
         if self.is_closed() {
@@ -568,6 +574,26 @@ impl Shared {
         }
         st.participant.handle_datagram_bytes(now(), from, datagram);
         st.received = st.received.wrapping_add(1);
+        if more_queued {
+            return Some(false);
+        }
+        self.flush(&mut st);
+        let data = std::mem::take(&mut st.data_arrived);
+        if run_listeners {
+            self.wake_and_deliver(st);
+        } else {
+            self.wake(st);
+        }
+        Some(data)
+    }
+
+    /// Send what the datagrams handled with `more_queued` caused, and deliver their samples
+    /// (as [`Shared::handle_received`] does after one datagram).
+    fn flush_received(&self, run_listeners: bool) -> Option<bool> {
+        let mut st = self.lock();
+        if self.is_closed() {
+            return None;
+        }
         self.flush(&mut st);
         let data = std::mem::take(&mut st.data_arrived);
         if run_listeners {
@@ -625,7 +651,7 @@ impl Shared {
             match rx.try_recv(buf.space()) {
                 Ok(Some(r)) => {
                     let datagram = buf.take(r.len);
-                    match self.handle_received(r.from, &datagram, run_listeners) {
+                    match self.handle_received(r.from, &datagram, run_listeners, false) {
                         None => break false,
                         Some(true) => {
                             until = deadline.min(now() + self.busy_poll);
@@ -834,6 +860,9 @@ impl Drop for Driver {
 /// Size of the receive buffers' chunks.
 const RECV_CHUNK: usize = 256 * 1024;
 
+/// Most datagrams of a backlog handled before their answers are sent (see `recv_loop`).
+const RECV_BATCH: usize = 16;
+
 /// Receive and handle datagrams until the participant closes. After a datagram that brought
 /// samples the thread polls the socket for `busy_poll` (yielding between polls) before it
 /// blocks again: the answer to what it just delivered usually comes back within that window,
@@ -844,8 +873,20 @@ const RECV_CHUNK: usize = 256 * 1024;
 fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool) {
     let mut buf = RecvBuf::new();
     let mut poll_until: Option<Instant> = None;
+    // Datagrams handled in a row without sending (see `Shared::handle_received`), and whether
+    // the previous read found one (then the socket has a backlog).
+    let mut unflushed = 0usize;
+    let mut backlog = false;
     while !shared.is_closed() {
-        if turns && !shared.recv_turn(poll_until.is_some()) {
+        if turns && unflushed > 0 && shared.turn().recv_claim(now(), true).is_err() {
+            // An application thread polls the socket now: answer the backlog before parking.
+            unflushed = 0;
+            backlog = false;
+            if shared.flush_received(true).is_none() {
+                break;
+            }
+        }
+        if turns && unflushed == 0 && !shared.recv_turn(poll_until.is_some()) {
             break;
         }
         let space = buf.space();
@@ -856,7 +897,29 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool
         match received {
             Ok(Some(r)) => {
                 let datagram = buf.take(r.len);
-                match shared.handle_received(r.from, &datagram, true) {
+                // Only a datagram read right after another one, in a poll (the socket is
+                // non-blocking: a read that finds nothing costs no wake-up), waits for the
+                // rest of the backlog; the first one of a burst is answered at once.
+                let defer = backlog && poll_until.is_some() && unflushed < RECV_BATCH;
+                backlog = true;
+                if defer {
+                    unflushed += 1;
+                }
+                match shared.handle_received(r.from, &datagram, true, defer) {
+                    None => break,
+                    Some(true) if !busy_poll.is_zero() => {
+                        poll_until = now().checked_add(busy_poll);
+                    }
+                    Some(_) if defer => {
+                        poll_until = now().checked_add(busy_poll);
+                    }
+                    Some(_) => unflushed = 0,
+                }
+            }
+            Ok(None) if unflushed > 0 => {
+                backlog = false;
+                unflushed = 0;
+                match shared.flush_received(true) {
                     None => break,
                     Some(true) if !busy_poll.is_zero() => {
                         poll_until = now().checked_add(busy_poll);
@@ -865,6 +928,7 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool
                 }
             }
             Ok(None) => {
+                backlog = false;
                 if let Some(until) = poll_until {
                     if now() >= until {
                         poll_until = None;
@@ -875,6 +939,10 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool
             }
             Err(e) => {
                 log::warn!("receive on {:?} failed: {e}", rx.kind());
+                if std::mem::take(&mut unflushed) > 0 && shared.flush_received(true).is_none() {
+                    break;
+                }
+                backlog = false;
                 poll_until = None;
                 std::thread::sleep(RECV_POLL);
             }
