@@ -476,6 +476,11 @@ impl NodeCore {
         self.output.pop_front()
     }
 
+    /// True when [`NodeCore::poll_output`] has something.
+    pub fn has_output(&self) -> bool {
+        !self.output.is_empty()
+    }
+
     /// The next event for the user.
     pub fn poll_event(&mut self) -> Option<NodeEvent> {
         self.events.pop_front()

@@ -305,11 +305,7 @@ impl Shared {
                 return Err(NodeError::Closed);
             }
             let r = f(&mut st.core, now());
-            // The samples of one input (a solution and the next offer, a target and its task
-            // data) leave together, at once: the second is not held for the burst timer.
-            let batch = this.batcher.batch();
-            let res = Self::drain(&mut st, &mut readers);
-            drop(batch);
+            let res = Self::drain(&mut st, &mut readers, Some(&this.batcher));
             if !st.backlog.is_empty() {
                 this.backlog_changed.notify_all();
             }
@@ -329,8 +325,17 @@ impl Shared {
 
     /// Carry out the core's outputs in order; new readers are returned to be given a listener.
     /// The caller wakes the flusher if the backlog is not empty afterwards.
-    fn drain(st: &mut State, readers: &mut Vec<(String, RawReader)>) -> Result<(), NodeError> {
+    ///
+    /// With `batcher`, the samples of one input (a solution and the next offer) are written in
+    /// one batch, so they leave together and at once: without it the second of a quick pair
+    /// would wait for the driver's burst timer. A lone sample is written as it is.
+    fn drain(
+        st: &mut State,
+        readers: &mut Vec<(String, RawReader)>,
+        batcher: Option<&WriteBatcher>,
+    ) -> Result<(), NodeError> {
         let mut result = Ok(());
+        let mut batch = None;
         while let Some(o) = st.core.poll_output() {
             let Some(p) = st.participant.as_ref() else {
                 return Err(NodeError::Closed);
@@ -373,6 +378,9 @@ impl Shared {
                         continue;
                     };
                     let payload = Bytes::from(payload);
+                    if batch.is_none() && st.core.has_output() {
+                        batch = batcher.map(WriteBatcher::batch);
+                    }
                     if !st.backlog.is_empty() {
                         // Behind earlier samples still waiting: keep the order.
                         st.backlog.push_back((w, payload));
@@ -486,7 +494,7 @@ impl Drop for Runtime {
         let status = {
             let mut st = lock(&shared.state);
             st.core.stop(now());
-            let _ = Shared::drain(&mut st, &mut readers);
+            let _ = Shared::drain(&mut st, &mut readers, None);
             st.writers.get(STATUS_TOPIC).cloned()
         };
         Shared::wait_backlog(shared, deadline);
@@ -499,7 +507,7 @@ impl Drop for Runtime {
         let writers: Vec<RawWriter> = {
             let mut st = lock(&shared.state);
             st.core.shutdown(now());
-            let _ = Shared::drain(&mut st, &mut readers);
+            let _ = Shared::drain(&mut st, &mut readers, None);
             while st.core.poll_event().is_some() {}
             st.writers.values().cloned().collect()
         };
