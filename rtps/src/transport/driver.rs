@@ -641,8 +641,12 @@ impl Shared {
             return None;
         }
         let mut buf = self.app_buf.lock().unwrap_or_else(|e| e.into_inner());
+        // As in `recv_loop`: a datagram read right after another one waits for the rest of
+        // the backlog (at most `RECV_BATCH`) before the answers go out together.
+        let mut unflushed = 0usize;
+        let mut backlog = false;
         let answered = loop {
-            if done() {
+            if unflushed == 0 && done() {
                 break true;
             }
             if self.is_closed() {
@@ -651,7 +655,22 @@ impl Shared {
             match rx.try_recv(buf.space()) {
                 Ok(Some(r)) => {
                     let datagram = buf.take(r.len);
-                    match self.handle_received(r.from, &datagram, run_listeners, false) {
+                    let defer = backlog && unflushed < RECV_BATCH;
+                    backlog = true;
+                    unflushed = if defer { unflushed + 1 } else { 0 };
+                    match self.handle_received(r.from, &datagram, run_listeners, defer) {
+                        None => break false,
+                        Some(true) => {
+                            until = deadline.min(now() + self.busy_poll);
+                            self.turn().app_extend(until);
+                        }
+                        Some(false) => {}
+                    }
+                }
+                Ok(None) if unflushed > 0 => {
+                    unflushed = 0;
+                    backlog = false;
+                    match self.flush_received(run_listeners) {
                         None => break false,
                         Some(true) => {
                             until = deadline.min(now() + self.busy_poll);
@@ -661,6 +680,7 @@ impl Shared {
                     }
                 }
                 Ok(None) => {
+                    backlog = false;
                     if now() >= until {
                         break false;
                     }
@@ -672,6 +692,9 @@ impl Shared {
                 }
             }
         };
+        if unflushed > 0 {
+            let _ = self.flush_received(run_listeners);
+        }
         drop(buf);
         let linger = answered.then_some(self.busy_poll);
         if self.turn().app_release(now(), linger) {
@@ -902,9 +925,7 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool
                 // rest of the backlog; the first one of a burst is answered at once.
                 let defer = backlog && poll_until.is_some() && unflushed < RECV_BATCH;
                 backlog = true;
-                if defer {
-                    unflushed += 1;
-                }
+                unflushed = if defer { unflushed + 1 } else { 0 };
                 match shared.handle_received(r.from, &datagram, true, defer) {
                     None => break,
                     Some(true) if !busy_poll.is_zero() => {
@@ -913,7 +934,7 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool
                     Some(_) if defer => {
                         poll_until = now().checked_add(busy_poll);
                     }
-                    Some(_) => unflushed = 0,
+                    Some(_) => {}
                 }
             }
             Ok(None) if unflushed > 0 => {
