@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Print a Markdown table of the AML-IP speed figures (issue 5 "Speed"), all from one run:
 # the criterion macro benches (simulated network and loopback, release build), the resident
-# memory of an idle `amlip computing`, the size of the release binary, and the CLI's time to
-# the first solution.
+# memory of an idle `amlip computing`, the size of the release binary, the CLI's time to
+# the first solution and its pipelined throughput (benches/cli_throughput.sh).
 #
 # It opens sockets, so run it inside a private network namespace, from the repository root:
 #     ../shared/oracles/netns-run benches/measure.sh
@@ -63,6 +63,12 @@ cli_first=$(echo "$sorted" | sed -n 3p)
 cli_min=$(echo "$sorted" | head -1)
 cli_max=$(echo "$sorted" | tail -1)
 
+# CLI pipelined throughput: 4 `amlip computing --delay 0`, 20,000 jobs from stdin, 5 runs.
+cli_runs=$(AMLIP="$bin" benches/cli_throughput.sh 5 20000 4 | awk '$4 == 20000 { print $2 }' | sort -n)
+cli_thr=$(echo "$cli_runs" | sed -n 3p)
+cli_thr_min=$(echo "$cli_runs" | head -1)
+cli_thr_max=$(echo "$cli_runs" | tail -1)
+
 floor_ratio() { # floor_ratio RTT PINGPONG -> RTT / (2 x PINGPONG) with 2 decimals
   awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / (2 * b); else print "-" }'
 }
@@ -83,6 +89,7 @@ echo "| RTPS ping-pong round trip, 16 B reliable (floor) | ${pp} us | 2 x floor 
 echo "| Job round trip, 1 main + 1 computing, 64 B, zero work | ${rtt1} us | $(floor_ratio "$rtt1" "$pp")x the 2-ping-pong floor; interleaved $(fig ratio_job_rtt_1_interleaved)x; speed-up over AML-IP (~400 us): $(ratio 400 "$rtt1")x |"
 echo "| Job round trip, 1 main + 4 computing | ${rtt4} us | $(floor_ratio "$rtt4" "$pp")x the floor; interleaved $(fig ratio_job_rtt_4_interleaved)x; speed-up over AML-IP (~670 us): $(ratio 670 "$rtt4")x |"
 echo "| Pipelined throughput, 4 computing, zero work, 20,000 jobs | ${thr} jobs/s | vs Ray (~8,000 async tasks/s): $(ratio "$thr" 8000)x |"
+echo "| CLI pipelined, 20,000 jobs from stdin, 4 \`amlip computing --delay 0\` | ${cli_thr} jobs/s (${cli_thr_min}-${cli_thr_max}, 5 runs) | target 20,000 |"
 echo "| Time from new() of both nodes to the first solution (library) | ${first} ms | speed-up over AML-IP (90-280 ms): $(ratio 90 "$first")x-$(ratio 280 "$first")x |"
 echo "| CLI: \`amlip computing --delay 0 &\` then \`time amlip main x\` | ${cli_first} ms (${cli_min}-${cli_max}, 5 runs), process exit included | AML-IP 90-280 ms |"
 echo "| Sim: CPU time of one job, both stacks, one thread | $(fig sim_job_round_trip) us | no sockets, no threads |"

@@ -140,6 +140,9 @@ struct Report {
     progress: Option<Progress>,
     /// Solutions go to the terminal the progress line is on: clear it first.
     stdout_tty: bool,
+    /// Solution lines not written yet: they go out when no other solution is waiting
+    /// ([`Report::flush`]), one write for a burst of them rather than one per line.
+    out: io::BufWriter<io::Stdout>,
 }
 
 /// The progress line on stderr (only when stderr is a terminal).
@@ -183,7 +186,13 @@ impl Report {
             start: clock(),
             progress,
             stdout_tty: std::io::stdout().is_terminal(),
+            out: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
         }
+    }
+
+    /// Write out the solution lines printed so far.
+    fn flush(&mut self) {
+        let _ = self.out.flush();
     }
 
     fn clear_progress(&mut self) {
@@ -226,10 +235,8 @@ impl Report {
         if self.stdout_tty {
             self.clear_progress();
         }
-        let mut out = std::io::stdout().lock();
         if !self.json {
-            let _ = writeln!(out, "{}", SolutionLine(&e.shown, s));
-            let _ = out.flush();
+            let _ = writeln!(self.out, "{}", SolutionLine(&e.shown, s));
             return;
         }
         let line = {
@@ -246,11 +253,11 @@ impl Report {
             }
             o.bytes("solution", &s.solution).finish()
         };
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        let _ = writeln!(self.out, "{line}");
     }
 
     fn summary(&mut self, submitted: usize, unsolved: usize) {
+        self.flush();
         self.clear_progress();
         let elapsed = clock().saturating_duration_since(self.start).as_secs_f64();
         let done = self.solved + self.failed;
@@ -289,11 +296,18 @@ fn print_solutions(
 ) -> Result<Ended, NodeError> {
     let mut said_waiting = false;
     let mut idle = Duration::ZERO;
+    // A solution taken without waiting (one was ready when the previous was printed).
+    let mut ready: Option<Solution> = None;
     loop {
+        if ready.is_none() {
+            // Nothing else to print right now: let the lines out.
+            report.flush();
+        }
         if all_sent.load(Ordering::Acquire) && pending_len(pending) == 0 {
             return Ok(Ended::Completed);
         }
         if signal::stopping() {
+            report.flush();
             let left = pending_len(pending);
             report.clear_progress();
             eprintln!(
@@ -303,7 +317,11 @@ fn print_solutions(
             return Ok(Ended::Interrupted);
         }
         report.tick();
-        match rx.recv_timeout(TICK) {
+        let next = match ready.take() {
+            Some(s) => Ok(s),
+            None => rx.recv_timeout(TICK),
+        };
+        match next {
             Ok(s) => {
                 idle = Duration::ZERO;
                 let entry = pending
@@ -316,6 +334,7 @@ fn print_solutions(
                     file: None,
                 });
                 report.solution(&entry, &s);
+                ready = rx.try_recv().ok();
             }
             Err(RecvTimeoutError::Timeout) => {
                 idle = idle.saturating_add(TICK);

@@ -482,6 +482,11 @@ impl NodeCore {
         self.output.pop_front()
     }
 
+    /// True when [`NodeCore::poll_output`] has something.
+    pub fn has_output(&self) -> bool {
+        !self.output.is_empty()
+    }
+
     /// The next event for the user.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<NodeEvent> {

@@ -25,7 +25,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rtps::dds::{
     error_chain, DdsEvent, DomainParticipant, ParticipantOptions, Qos, RawReader, RawWriter,
-    ReceivePoller, WriteError,
+    ReceivePoller, WriteBatcher, WriteError,
 };
 
 use super::core::{NodeCore, NodeEvent, NodeOutput};
@@ -110,6 +110,8 @@ struct Shared {
     backlog_changed: Condvar,
     sink: Sink,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Groups the samples one input publishes into one send (see [`Shared::with_core`]).
+    batcher: WriteBatcher,
 }
 
 /// A running node (see the module doc). Dropping it shuts the node down: pending jobs are
@@ -160,6 +162,7 @@ impl Runtime {
         let participant = DomainParticipant::new(popts)?;
         let events = participant.events();
         let poller = participant.receive_poller();
+        let batcher = participant.write_batcher();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 core,
@@ -173,6 +176,7 @@ impl Runtime {
             backlog_changed: Condvar::new(),
             sink,
             threads: Mutex::new(Vec::new()),
+            batcher,
         });
         let rt = Runtime { shared, id, poller };
         let weak = Arc::downgrade(&rt.shared);
@@ -316,7 +320,7 @@ impl Shared {
                 return Err(NodeError::Closed);
             }
             let r = f(&mut st.core, now());
-            let res = Self::drain(&mut st, &mut readers);
+            let res = Self::drain(&mut st, &mut readers, Some(&this.batcher));
             if !st.backlog.is_empty() {
                 this.backlog_changed.notify_all();
             }
@@ -336,8 +340,17 @@ impl Shared {
 
     /// Carry out the core's outputs in order; new readers are returned to be given a listener.
     /// The caller wakes the flusher if the backlog is not empty afterwards.
-    fn drain(st: &mut State, readers: &mut Vec<(String, RawReader)>) -> Result<(), NodeError> {
+    ///
+    /// With `batcher`, the samples of one input (a solution and the next offer) are written in
+    /// one batch, so they leave together and at once: without it the second of a quick pair
+    /// would wait for the driver's burst timer. A lone sample is written as it is.
+    fn drain(
+        st: &mut State,
+        readers: &mut Vec<(String, RawReader)>,
+        batcher: Option<&WriteBatcher>,
+    ) -> Result<(), NodeError> {
         let mut result = Ok(());
+        let mut batch = None;
         while let Some(o) = st.core.poll_output() {
             let Some(p) = st.participant.as_ref() else {
                 return Err(NodeError::Closed);
@@ -380,6 +393,9 @@ impl Shared {
                         continue;
                     };
                     let payload = Bytes::from(payload);
+                    if batch.is_none() && st.core.has_output() {
+                        batch = batcher.map(WriteBatcher::batch);
+                    }
                     if !st.backlog.is_empty() {
                         // Behind earlier samples still waiting: keep the order.
                         st.backlog.push_back((w, payload));
@@ -493,7 +509,7 @@ impl Drop for Runtime {
         let status = {
             let mut st = lock(&shared.state);
             st.core.stop(now());
-            let _ = Shared::drain(&mut st, &mut readers);
+            let _ = Shared::drain(&mut st, &mut readers, None);
             st.writers.get(STATUS_TOPIC).cloned()
         };
         Shared::wait_backlog(shared, deadline);
@@ -506,7 +522,7 @@ impl Drop for Runtime {
         let writers: Vec<RawWriter> = {
             let mut st = lock(&shared.state);
             st.core.shutdown(now());
-            let _ = Shared::drain(&mut st, &mut readers);
+            let _ = Shared::drain(&mut st, &mut readers, None);
             while st.core.poll_event().is_some() {}
             st.writers.values().cloned().collect()
         };

@@ -34,7 +34,8 @@ pub use error::{
     error_chain, CreateEndpointError, DdsError, ParticipantError, RecvError, WaitError, WriteError,
 };
 pub use participant::{
-    DdsEvent, DomainParticipant, ParticipantOptions, ReceivePoller, DEFAULT_BUSY_POLL,
+    DdsEvent, DomainParticipant, ParticipantOptions, ReceivePoller, WriteBatch, WriteBatcher,
+    DEFAULT_BUSY_POLL,
 };
 pub use qos::Qos;
 pub use stats::ParticipantStats;

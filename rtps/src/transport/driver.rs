@@ -46,6 +46,9 @@ thread_local! {
     static DELIVERING: Cell<bool> = const { Cell::new(false) };
     /// This thread's last write outside a listener (see [`Shared::flush_write`]).
     static LAST_WRITE: Cell<Option<WriteMark>> = const { Cell::new(None) };
+    /// The write batch this thread has open (see [`Shared::begin_batch`]): the participant
+    /// (the address of its [`Shared`]) and how many writes it held.
+    static BATCH: Cell<Option<(usize, u32)>> = const { Cell::new(None) };
 }
 
 /// Most samples taken under one lock before they are handed to a listener.
@@ -236,6 +239,56 @@ impl Shared {
             st.held_since.get_or_insert_with(now);
             return;
         }
+        let me = std::ptr::from_ref(self) as usize;
+        if let Some((p, n)) = BATCH.with(Cell::get) {
+            if p == me && st.held < BATCH_MAX {
+                st.held += 1;
+                BATCH.with(|b| b.set(Some((p, n + 1))));
+                return;
+            }
+        }
+        self.burst_or_flush(st);
+    }
+
+    /// Open a write batch on this thread (a no-op inside a listener, whose writes are held
+    /// anyway, or with a batch already open): this participant's writes are held until
+    /// [`Shared::end_batch`], which then handles them as one write (sent at once unless they
+    /// continue a burst, see [`Shared::flush_write`]). So the samples of one input (a solution
+    /// and the next offer) share a datagram without waiting for the burst timer. Returns
+    /// whether a batch was opened (pass it to `end_batch`).
+    pub fn begin_batch(&self) -> bool {
+        if DELIVERING.with(Cell::get) || BATCH.with(Cell::get).is_some() {
+            return false;
+        }
+        BATCH.with(|b| b.set(Some((std::ptr::from_ref(self) as usize, 0))));
+        true
+    }
+
+    /// Close the batch [`Shared::begin_batch`] opened (`opened`): its writes go out (or join
+    /// the thread's burst).
+    pub fn end_batch(&self, opened: bool) {
+        if !opened {
+            return;
+        }
+        let Some((_, n)) = BATCH.with(Cell::take) else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        let mut st = self.lock();
+        if self.is_closed() {
+            return;
+        }
+        // The batch's writes are counted in `held` already; decide for them as for one write.
+        st.held = st.held.saturating_sub(1);
+        self.burst_or_flush(&mut st);
+        self.wake(st);
+    }
+
+    /// [`Shared::flush_write`] outside a listener: hold the write if it continues this
+    /// thread's burst, else send everything.
+    fn burst_or_flush(&self, st: &mut State) {
         let t = now();
         let mark = WriteMark {
             at: t,
@@ -533,11 +586,17 @@ impl Shared {
     /// woken, and (if `run_listeners`) the samples it made ready are handed to listeners on
     /// this thread, else the timer thread is woken to deliver them. Returns whether it brought
     /// samples, or `None` if the participant is closed.
+    ///
+    /// With `more_queued` (the socket held another datagram before this one was read: a
+    /// backlog) nothing is sent yet and `Some(false)` is returned: the caller reads the next
+    /// datagram and the answers to the backlog leave together, one datagram per destination,
+    /// when a datagram is handled without it (or at [`Shared::flush_received`]).
     fn handle_received(
         &self,
         from: SocketAddr,
         datagram: &Bytes,
         run_listeners: bool,
+        more_queued: bool,
     ) -> Option<bool> {
         let mut st = self.lock();
         if self.is_closed() {
@@ -545,6 +604,26 @@ impl Shared {
         }
         st.participant.handle_datagram_bytes(now(), from, datagram);
         st.received = st.received.wrapping_add(1);
+        if more_queued {
+            return Some(false);
+        }
+        self.flush(&mut st);
+        let data = std::mem::take(&mut st.data_arrived);
+        if run_listeners {
+            self.wake_and_deliver(st);
+        } else {
+            self.wake(st);
+        }
+        Some(data)
+    }
+
+    /// Send what the datagrams handled with `more_queued` caused, and deliver their samples
+    /// (as [`Shared::handle_received`] does after one datagram).
+    fn flush_received(&self, run_listeners: bool) -> Option<bool> {
+        let mut st = self.lock();
+        if self.is_closed() {
+            return None;
+        }
         self.flush(&mut st);
         let data = std::mem::take(&mut st.data_arrived);
         if run_listeners {
@@ -592,8 +671,12 @@ impl Shared {
             return None;
         }
         let mut buf = self.app_buf.lock().unwrap_or_else(|e| e.into_inner());
+        // As in `recv_loop`: a datagram read right after another one waits for the rest of
+        // the backlog (at most `RECV_BATCH`) before the answers go out together.
+        let mut unflushed = 0usize;
+        let mut backlog = false;
         let answered = loop {
-            if done() {
+            if unflushed == 0 && done() {
                 break true;
             }
             if self.is_closed() {
@@ -602,7 +685,22 @@ impl Shared {
             match rx.try_recv(buf.space()) {
                 Ok(Some(r)) => {
                     let datagram = buf.take(r.len);
-                    match self.handle_received(r.from, &datagram, run_listeners) {
+                    let defer = backlog && unflushed < RECV_BATCH;
+                    backlog = true;
+                    unflushed = if defer { unflushed + 1 } else { 0 };
+                    match self.handle_received(r.from, &datagram, run_listeners, defer) {
+                        None => break false,
+                        Some(true) => {
+                            until = deadline.min(now() + self.busy_poll);
+                            self.turn().app_extend(until);
+                        }
+                        Some(false) => {}
+                    }
+                }
+                Ok(None) if unflushed > 0 => {
+                    unflushed = 0;
+                    backlog = false;
+                    match self.flush_received(run_listeners) {
                         None => break false,
                         Some(true) => {
                             until = deadline.min(now() + self.busy_poll);
@@ -612,6 +710,7 @@ impl Shared {
                     }
                 }
                 Ok(None) => {
+                    backlog = false;
                     if now() >= until {
                         break false;
                     }
@@ -623,6 +722,9 @@ impl Shared {
                 }
             }
         };
+        if unflushed > 0 {
+            let _ = self.flush_received(run_listeners);
+        }
         drop(buf);
         let linger = answered.then_some(self.busy_poll);
         if self.turn().app_release(now(), linger) {
@@ -812,6 +914,9 @@ impl Drop for Driver {
 /// Size of the receive buffers' chunks.
 const RECV_CHUNK: usize = 256 * 1024;
 
+/// Most datagrams of a backlog handled before their answers are sent (see `recv_loop`).
+const RECV_BATCH: usize = 16;
+
 /// Receive and handle datagrams until the participant closes. After a datagram that brought
 /// samples the thread polls the socket for `busy_poll` (yielding between polls) before it
 /// blocks again: the answer to what it just delivered usually comes back within that window,
@@ -822,8 +927,20 @@ const RECV_CHUNK: usize = 256 * 1024;
 fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool) {
     let mut buf = RecvBuf::new();
     let mut poll_until: Option<Instant> = None;
+    // Datagrams handled in a row without sending (see `Shared::handle_received`), and whether
+    // the previous read found one (then the socket has a backlog).
+    let mut unflushed = 0usize;
+    let mut backlog = false;
     while !shared.is_closed() {
-        if turns && !shared.recv_turn(poll_until.is_some()) {
+        if turns && unflushed > 0 && shared.turn().recv_claim(now(), true).is_err() {
+            // An application thread polls the socket now: answer the backlog before parking.
+            unflushed = 0;
+            backlog = false;
+            if shared.flush_received(true).is_none() {
+                break;
+            }
+        }
+        if turns && unflushed == 0 && !shared.recv_turn(poll_until.is_some()) {
             break;
         }
         let space = buf.space();
@@ -834,7 +951,27 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool
         match received {
             Ok(Some(r)) => {
                 let datagram = buf.take(r.len);
-                match shared.handle_received(r.from, &datagram, true) {
+                // Only a datagram read right after another one, in a poll (the socket is
+                // non-blocking: a read that finds nothing costs no wake-up), waits for the
+                // rest of the backlog; the first one of a burst is answered at once.
+                let defer = backlog && poll_until.is_some() && unflushed < RECV_BATCH;
+                backlog = true;
+                unflushed = if defer { unflushed + 1 } else { 0 };
+                match shared.handle_received(r.from, &datagram, true, defer) {
+                    None => break,
+                    Some(true) if !busy_poll.is_zero() => {
+                        poll_until = now().checked_add(busy_poll);
+                    }
+                    Some(_) if defer => {
+                        poll_until = now().checked_add(busy_poll);
+                    }
+                    Some(_) => {}
+                }
+            }
+            Ok(None) if unflushed > 0 => {
+                backlog = false;
+                unflushed = 0;
+                match shared.flush_received(true) {
                     None => break,
                     Some(true) if !busy_poll.is_zero() => {
                         poll_until = now().checked_add(busy_poll);
@@ -843,6 +980,7 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool
                 }
             }
             Ok(None) => {
+                backlog = false;
                 if let Some(until) = poll_until {
                     if now() >= until {
                         poll_until = None;
@@ -853,6 +991,10 @@ fn recv_loop(shared: &Shared, rx: &UdpReceiver, busy_poll: Duration, turns: bool
             }
             Err(e) => {
                 log::warn!("receive on {:?} failed: {e}", rx.kind());
+                if std::mem::take(&mut unflushed) > 0 && shared.flush_received(true).is_none() {
+                    break;
+                }
+                backlog = false;
                 poll_until = None;
                 std::thread::sleep(RECV_POLL);
             }
