@@ -102,7 +102,7 @@ impl EndpointCore {
                     if st.participant.has_matched_readers(self.guid.entity_id) {
                         self.shared.flush_write(&mut st);
                     }
-                    self.shared.wake(st);
+                    self.shared.release(st);
                     return Ok(());
                 }
                 Err(EndpointError::Write(CoreWriteError::HistoryFull)) => {
@@ -122,7 +122,7 @@ impl EndpointCore {
         let mut st = self.shared.lock();
         // Send anything held back for batching before waiting for its acknowledgment.
         self.shared.flush(&mut st);
-        st = self.shared.wake_relock(st);
+        st = self.shared.release_relock(st);
         let Some(last) = st.participant.last_sequence_number(self.guid.entity_id) else {
             return Err(WaitError::Closed);
         };
@@ -242,7 +242,7 @@ impl Drop for Owned {
             st.participant.delete_reader(now, id)
         };
         self.0.shared.flush(&mut st);
-        self.0.shared.wake(st);
+        self.0.shared.release(st);
         // Without the lock: the listener may own endpoints of this participant.
         drop(listener);
     }

@@ -528,7 +528,7 @@ impl DomainParticipant {
         }
         .map_err(CreateEndpointError::Rejected)?;
         shared.flush(&mut st);
-        shared.wake(st);
+        shared.release(st);
         Ok(EndpointCore::new(
             shared,
             Guid::new(self.prefix, id),

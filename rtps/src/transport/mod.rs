@@ -15,8 +15,6 @@ pub mod interface;
 pub mod ports;
 pub mod sim;
 #[cfg(feature = "udp")]
-mod turn;
-#[cfg(feature = "udp")]
 pub mod udp;
 
 pub use faults::{FaultConfig, FaultParseError};

@@ -1,6 +1,6 @@
 //! Whose turn it is to read the user-unicast socket: the participant's receive thread, or an
 //! application thread that waits for an answer and polls the socket itself meanwhile (see
-//! [`Shared::poll_receive`](super::driver::Shared::poll_receive)).
+//! [`Shared::poll_receive`](super::Shared::poll_receive)).
 //!
 //! Reading the answer on the thread that waits for it removes a thread hand-over (a futex
 //! wake-up, and on a busy machine a wait for a CPU) from every request/answer exchange. Only
@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn an_application_thread_never_joins_a_blocked_receive_thread() {
-        let t = crate::transport::driver::now();
+        let t = super::super::now();
         let mut turn = SocketTurn::Polling;
         assert_eq!(turn.recv_claim(t, false), Ok(()));
         assert_eq!(turn, SocketTurn::Blocking);
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn one_application_thread_at_a_time_and_the_receive_thread_parks_meanwhile() {
-        let t = crate::transport::driver::now();
+        let t = super::super::now();
         let mut turn = SocketTurn::Polling;
         assert!(turn.app_claim(t + us(200)));
         assert_eq!(turn.recv_claim(t, true), Err(APP_PARK));
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn an_answered_poller_keeps_the_socket_for_a_while_a_timed_out_one_hands_it_back() {
-        let t = crate::transport::driver::now();
+        let t = super::super::now();
         let mut turn = SocketTurn::Polling;
         assert!(turn.app_claim(t + us(200)));
         assert!(!turn.app_release(t + us(10), Some(us(200))));
