@@ -6,6 +6,7 @@
 //! gets its own loopback address (`127.0.1.N`) with participant id 0, as if each ran on its own
 //! host; SPDP goes to the multicast group, and (when `multicast` is off) by unicast probes.
 
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -25,8 +26,28 @@ pub struct SimParticipant {
     pub address: SocketAddr,
     /// Events polled from it, oldest first (tests read and clear them).
     pub events: Vec<Event>,
-    /// False once stopped (no more input, output or timers: a crash).
+    /// False once stopped (no more input, output or timers: a crash) or while paused.
     pub running: bool,
+    /// Paused ([`SimWorld::pause`]): datagrams sent to it wait in `backlog`.
+    pub paused: bool,
+    /// Datagrams that reached a paused participant, oldest first: what its sockets' receive
+    /// buffers hold when the process is continued (at most `MAX_BACKLOG`, like a full buffer).
+    pub backlog: VecDeque<(SocketAddr, Vec<u8>)>,
+}
+
+/// Most datagrams a paused participant's sockets hold (the rest are dropped, as by a full
+/// receive buffer).
+pub const MAX_BACKLOG: usize = 4096;
+
+/// What a participant continued after a pause runs first (on a real host its receive and timer
+/// threads race: both orders happen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumeOrder {
+    /// Its overdue timers (peers whose lease expired meanwhile are lost), then the datagrams
+    /// that wait in its sockets.
+    TimersFirst,
+    /// The datagrams that wait in its sockets (which renew its peers' leases), then its timers.
+    BacklogFirst,
 }
 
 /// Participants on a simulated network with a virtual clock.
@@ -115,6 +136,8 @@ impl SimWorld {
             address: meta,
             events: Vec::new(),
             running: true,
+            paused: false,
+            backlog: VecDeque::new(),
         });
         self.flush(idx);
         idx
@@ -124,6 +147,54 @@ impl SimWorld {
     pub fn crash(&mut self, idx: usize) {
         if let Some(p) = self.participants.get_mut(idx) {
             p.running = false;
+        }
+    }
+
+    /// Pause a participant (SIGSTOP): no output or timers; datagrams sent to it wait in its
+    /// sockets ([`SimParticipant::backlog`]) until [`SimWorld::resume`].
+    pub fn pause(&mut self, idx: usize) {
+        if let Some(p) = self.participants.get_mut(idx) {
+            if p.running {
+                p.running = false;
+                p.paused = true;
+            }
+        }
+    }
+
+    /// Continue a paused participant (SIGCONT): its overdue timers and the datagrams waiting in
+    /// its sockets run now, in `order`.
+    pub fn resume(&mut self, idx: usize, order: ResumeOrder) {
+        let now = self.now;
+        let Some(p) = self.participants.get_mut(idx) else {
+            return;
+        };
+        if !p.paused {
+            return;
+        }
+        p.paused = false;
+        p.running = true;
+        if order == ResumeOrder::TimersFirst {
+            self.run_timer(idx);
+        }
+        let backlog = std::mem::take(&mut self.participants[idx].backlog);
+        for (from, bytes) in backlog {
+            self.participants[idx]
+                .participant
+                .handle_datagram(now, from, &bytes);
+            self.flush(idx);
+        }
+        self.run_timer(idx);
+    }
+
+    /// Run participant `idx`'s timer if it is due.
+    fn run_timer(&mut self, idx: usize) {
+        let now = self.now;
+        let Some(p) = self.participants.get_mut(idx) else {
+            return;
+        };
+        if p.running && p.participant.poll_timeout().is_some_and(|t| t <= now) {
+            p.participant.handle_timeout(now);
+            self.flush(idx);
         }
     }
 
@@ -163,11 +234,12 @@ impl SimWorld {
         let now = self.now;
         while let Some(d) = self.net.poll_deliver(now) {
             if let Some(i) = self.participants.iter().position(|p| p.node == d.to_node) {
-                if self.participants[i].running {
-                    self.participants[i]
-                        .participant
-                        .handle_datagram(now, d.from_addr, &d.bytes);
+                let p = &mut self.participants[i];
+                if p.running {
+                    p.participant.handle_datagram(now, d.from_addr, &d.bytes);
                     self.flush(i);
+                } else if p.paused && p.backlog.len() < MAX_BACKLOG {
+                    p.backlog.push_back((d.from_addr, d.bytes));
                 }
             }
         }

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rand::rngs::StdRng;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rtps::discovery::data::qos::{self as rq, EndpointQos as RtpsQos, Reliability, ResourceLimits};
-use rtps::simworld::SimWorld;
+use rtps::simworld::{ResumeOrder, SimWorld};
 use rtps::transport::sim::LinkConfig;
 use rtps::wire::EntityId;
 
@@ -88,6 +88,24 @@ pub struct SimNode {
 }
 
 impl SimNode {
+    /// Each endpoint's topic, whether it is a writer, and how many remote endpoints it matches
+    /// (for a test's failure message).
+    pub fn matches(&self, world: &SimWorld) -> Vec<(String, bool, usize)> {
+        let Some(p) = world.participants.get(self.participant) else {
+            return Vec::new();
+        };
+        let p = &p.participant;
+        let writers = self
+            .writers
+            .iter()
+            .map(|(t, id)| (t.clone(), true, p.matched_readers(*id).len()));
+        let readers = self
+            .readers
+            .iter()
+            .map(|(id, t)| (t.clone(), false, p.matched_writers(*id).len()));
+        writers.chain(readers).collect()
+    }
+
     /// Solutions received so far (main nodes): task, server, solution.
     pub fn solutions(&self) -> Vec<(TaskId, AmlipId, Vec<u8>)> {
         self.events
@@ -259,22 +277,24 @@ impl SimCluster {
         }
     }
 
-    /// Pause node `i` (SIGSTOP): its participant and core neither send, receive nor run timers,
-    /// and datagrams sent to it meanwhile are lost; [`SimCluster::resume`] continues it.
+    /// Pause node `i` (SIGSTOP): its participant and core neither send, receive nor run timers;
+    /// datagrams sent to it meanwhile wait in its sockets (up to a full receive buffer) until
+    /// [`SimCluster::resume`] continues it.
     pub fn pause(&mut self, i: usize) {
         let now = self.world.now;
         if let Some(n) = self.nodes.get_mut(i) {
             if n.running {
                 n.running = false;
                 n.paused_at = Some(now);
-                self.world.crash(n.participant);
+                self.world.pause(n.participant);
             }
         }
     }
 
     /// Continue node `i` after [`SimCluster::pause`] (SIGCONT): its overdue timers fire at once
-    /// (peers whose lease expired meanwhile are lost), and its jobs in progress finish the
-    /// paused time later.
+    /// (peers whose lease expired meanwhile are lost) and the datagrams that waited in its
+    /// sockets are handled, in an order drawn from the seed (on a host the receive and timer
+    /// threads race); its jobs in progress finish the paused time later.
     pub fn resume(&mut self, i: usize) {
         let now = self.world.now;
         let Some(n) = self.nodes.get_mut(i) else {
@@ -288,9 +308,14 @@ impl SimCluster {
             w.0 += paused;
         }
         n.running = true;
-        if let Some(p) = self.world.participants.get_mut(n.participant) {
-            p.running = true;
-        }
+        let p = n.participant;
+        // The process's receive and timer threads race after a SIGCONT: either may run first.
+        let order = if self.rng.gen_bool(0.5) {
+            ResumeOrder::TimersFirst
+        } else {
+            ResumeOrder::BacklogFirst
+        };
+        self.world.resume(p, order);
         self.pump(i);
     }
 

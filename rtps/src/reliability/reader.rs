@@ -71,6 +71,12 @@ impl Default for ReaderConfig {
 /// Longest interval between repeated ACKNACKs for samples that stay missing.
 pub const MAX_RENACK_INTERVAL: Duration = Duration::from_secs(1);
 
+/// First repeat of the pre-emptive ACKNACK to a writer not heard from since the match (see
+/// `WriterProxy::arm_preemptive_repeat`); it doubles from there.
+pub const PREEMPTIVE_REPEAT_FIRST: Duration = Duration::from_millis(500);
+/// Longest interval between repeats of the pre-emptive ACKNACK.
+pub const PREEMPTIVE_REPEAT_MAX: Duration = Duration::from_secs(8);
+
 /// A received sample, delivered once and in order per writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sample {
@@ -406,6 +412,7 @@ impl StatefulReader {
                 p.last_nack_at = Some(now);
             }
             p.arm_renack(now, asks, first_renack, MAX_RENACK_INTERVAL);
+            p.arm_preemptive_repeat(now, PREEMPTIVE_REPEAT_FIRST, PREEMPTIVE_REPEAT_MAX);
             self.stats.acknacks_sent += 1;
             self.stats.nack_frags_sent += nack_frags.len() as u64;
             let mut submessages = Vec::with_capacity(1 + nack_frags.len());

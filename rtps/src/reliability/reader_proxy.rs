@@ -59,6 +59,9 @@ pub(crate) struct ReaderProxy {
     pub(crate) next_fragment: u32,
     /// Every change below this is acknowledged.
     pub(crate) acked_below: SequenceNumber,
+    /// The base of the reader's last ACKNACK (zero before the first): a later base below it
+    /// means the reader lost its state (see `on_acknack`).
+    reader_acked: SequenceNumber,
     /// Sequence numbers NACKed and not yet resent.
     pub(crate) requested: RangeSet,
     /// Fragments NACKed per sample and not yet resent.
@@ -94,6 +97,7 @@ impl ReaderProxy {
             highest_sent: SequenceNumber(first_relevant.0.saturating_sub(1)),
             next_fragment: 1,
             acked_below: first_relevant,
+            reader_acked: SequenceNumber::ZERO,
             requested: RangeSet::new(MAX_REQUESTED_RANGES),
             requested_frags: BTreeMap::new(),
             repair_at: None,
@@ -148,7 +152,16 @@ impl ReaderProxy {
             self.acked_below = base;
             self.requested.remove_below(base.0);
             self.requested_frags = self.requested_frags.split_off(&base);
+        } else if base < self.reader_acked {
+            // The reader acknowledges less than it did: it lost its state for this writer
+            // (its participant declared ours lost, say after a pause past the lease, and
+            // found it again, while we kept it). RTPS has no message for that; Fast DDS's
+            // builtin writers treat it so too. Its changes from `base` on count as
+            // unacknowledged again: HEARTBEATs resume and its NACKs get them resent, where
+            // otherwise it would wait for ever for discovery data it already had.
+            self.acked_below = base.max(self.first_relevant);
         }
+        self.reader_acked = base;
         if self.acked_below.0 - 1 > self.highest_sent.0 {
             self.highest_sent = SequenceNumber(self.acked_below.0 - 1);
             self.next_fragment = 1;

@@ -470,3 +470,41 @@ fn repeats_a_nack_with_back_off_while_the_sample_stays_missing() {
     );
     assert_eq!(r.poll_timeout(), None);
 }
+
+/// A writer not heard from since the match is asked again: the pre-emptive ACKNACK repeats
+/// 500 ms later, then twice as long each time up to 8 s, until the writer is heard from. A
+/// lost pre-emptive ACKNACK or HEARTBEAT, or a writer that kept us matched while our
+/// participant lost its participant (and so thinks we have everything), no longer leaves the
+/// reader without the writer's samples for ever.
+#[test]
+fn repeats_the_preemptive_acknack_until_the_writer_is_heard_from() {
+    let t = t0();
+    let mut r = reader(true, zero_delay(), t);
+    let mut at = t;
+    for interval in [500, 1000, 2000, 4000, 8000, 8000] {
+        at += ms(interval);
+        assert_eq!(r.poll_timeout(), Some(at));
+        assert!(drain(&mut r, at - ms(1)).is_empty());
+        assert_eq!(drain(&mut r, at), vec![vec!["ACKNACK(1;)".to_string()]]);
+    }
+    // The writer answers (it has nothing): no more repeats, nothing to say.
+    hb(&mut r, at, 1, 0, 1, true);
+    assert!(drain(&mut r, at).is_empty());
+    assert_eq!(r.poll_timeout(), None);
+}
+
+/// A writer heard from before the first repeat is not asked again.
+#[test]
+fn a_heartbeat_before_the_repeat_cancels_it() {
+    let t = t0();
+    let mut r = reader(true, zero_delay(), t);
+    hb(&mut r, t + ms(100), 1, 2, 1, false);
+    assert_eq!(
+        drain(&mut r, t + ms(100)),
+        vec![vec!["ACKNACK(1;1,2)".to_string()]]
+    );
+    data(&mut r, t + ms(101), 1, b"a");
+    data(&mut r, t + ms(101), 2, b"b");
+    assert_eq!(samples(&mut r), vec![1, 2]);
+    assert!(drain(&mut r, t + ms(600)).is_empty());
+}

@@ -83,6 +83,11 @@ pub(crate) struct WriterProxy {
     renack_pending: bool,
     /// Interval of the next repeat (zero: none asked for yet).
     renack_interval: Duration,
+    /// Interval of the next repeat of the pre-emptive ACKNACK (zero: none sent yet), see
+    /// [`WriterProxy::arm_preemptive_repeat`].
+    preemptive_interval: Duration,
+    /// `acknack_at` is a repeat of the pre-emptive ACKNACK: an answer due sooner replaces it.
+    preemptive_pending: bool,
     /// `highest_known` when the last ACKNACK that asked for samples went: holes below it were
     /// asked for already (their repairs may be in flight), so only a later one is asked for
     /// within `nack_delay`; the others wait for the usual `heartbeat_response_delay` or the
@@ -119,6 +124,8 @@ impl WriterProxy {
             suspect_held_at: None,
             renack_pending: false,
             renack_interval: Duration::ZERO,
+            preemptive_interval: Duration::ZERO,
+            preemptive_pending: false,
             nacked_high: SequenceNumber::ZERO,
             last_nack_at: None,
             heard: false,
@@ -151,6 +158,7 @@ impl WriterProxy {
     /// since the last ACKNACK (else a long repair is under way, and the repeat waits one more
     /// interval rather than ask for it twice).
     pub(crate) fn renack_due(&mut self, now: Instant) -> bool {
+        self.preemptive_pending = false;
         if !std::mem::take(&mut self.renack_pending) {
             return true;
         }
@@ -181,6 +189,41 @@ impl WriterProxy {
         };
         self.acknack_at = now.checked_add(self.renack_interval);
         self.renack_pending = self.acknack_at.is_some();
+    }
+
+    /// After an ACKNACK: while nothing was heard from the writer since the match (no
+    /// HEARTBEAT, GAP or sample), the pre-emptive ACKNACK goes again `first` later, then twice
+    /// as long each time up to `max`. A writer answers it with a HEARTBEAT, and one that kept
+    /// us matched while our participant lost its participant (a pause past the lease) sends
+    /// nothing else: without the repeat, a lost pre-emptive ACKNACK or HEARTBEAT would leave
+    /// this reader without the writer's samples (its discovery data, for SEDP) for ever.
+    pub(crate) fn arm_preemptive_repeat(&mut self, now: Instant, first: Duration, max: Duration) {
+        let heard_nothing = self.last_heartbeat_count.is_none()
+            && self.highest_known.0 < 1
+            && self.next_expected.0 <= 1
+            && self.buffered.is_empty()
+            && self.reassemblies.is_empty();
+        if !self.reliable() || !heard_nothing || self.acknack_at.is_some() {
+            self.preemptive_interval = Duration::ZERO;
+            return;
+        }
+        self.preemptive_interval = if self.preemptive_interval.is_zero() {
+            first
+        } else {
+            self.preemptive_interval.saturating_mul(2).min(max)
+        };
+        self.acknack_at = now.checked_add(self.preemptive_interval);
+        self.preemptive = self.acknack_at.is_some();
+        self.preemptive_pending = self.preemptive;
+    }
+
+    /// The writer was heard from: a pending repeat of the pre-emptive ACKNACK is off.
+    fn cancel_preemptive_repeat(&mut self) {
+        if std::mem::take(&mut self.preemptive_pending) {
+            self.acknack_at = None;
+            self.preemptive = false;
+        }
+        self.preemptive_interval = Duration::ZERO;
     }
 
     pub(crate) fn reliable(&self) -> bool {
@@ -215,6 +258,7 @@ impl WriterProxy {
         stats: &mut ReaderStats,
         out: &mut VecDeque<Sample>,
     ) {
+        self.cancel_preemptive_repeat();
         let sn = sample.sn;
         self.heard = true;
         if sn.0 < 1 {
@@ -327,6 +371,7 @@ impl WriterProxy {
         stats: &mut ReaderStats,
         out: &mut VecDeque<Sample>,
     ) {
+        self.cancel_preemptive_repeat();
         let sn = frag.writer_sn;
         self.heard = true;
         if sn.0 < 1 || frag.fragment_size == 0 || frag.fragment_starting_num == 0 {
@@ -469,6 +514,7 @@ impl WriterProxy {
         stats: &mut ReaderStats,
         out: &mut VecDeque<Sample>,
     ) {
+        self.cancel_preemptive_repeat();
         if !self.reliable() {
             return;
         }
@@ -521,6 +567,7 @@ impl WriterProxy {
         stats: &mut ReaderStats,
         out: &mut VecDeque<Sample>,
     ) {
+        self.cancel_preemptive_repeat();
         if !self.reliable() {
             return;
         }
@@ -598,6 +645,7 @@ impl WriterProxy {
         cfg: &ReaderConfig,
         stats: &mut ReaderStats,
     ) {
+        self.cancel_preemptive_repeat();
         if !self.reliable() {
             return;
         }
@@ -685,7 +733,8 @@ impl WriterProxy {
 
     fn schedule_acknack(&mut self, now: Instant, cfg: &ReaderConfig) {
         let at = now.checked_add(cfg.heartbeat_response_delay).unwrap_or(now);
-        if std::mem::take(&mut self.renack_pending) {
+        let repeat = std::mem::take(&mut self.preemptive_pending);
+        if std::mem::take(&mut self.renack_pending) || repeat {
             // A repeat was scheduled: this answer replaces it, no later than it.
             self.acknack_at = Some(self.acknack_at.map_or(at, |t| t.min(at)));
         } else if self.acknack_at.is_none() {

@@ -763,3 +763,69 @@ fn a_repair_makes_the_tail_check_precise_again() {
     }
     assert_eq!(next.duration_since(last), ms(1));
 }
+
+/// A reader that acknowledged everything and then acknowledges less (its participant declared
+/// ours lost after a pause past the lease and found it again: a fresh proxy on its side, while
+/// this writer kept it matched) gets the changes a TRANSIENT_LOCAL writer still holds again
+/// (SEDP's are): the changes count as unacknowledged,
+/// HEARTBEATs resume and its NACK is answered. Before, the writer took them as acknowledged
+/// for ever and the reader never got them (SEDP: the endpoints were never matched again).
+#[test]
+fn a_reader_that_acknowledges_less_than_before_gets_the_changes_again() {
+    let t = t0();
+    let cfg = WriterConfig {
+        durability: Durability::TransientLocal,
+        nack_response_delay: Duration::ZERO,
+        ..config()
+    };
+    let mut w = StatefulWriter::new(writer_guid(), cfg);
+    w.add_matched_reader(t, reader(1, true, true));
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    drain_writer(&mut w, t);
+    let prefix = reader_guid(1).prefix;
+    w.handle_acknack(t, prefix, &acknack(reader_guid(1), 4, &[], 1));
+    assert!(w.is_acked_by_all(sn(3)));
+    assert!(drain_writer(&mut w, t).is_empty());
+    // The fresh proxy's pre-emptive ACKNACK: base 1, nothing asked, F clear.
+    let mut preemptive = acknack(reader_guid(1), 1, &[], 2);
+    preemptive.final_flag = false;
+    w.handle_acknack(t, prefix, &preemptive);
+    assert!(
+        !w.is_acked_by_all(sn(1)),
+        "the changes count as unacknowledged again"
+    );
+    assert_eq!(drain_writer(&mut w, t), vec![s(&["HB(1,3)"])]);
+    w.handle_acknack(t, prefix, &acknack(reader_guid(1), 1, &[1, 2, 3], 3));
+    assert_eq!(
+        drain_writer(&mut w, t),
+        vec![s(&["DATA(1)", "DATA(2)", "DATA(3)", "HB(1,3)"])]
+    );
+    w.handle_acknack(t, prefix, &acknack(reader_guid(1), 4, &[], 4));
+    assert!(w.is_acked_by_all(sn(3)));
+}
+
+/// A late VOLATILE reader's ACKNACK below the changes it was never sent is no such regression:
+/// they stay irrelevant to it.
+#[test]
+fn a_late_volatile_readers_first_acknack_is_not_a_regression() {
+    let t = t0();
+    let cfg = WriterConfig {
+        history: HistoryKind::KeepLast { depth: 10 },
+        nack_response_delay: Duration::ZERO,
+        ..config()
+    };
+    let mut w = StatefulWriter::new(writer_guid(), cfg);
+    for i in 0..3 {
+        w.write(t, payload(10, i), None).unwrap();
+    }
+    w.add_matched_reader(t, reader(1, true, false));
+    drain_writer(&mut w, t);
+    w.handle_acknack(
+        t,
+        reader_guid(1).prefix,
+        &acknack(reader_guid(1), 1, &[], 1),
+    );
+    assert!(w.is_acked_by_all(sn(3)));
+}
