@@ -210,9 +210,9 @@ fn answers_a_non_final_acknack_without_nacks_with_a_heartbeat() {
     assert!(drain_writer(&mut w, t).is_empty());
 }
 
-#[test]
-fn a_late_volatile_reader_starts_after_the_last_change_and_gets_gaps_for_older_ones() {
-    let t = t0();
+/// A KEEP_LAST(10) writer answering at once, with changes 1..=3 written before reader 1
+/// (VOLATILE) matched.
+fn late_volatile_reader(t: Instant) -> StatefulWriter {
     let cfg = WriterConfig {
         history: HistoryKind::KeepLast { depth: 10 },
         nack_response_delay: Duration::ZERO,
@@ -223,6 +223,13 @@ fn a_late_volatile_reader_starts_after_the_last_change_and_gets_gaps_for_older_o
         w.write(t, payload(10, i), None).unwrap();
     }
     w.add_matched_reader(t, reader(1, true, false));
+    w
+}
+
+#[test]
+fn a_late_volatile_reader_starts_after_the_last_change_and_gets_gaps_for_older_ones() {
+    let t = t0();
+    let mut w = late_volatile_reader(t);
     assert_eq!(drain_writer(&mut w, t), vec![s(&["HB(4,3,F)"])]);
     w.handle_acknack(
         t,
@@ -811,16 +818,7 @@ fn a_reader_that_acknowledges_less_than_before_gets_the_changes_again() {
 #[test]
 fn a_late_volatile_readers_first_acknack_is_not_a_regression() {
     let t = t0();
-    let cfg = WriterConfig {
-        history: HistoryKind::KeepLast { depth: 10 },
-        nack_response_delay: Duration::ZERO,
-        ..config()
-    };
-    let mut w = StatefulWriter::new(writer_guid(), cfg);
-    for i in 0..3 {
-        w.write(t, payload(10, i), None).unwrap();
-    }
-    w.add_matched_reader(t, reader(1, true, false));
+    let mut w = late_volatile_reader(t);
     drain_writer(&mut w, t);
     w.handle_acknack(
         t,

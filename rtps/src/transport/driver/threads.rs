@@ -2,12 +2,13 @@
 //! input steps (see the driver's module doc).
 
 use std::net::SocketAddr;
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
 use super::output::RETRY_AFTER;
-use super::{now, Shared, RECV_POLL};
+use super::{now, Shared, State, RECV_POLL};
 use crate::transport::udp::UdpReceiver;
 
 /// Largest UDP payload.
@@ -70,23 +71,22 @@ impl Shared {
         if more_queued {
             return Some(false);
         }
-        self.flush(&mut st);
-        let data = std::mem::take(&mut st.data_arrived);
-        if run_listeners {
-            self.release_and_deliver(st);
-        } else {
-            self.release(st);
-        }
-        Some(data)
+        Some(self.finish_received(st, run_listeners))
     }
 
     /// Send what the datagrams handled with `more_queued` caused, and deliver their samples
     /// (as [`Shared::handle_received`] does after one datagram).
     pub(super) fn flush_received(&self, run_listeners: bool) -> Option<bool> {
-        let mut st = self.lock();
+        let st = self.lock();
         if self.is_closed() {
             return None;
         }
+        Some(self.finish_received(st, run_listeners))
+    }
+
+    /// End a receive step: flush, then release (delivering to listeners on this thread with
+    /// `run_listeners`); returns whether samples arrived.
+    fn finish_received(&self, mut st: MutexGuard<'_, State>, run_listeners: bool) -> bool {
         self.flush(&mut st);
         let data = std::mem::take(&mut st.data_arrived);
         if run_listeners {
@@ -94,7 +94,7 @@ impl Shared {
         } else {
             self.release(st);
         }
-        Some(data)
+        data
     }
 }
 
