@@ -2,7 +2,7 @@
 //! not panic except on a broken invariant (architecture.md rule 9).
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::multiservice::{
     AmlipId, Client, ClientEvent, GenericData, MsData, MsReference, MsRequest, Outgoing, Payload,
@@ -48,9 +48,7 @@ impl Bytes<'_> {
 /// per task reaches the user, the server never holds more slots than allowed, and every sample
 /// either machine produces serializes.
 pub fn multiservice_ops(data: &[u8]) {
-    // A fuzz harness, not protocol code: one wall-clock read anchors the virtual clock.
-    #[allow(clippy::disallowed_methods)]
-    let mut now = Instant::now();
+    let mut now = rtps::transport::sim::virtual_epoch();
     let ids = [
         AmlipId::new("client", [1, 2, 3, 4]).unwrap_or_default(),
         AmlipId::new("other", [5, 6, 7, 8]).unwrap_or_default(),

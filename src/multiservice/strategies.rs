@@ -45,10 +45,9 @@ pub(crate) fn arb_status() -> impl Strategy<Value = Status> {
     })
 }
 
-/// A fixed anchor for the virtual clocks of the state-machine tests (the only wall-clock read).
-#[allow(clippy::disallowed_methods)]
+/// A fixed anchor for the virtual clocks of the state-machine tests.
 pub(crate) fn epoch() -> std::time::Instant {
-    std::time::Instant::now()
+    rtps::transport::sim::virtual_epoch()
 }
 
 /// A test node id.

@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::multiservice::topics::EndpointQos;
 
-#[allow(clippy::disallowed_methods)]
 fn epoch() -> Instant {
-    Instant::now()
+    rtps::transport::sim::virtual_epoch()
 }
 
 fn id(name: &str, r: u8) -> AmlipId {

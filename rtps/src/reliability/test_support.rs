@@ -14,9 +14,8 @@ use crate::wire::submessage::{AckNack, Submessage};
 use crate::wire::{EntityId, Guid, GuidPrefix, SequenceNumber, Time};
 
 /// The one base instant of a test (tests never read the clock again).
-#[allow(clippy::disallowed_methods)]
 pub(crate) fn t0() -> Instant {
-    Instant::now()
+    crate::transport::sim::virtual_epoch()
 }
 
 pub(crate) fn ms(n: u64) -> Duration {
