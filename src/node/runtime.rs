@@ -47,9 +47,9 @@ const GOODBYE_TIMEOUT: Duration = Duration::from_millis(500);
 /// Longest the events thread sleeps: it also looks at the core's timers and the node's end.
 const EVENT_POLL: Duration = Duration::from_millis(100);
 
-#[allow(clippy::disallowed_methods)]
+/// The current time: the RTPS driver's clock (the only one).
 pub(crate) fn now() -> Instant {
-    Instant::now()
+    rtps::transport::driver::now()
 }
 
 /// The DDS QoS of an AML-IP endpoint description (AML-IP spec §6.2, §6.3).

@@ -182,11 +182,7 @@ impl WriterProxy {
             self.renack_interval = Duration::ZERO;
             return;
         }
-        self.renack_interval = if self.renack_interval.is_zero() {
-            first
-        } else {
-            self.renack_interval.saturating_mul(2).min(max)
-        };
+        self.renack_interval = back_off(self.renack_interval, first, max);
         self.acknack_at = now.checked_add(self.renack_interval);
         self.renack_pending = self.acknack_at.is_some();
     }
@@ -207,11 +203,7 @@ impl WriterProxy {
             self.preemptive_interval = Duration::ZERO;
             return;
         }
-        self.preemptive_interval = if self.preemptive_interval.is_zero() {
-            first
-        } else {
-            self.preemptive_interval.saturating_mul(2).min(max)
-        };
+        self.preemptive_interval = back_off(self.preemptive_interval, first, max);
         self.acknack_at = now.checked_add(self.preemptive_interval);
         self.preemptive = self.acknack_at.is_some();
         self.preemptive_pending = self.preemptive;
@@ -871,5 +863,14 @@ impl WriterProxy {
         };
         self.preemptive = false;
         (acknack, nack_frags)
+    }
+}
+
+/// The next interval of a repeat that doubles from `first` up to `max` (`last` zero: none yet).
+fn back_off(last: Duration, first: Duration, max: Duration) -> Duration {
+    if last.is_zero() {
+        first
+    } else {
+        last.saturating_mul(2).min(max)
     }
 }
