@@ -11,14 +11,13 @@
 //! It opens sockets on the loopback default; run it inside a private network namespace.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 mod common;
 
 use common::clock;
 
-use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions};
+use amlip::node::{MainNode, NodeError, NodeOptions};
 
 /// Jobs run before timing starts (matching, first writer creation).
 const WARM_UP: usize = 100;
@@ -27,16 +26,12 @@ const WAIT: Duration = Duration::from_secs(10);
 
 fn run(jobs: usize, computing: usize, domain: u32) -> Result<Vec<f64>, NodeError> {
     let options = NodeOptions::default().with_domain(domain);
-    let comps = (0..computing)
-        .map(|i| ComputingNode::new(&format!("LatencyComputing{i}"), options.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        for c in &comps {
-            let stop = &stop;
-            s.spawn(move || c.run(stop, 1, <[u8]>::to_vec));
-        }
-        let result = (|| {
+    common::with_computing(
+        "LatencyComputing",
+        computing,
+        &options,
+        <[u8]>::to_vec,
+        |_| {
             let main = MainNode::new("LatencyMain", options.clone())?;
             let job: Vec<u8> = (0..64u8).collect();
             for _ in 0..WARM_UP {
@@ -49,10 +44,8 @@ fn run(jobs: usize, computing: usize, domain: u32) -> Result<Vec<f64>, NodeError
                 micros.push(t0.elapsed().as_secs_f64() * 1e6);
             }
             Ok(micros)
-        })();
-        stop.store(true, Ordering::Release);
-        result
-    })
+        },
+    )
 }
 
 fn main() -> ExitCode {

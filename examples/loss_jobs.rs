@@ -15,14 +15,13 @@
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 mod common;
 
 use common::clock;
 
-use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions};
+use amlip::node::{MainNode, NodeError, NodeOptions};
 
 /// Longest the whole run may take.
 const DEADLINE: Duration = Duration::from_secs(180);
@@ -45,63 +44,51 @@ struct Outcome {
 fn run(jobs: usize, computing: usize, domain: u32) -> Result<Outcome, NodeError> {
     let options = NodeOptions::default().with_domain(domain);
     let t0 = clock();
-    let comps = (0..computing)
-        .map(|i| ComputingNode::new(&format!("LossComputing{i}"), options.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        for c in &comps {
-            let stop = &stop;
-            s.spawn(move || c.run(stop, 1, solve));
+    common::with_computing("LossComputing", computing, &options, solve, |_| {
+        let main = MainNode::new("LossMain", options.clone())?;
+        main.request_job_solution_timeout("warm-up", DEADLINE)?;
+        let warm_up = t0.elapsed();
+        let solutions = main.solutions();
+        let start = clock();
+        let mut expected = BTreeMap::new();
+        for i in 0..jobs {
+            let job = format!("job {i}");
+            let task = main.submit(job.clone())?;
+            expected.insert(task, solve(job.as_bytes()));
         }
-        let result = (|| {
-            let main = MainNode::new("LossMain", options.clone())?;
-            main.request_job_solution_timeout("warm-up", DEADLINE)?;
-            let warm_up = t0.elapsed();
-            let solutions = main.solutions();
-            let start = clock();
-            let mut expected = BTreeMap::new();
-            for i in 0..jobs {
-                let job = format!("job {i}");
-                let task = main.submit(job.clone())?;
-                expected.insert(task, solve(job.as_bytes()));
-            }
-            let mut seen = BTreeMap::new();
-            let mut out = Outcome {
-                warm_up,
-                ..Outcome::default()
+        let mut seen = BTreeMap::new();
+        let mut out = Outcome {
+            warm_up,
+            ..Outcome::default()
+        };
+        let deadline = start + DEADLINE;
+        while out.solved < jobs {
+            let left = deadline.saturating_duration_since(clock());
+            let Ok(s) = solutions.recv_timeout(left) else {
+                break;
             };
-            let deadline = start + DEADLINE;
-            while out.solved < jobs {
-                let left = deadline.saturating_duration_since(clock());
-                let Ok(s) = solutions.recv_timeout(left) else {
-                    break;
-                };
-                match expected.get(&s.task) {
-                    None => out.wrong += 1,
-                    Some(want) if *want != s.solution => out.wrong += 1,
-                    Some(_) => {}
-                }
-                if seen.insert(s.task, ()).is_some() {
-                    out.duplicated += 1;
-                } else {
-                    out.solved += 1;
-                }
+            match expected.get(&s.task) {
+                None => out.wrong += 1,
+                Some(want) if *want != s.solution => out.wrong += 1,
+                Some(_) => {}
             }
-            out.elapsed = start.elapsed();
-            // Late duplicates would show within a moment.
-            while let Ok(s) = solutions.recv_timeout(Duration::from_millis(300)) {
-                if seen.insert(s.task, ()).is_some() {
-                    out.duplicated += 1;
-                } else {
-                    out.wrong += 1;
-                }
+            if seen.insert(s.task, ()).is_some() {
+                out.duplicated += 1;
+            } else {
+                out.solved += 1;
             }
-            out.lost = jobs - out.solved;
-            Ok(out)
-        })();
-        stop.store(true, Ordering::Release);
-        result
+        }
+        out.elapsed = start.elapsed();
+        // Late duplicates would show within a moment.
+        while let Ok(s) = solutions.recv_timeout(Duration::from_millis(300)) {
+            if seen.insert(s.task, ()).is_some() {
+                out.duplicated += 1;
+            } else {
+                out.wrong += 1;
+            }
+        }
+        out.lost = jobs - out.solved;
+        Ok(out)
     })
 }
 

@@ -13,14 +13,13 @@
 //! sockets on the loopback default; run it inside a private network namespace.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 mod common;
 
 use common::clock;
 
-use amlip::node::{ComputingNode, MainNode, NodeError, NodeOptions};
+use amlip::node::{MainNode, NodeError, NodeOptions};
 use rtps::dds::ParticipantStats;
 
 /// Longest wait for one solution.
@@ -39,16 +38,12 @@ fn run(jobs: usize, computing: usize, domain: u32) -> Result<(), NodeError> {
     {
         options = options.busy_poll(Duration::from_micros(us));
     }
-    let comps = (0..computing)
-        .map(|i| ComputingNode::new(&format!("PipelinedComputing{i}"), options.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        for c in &comps {
-            let stop = &stop;
-            s.spawn(move || c.run(stop, 1, <[u8]>::to_vec));
-        }
-        let result = (|| {
+    common::with_computing(
+        "PipelinedComputing",
+        computing,
+        &options,
+        <[u8]>::to_vec,
+        |comps| {
             let main = MainNode::new("PipelinedMain", options.clone())?;
             let solutions = main.solutions();
             let job: Vec<u8> = (0..64u8).collect();
@@ -100,10 +95,8 @@ fn run(jobs: usize, computing: usize, domain: u32) -> Result<(), NodeError> {
                 per(comp_sum[2]),
             );
             Ok(())
-        })();
-        stop.store(true, Ordering::Release);
-        result
-    })
+        },
+    )
 }
 
 fn main() -> ExitCode {

@@ -1,6 +1,10 @@
-//! Shared by the examples: the clock and their `[JOBS] [COMPUTING] [DOMAIN]` arguments.
+//! Shared by the examples: the clock, their `[JOBS] [COMPUTING] [DOMAIN]` arguments and
+//! their computing nodes.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+
+use amlip::node::{ComputingNode, NodeError, NodeOptions};
 
 /// The current time (examples are drivers: they may read the clock).
 #[allow(clippy::disallowed_methods)]
@@ -37,4 +41,29 @@ pub fn jobs_computing_domain(
             None
         }
     }
+}
+
+/// Run `f` while `computing` computing nodes (named `{name}0`, `{name}1`, ... on `options`)
+/// answer jobs with `solve`, one at a time each, on their own threads; they stop when `f`
+/// returns (jobs already won are finished first).
+pub fn with_computing<R>(
+    name: &str,
+    computing: usize,
+    options: &NodeOptions,
+    solve: fn(&[u8]) -> Vec<u8>,
+    f: impl FnOnce(&[ComputingNode]) -> Result<R, NodeError>,
+) -> Result<R, NodeError> {
+    let comps = (0..computing)
+        .map(|i| ComputingNode::new(&format!("{name}{i}"), options.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for c in &comps {
+            let stop = &stop;
+            s.spawn(move || c.run(stop, 1, solve));
+        }
+        let result = f(&comps);
+        stop.store(true, Ordering::Release);
+        result
+    })
 }
