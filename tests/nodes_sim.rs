@@ -439,6 +439,22 @@ fn reissued_solutions(c: &SimCluster, m: usize) -> Vec<(TaskId, AmlipId, Duratio
         .collect()
 }
 
+/// One computing node with one slot and 300 ms jobs, then a main that submits six jobs:
+/// (computing node, main node, jobs).
+fn slow_computing_and_six_jobs(c: &mut SimCluster) -> (usize, usize, Jobs) {
+    let slow = Engine {
+        solve: upper,
+        work_time: Duration::from_millis(300),
+    };
+    let comp = c.add_computing("Comp", 1, None, slow).unwrap();
+    let main = c.add_main("Main").unwrap();
+    let mut jobs = Jobs::new();
+    for k in 0..6 {
+        submit(c, &mut jobs, main, format!("job_{k}"));
+    }
+    (comp, main, jobs)
+}
+
 /// The only computing node, paused (SIGSTOP) past its lease while it works, then resumed: the
 /// main re-issued its job, and uses it again as soon as it reappears (AML-IP, and this project
 /// before, hung for ever). Each job is solved once; a re-issued job's latency counts from its
@@ -447,16 +463,7 @@ fn reissued_solutions(c: &SimCluster, m: usize) -> Vec<(TaskId, AmlipId, Duratio
 fn the_only_computing_node_paused_past_its_lease_is_used_again_when_it_resumes() {
     for_seeds("paused_computing", PAUSE_SEEDS, |seed| {
         let mut c = cluster(seed);
-        let slow = Engine {
-            solve: upper,
-            work_time: Duration::from_millis(300),
-        };
-        let comp = c.add_computing("Comp", 1, None, slow).unwrap();
-        let main = c.add_main("Main").unwrap();
-        let mut jobs = Jobs::new();
-        for k in 0..6 {
-            submit(&mut c, &mut jobs, main, format!("job_{k}"));
-        }
+        let (comp, main, jobs) = slow_computing_and_six_jobs(&mut c);
         assert!(
             c.run_until(LIMIT, |c| solved(c, &[main]) >= 1
                 && c.nodes[comp].working() > 0),
@@ -698,16 +705,7 @@ fn a_computing_node_paused_past_a_short_lease_on_a_bad_network_finishes_every_jo
                 .with_duplicate(0.05),
         );
         c.set_lease(Duration::from_secs(2));
-        let slow = Engine {
-            solve: upper,
-            work_time: Duration::from_millis(300),
-        };
-        let comp = c.add_computing("Comp", 1, None, slow).unwrap();
-        let main = c.add_main("Main").unwrap();
-        let mut jobs = Jobs::new();
-        for k in 0..6 {
-            submit(&mut c, &mut jobs, main, format!("job_{k}"));
-        }
+        let (comp, main, jobs) = slow_computing_and_six_jobs(&mut c);
         assert!(
             c.run_until(LIMIT, |c| solved(c, &[main]) >= 1),
             "seed {}",
