@@ -9,7 +9,8 @@
 //! ../shared/oracles/netns-run target/release/examples/pipelined [JOBS] [COMPUTING] [DOMAIN]
 //! ```
 //!
-//! `BUSY_POLL_US=N` sets [`NodeOptions::busy_poll`] of every node (microseconds). It opens
+//! `BUSY_POLL_US=N` sets [`NodeOptions::busy_poll`] of every node (microseconds),
+//! `PREFETCH=N` their [`NodeOptions::prefetch`]. It opens
 //! sockets on the loopback default; run it inside a private network namespace.
 
 use std::process::ExitCode;
@@ -37,6 +38,9 @@ fn run(jobs: usize, computing: usize, domain: u32) -> Result<(), NodeError> {
         .and_then(|s| s.parse().ok())
     {
         options = options.busy_poll(Duration::from_micros(us));
+    }
+    if let Some(n) = std::env::var("PREFETCH").ok().and_then(|s| s.parse().ok()) {
+        options = options.prefetch(n);
     }
     common::with_computing(
         "PipelinedComputing",

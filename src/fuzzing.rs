@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::multiservice::server::DEFAULT_PREFETCH;
 use crate::multiservice::{
     AmlipId, Client, ClientEvent, GenericData, MsData, MsReference, MsRequest, Outgoing, Payload,
     Server, ServerEvent, Status, TaskId,
@@ -139,7 +140,9 @@ pub fn multiservice_ops(data: &[u8]) {
                 assert!(solved.insert(task), "task {task} finished twice");
             }
         }
-        assert!(server.slots().count() <= max_slots);
+        // Its slots, plus the requests a busy server answers ahead (its jobs here take no
+        // time, so it prefetches once it has timed a few).
+        assert!(server.slots().count() <= max_slots + DEFAULT_PREFETCH);
         assert!(server.queued() <= 16);
     }
 }

@@ -144,6 +144,12 @@ enum Command {
         /// With --exec: kill the command and fail the job after this long (e.g. 30s, 500ms).
         #[arg(long, value_name = "DURATION", requires = "exec", value_parser = parse_duration)]
         job_timeout: Option<std::time::Duration>,
+        /// Most jobs taken ahead of the free slots while jobs are short: up to 1 ms of work
+        /// by the average job time, which hides the round trip to the main node between
+        /// short jobs. 0: only with a free slot, as AML-IP's computing nodes.
+        #[arg(long, value_name = "N", default_value_t = amlip::multiservice::server::DEFAULT_PREFETCH as u32,
+              value_parser = clap::value_parser!(u32).range(0..=amlip::multiservice::server::MAX_PREFETCH as i64))]
+        prefetch: u32,
         /// At exit, print the node's counters on stderr (as for `main --stats`).
         #[arg(long)]
         stats: bool,
@@ -321,10 +327,12 @@ pub fn run() -> ExitCode {
             concurrency,
             exec,
             job_timeout,
+            prefetch,
             stats,
         } => commands::computing(
             c.name_or("AMLComputingNode"),
-            c.options(),
+            c.options()
+                .prefetch(usize::try_from(*prefetch).unwrap_or(0)),
             *count,
             *delay,
             *concurrency,
@@ -397,6 +405,20 @@ mod tests {
         assert_eq!((count, concurrency), (None, 1));
         assert_eq!(delay.to_string(), "1s..5s");
         assert_eq!(c.common.max_job_size, 256 << 20);
+    }
+
+    #[test]
+    fn prefetch_defaults_to_the_server_s_and_is_bounded() {
+        let prefetch_of = |args: &[&str]| match parse(args).map(|c| c.command) {
+            Ok(Command::Computing { prefetch, .. }) => Some(prefetch),
+            _ => None,
+        };
+        let default = amlip::multiservice::server::DEFAULT_PREFETCH;
+        assert_eq!(prefetch_of(&["computing"]), u32::try_from(default).ok());
+        assert_eq!(prefetch_of(&["computing", "--prefetch", "0"]), Some(0));
+        assert_eq!(prefetch_of(&["computing", "--prefetch", "64"]), Some(64));
+        assert_eq!(prefetch_of(&["computing", "--prefetch", "65"]), None);
+        assert_eq!(prefetch_of(&["computing", "--prefetch", "-1"]), None);
     }
 
     #[test]

@@ -32,6 +32,20 @@
 //! life (a request, target or data). The choice may still come late (a main paused, then
 //! resumed): the task data of a timed-out reply is accepted and run when a slot is free, once.
 //!
+//! # Prefetch (amlip-rs extension)
+//! Between one job's solution and the next job's data a one-slot server sits idle for a whole
+//! round trip to the main node; with jobs far shorter than that round trip, that idle time is
+//! most of the server's time. So a server answers more requests than it has free slots: as
+//! many as [`PREFETCH_BUDGET`] (1 ms) of work ahead, by the moving average of its recent jobs'
+//! time (task data to solution), at most [`DEFAULT_PREFETCH`] ([`Server::with_prefetch`]; 0
+//! turns it off), and only after [`PREFETCH_AFTER_JOBS`] jobs were timed. The next requests
+//! are then answered with the solution of the current job (one datagram), and the next jobs
+//! are there when a slot frees. A job won that way waits for a slot, about a millisecond at
+//! most on average; jobs of a millisecond or more are never taken ahead, so a long job is not
+//! queued behind another while another server may be idle (except the first long jobs after
+//! a run of short ones, until the average catches up). Until then, and with prefetch off, a
+//! server answers only with free slots, as AML-IP's does.
+//!
 //! # Driving it
 //! Feed `_request_availability` samples to [`Server::handle_request`], `_task_target` to
 //! [`Server::handle_target`] and `_task_data_<own>` to [`Server::handle_task_data`]; after every
@@ -64,6 +78,19 @@ pub const MAX_EXPIRED: usize = 4096;
 
 /// Most clients remembered as unresponsive.
 pub const MAX_UNRESPONSIVE: usize = 1024;
+
+/// Default cap on the requests a server answers beyond its free slots (see the module doc
+/// "Prefetch").
+pub const DEFAULT_PREFETCH: usize = 4;
+
+/// Largest [`Server::with_prefetch`].
+pub const MAX_PREFETCH: usize = 64;
+
+/// Most work a server takes ahead, by its average job time (module doc "Prefetch").
+pub const PREFETCH_BUDGET: Duration = Duration::from_millis(1);
+
+/// Jobs a server finishes before it may prefetch (module doc).
+pub const PREFETCH_AFTER_JOBS: u32 = 8;
 
 /// Something the server asks its user to do (drained with [`Server::poll_event`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +152,8 @@ pub struct ServerStats {
     pub expired_replies: u64,
     /// Tasks run from the data of a timed-out reply (the client chose this server late).
     pub late_tasks: u64,
+    /// Replies sent ahead while every slot was taken (module doc "Prefetch").
+    pub prefetch_replies: u64,
 }
 
 /// The state of one slot, as shown by [`Server::slots`].
@@ -175,6 +204,12 @@ pub struct Server {
     late: VecDeque<MsData>,
     /// Clients whose reply timed out and that showed no sign of life since.
     unresponsive: BTreeSet<AmlipId>,
+    /// Requests answered ahead while every slot is taken (module doc "Prefetch").
+    prefetch: usize,
+    /// Moving average of the recent jobs' time, task data to solution, in nanoseconds.
+    job_nanos: u64,
+    /// Jobs timed so far (saturating).
+    jobs_timed: u32,
 }
 
 /// A non-zero generator seed from the server id (its name and random bytes).
@@ -210,7 +245,19 @@ impl Server {
             expired_order: VecDeque::new(),
             late: VecDeque::new(),
             unresponsive: BTreeSet::new(),
+            prefetch: DEFAULT_PREFETCH,
+            job_nanos: 0,
+            jobs_timed: 0,
         }
+    }
+
+    /// Answer up to `prefetch` requests ahead while every slot is taken and recent jobs are
+    /// short (0 to [`MAX_PREFETCH`]; 0: never, as AML-IP's server; default
+    /// [`DEFAULT_PREFETCH`]). See the module doc.
+    #[must_use]
+    pub fn with_prefetch(mut self, prefetch: usize) -> Self {
+        self.prefetch = prefetch.min(MAX_PREFETCH);
+        self
     }
 
     /// Free a slot whose reply got no target (or whose won task got no data) within `timeout`
@@ -304,12 +351,44 @@ impl Server {
             .count()
     }
 
+    /// Requests answered beyond the free slots (see the module doc "Prefetch"): as many
+    /// average jobs as fit in [`PREFETCH_BUDGET`], at most `prefetch`; 0 until
+    /// [`PREFETCH_AFTER_JOBS`] jobs were timed, and for jobs of the budget or longer.
+    fn ahead(&self) -> usize {
+        if self.prefetch == 0
+            || self.jobs_timed < PREFETCH_AFTER_JOBS
+            || u128::from(self.job_nanos) >= PREFETCH_BUDGET.as_nanos()
+        {
+            return 0;
+        }
+        let fit = PREFETCH_BUDGET.as_nanos() / u128::from(self.job_nanos.max(1));
+        usize::try_from(fit)
+            .unwrap_or(usize::MAX)
+            .min(self.prefetch)
+    }
+
+    /// Time a finished job (task data to solution) into the moving average (1/8 weight).
+    fn time_job(&mut self, took: Duration) {
+        let took = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.job_nanos = if self.jobs_timed == 0 {
+            took
+        } else {
+            (self.job_nanos / 8)
+                .saturating_mul(7)
+                .saturating_add(took / 8)
+        };
+        self.jobs_timed = self.jobs_timed.saturating_add(1);
+    }
+
     /// How many more "available" replies may go out now.
     fn capacity(&self) -> usize {
         if !self.accepting {
             return 0;
         }
-        let free = self.max_concurrent.saturating_sub(self.slots.len());
+        let free = self
+            .max_concurrent
+            .saturating_add(self.ahead())
+            .saturating_sub(self.slots.len());
         match self.budget {
             None => free,
             Some(b) => {
@@ -396,6 +475,9 @@ impl Server {
                 continue;
             }
             let reference = MsReference::new(req, self.id);
+            if self.slots.len() >= self.max_concurrent {
+                self.stats.prefetch_replies = self.stats.prefetch_replies.saturating_add(1);
+            }
             self.slots.insert(
                 req,
                 Slot {
@@ -592,6 +674,7 @@ impl Server {
         let Some(slot) = self.slots.remove(&key) else {
             return Err(CompleteError::UnknownTask);
         };
+        self.time_job(now.saturating_duration_since(slot.since));
         let data = if failed {
             self.stats.failed = self.stats.failed.saturating_add(1);
             MsData::failure(slot.reference, data)

@@ -536,3 +536,126 @@ fn a_lost_client_s_targets_stay_recorded_for_when_it_comes_back() {
     s.handle_task_data(now, data(req(1, 1), me, "job"));
     assert!(matches!(s.poll_event(), Some(ServerEvent::Task { .. })));
 }
+
+/// Run tasks 100.. of client 3 on a one-slot server, one at a time, each taking `took`: the
+/// job times the server's prefetch is based on. Returns the time after the last one.
+fn run_timed_jobs(
+    s: &mut Server,
+    mut now: std::time::Instant,
+    n: u32,
+    took: Duration,
+) -> std::time::Instant {
+    for t in 100..100 + n {
+        let r = req(3, t);
+        s.handle_request(now, r);
+        drain(s);
+        s.handle_task_data(now, data(r, s.id(), "job"));
+        while s.poll_event().is_some() {}
+        now += took;
+        s.complete(now, r, "done".into()).unwrap();
+        drain(s);
+    }
+    now
+}
+
+/// Replies in `out`, by task id.
+fn replied(out: &[Outgoing]) -> Vec<u32> {
+    out.iter()
+        .filter_map(|o| match o {
+            Outgoing::ReplyAvailable { reference, .. } => Some(reference.task_id.0),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_server_with_short_jobs_answers_ahead_with_each_solution() {
+    let mut s = Server::new(node("comp", 1), 1);
+    let now = run_timed_jobs(
+        &mut s,
+        epoch(),
+        PREFETCH_AFTER_JOBS,
+        Duration::from_micros(50),
+    );
+    for t in 0..10 {
+        s.handle_request(now, req(1, t));
+    }
+    // One free slot and DEFAULT_PREFETCH ahead (50 us jobs: 20 fit in the 1 ms budget).
+    let first = replied(&drain(&mut s));
+    assert_eq!(first.len(), 1 + DEFAULT_PREFETCH, "{first:?}");
+    assert!(s.stats().prefetch_replies >= DEFAULT_PREFETCH as u64);
+    // Every answered one is chosen; the first runs, the others wait for the slot.
+    for &t in &first {
+        let r = req(1, t);
+        s.handle_target(now, MsReference::new(r, s.id()));
+        s.handle_task_data(now, data(r, s.id(), "job"));
+    }
+    let tasks: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert_eq!(
+        tasks.len(),
+        first.len(),
+        "each chosen job is handed over once"
+    );
+    assert!(
+        drain(&mut s).is_empty(),
+        "no more replies while {} jobs wait",
+        first.len()
+    );
+    // A solution goes out with exactly one new reply: the queue ahead stays as deep.
+    s.complete(now, req(1, first[0]), "x".into()).unwrap();
+    let out = drain(&mut s);
+    assert_eq!(replied(&out).len(), 1, "{out:?}");
+    assert!(
+        matches!(out.first(), Some(Outgoing::Solution { .. })),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_server_whose_jobs_take_a_millisecond_or_more_answers_only_with_free_slots() {
+    for took in [Duration::from_millis(1), Duration::from_millis(30)] {
+        let mut s = Server::new(node("comp", 1), 1);
+        let now = run_timed_jobs(&mut s, epoch(), 20, took);
+        for t in 0..10 {
+            s.handle_request(now, req(1, t));
+        }
+        assert_eq!(replied(&drain(&mut s)), [0], "jobs of {took:?}");
+        assert_eq!(s.stats().prefetch_replies, 0);
+    }
+}
+
+#[test]
+fn the_budget_of_work_ahead_follows_the_job_time_and_prefetch_zero_is_aml_ip() {
+    // 400 us jobs: two fit in 1 ms.
+    let mut s = Server::new(node("comp", 1), 1);
+    let now = run_timed_jobs(&mut s, epoch(), 30, Duration::from_micros(400));
+    for t in 0..10 {
+        s.handle_request(now, req(1, t));
+    }
+    assert_eq!(replied(&drain(&mut s)), [0, 1, 2]);
+    // Off: one reply per free slot, whatever the job time.
+    let mut s = Server::new(node("comp", 1), 1).with_prefetch(0);
+    let now = run_timed_jobs(&mut s, epoch(), 30, Duration::ZERO);
+    for t in 0..10 {
+        s.handle_request(now, req(1, t));
+    }
+    assert_eq!(replied(&drain(&mut s)), [0]);
+    // Too few jobs timed yet: no prefetch.
+    let mut s = Server::new(node("comp", 1), 1);
+    let now = run_timed_jobs(&mut s, epoch(), PREFETCH_AFTER_JOBS - 1, Duration::ZERO);
+    for t in 0..10 {
+        s.handle_request(now, req(1, t));
+    }
+    assert_eq!(replied(&drain(&mut s)), [0]);
+}
+
+#[test]
+fn a_task_limit_caps_the_replies_sent_ahead() {
+    let mut s = Server::new(node("comp", 1), 1);
+    let now = run_timed_jobs(&mut s, epoch(), PREFETCH_AFTER_JOBS, Duration::ZERO);
+    s.set_task_limit(now, Some(2));
+    for t in 0..10 {
+        s.handle_request(now, req(1, t));
+    }
+    assert_eq!(replied(&drain(&mut s)), [0, 1]);
+}

@@ -81,7 +81,11 @@ impl ComputingNode {
         let runtime = Runtime::start(
             name,
             &options,
-            |id, now| NodeCore::computing(id, 1, now).with_reply_timeout(options.reply_timeout),
+            |id, now| {
+                NodeCore::computing(id, 1, now)
+                    .with_reply_timeout(options.reply_timeout)
+                    .with_prefetch(options.prefetch)
+            },
             Box::new(sink),
         )?;
         Ok(ComputingNode {

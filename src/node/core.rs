@@ -362,6 +362,16 @@ impl NodeCore {
         self
     }
 
+    /// Answer up to `prefetch` requests ahead while busy with short jobs (see
+    /// [`Server::with_prefetch`]; no effect on other kinds).
+    #[must_use]
+    pub fn with_prefetch(mut self, prefetch: usize) -> Self {
+        if let Role::Computing(s) = self.role {
+            self.role = Role::Computing(s.with_prefetch(prefetch));
+        }
+        self
+    }
+
     /// When [`NodeCore::handle_timeout`] is next due, if ever (a computing node's reply
     /// timeout, a main node's held replies, see [`Client::poll_timeout`]).
     #[must_use]

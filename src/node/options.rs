@@ -63,6 +63,11 @@ pub struct NodeOptions {
     /// then for the job) before it frees itself for other requests (default 2 s). A late choice
     /// is still honoured: the job runs when it comes.
     pub reply_timeout: Duration,
+    /// Most requests a computing node answers beyond its free slots when its jobs are short
+    /// (default 4; 0: never, as AML-IP's nodes): it takes up to 1 ms of work ahead, by its
+    /// average job time, which hides the round trip to the main node between short jobs. See
+    /// the "Prefetch" section of [`crate::multiservice::server`].
+    pub prefetch: usize,
     /// Fault injection on every datagram the node sends (loss, duplication, reordering,
     /// delay), a test aid for rehearsing a bad network; default: from `AMLIP_FAULTS` /
     /// `AMLIP_FAULTS_SEED` (see [`rtps::transport::faults`]), usually none.
@@ -81,6 +86,7 @@ impl Default for NodeOptions {
             busy_poll: rtps::dds::DEFAULT_BUSY_POLL,
             max_job_size: DEFAULT_MAX_JOB_SIZE,
             reply_timeout: crate::multiservice::server::DEFAULT_REPLY_TIMEOUT,
+            prefetch: crate::multiservice::server::DEFAULT_PREFETCH,
             faults: rtps::transport::faults::from_env(),
         }
     }
@@ -153,6 +159,13 @@ impl NodeOptions {
     #[must_use]
     pub fn max_job_size(mut self, max_job_size: usize) -> Self {
         self.max_job_size = max_job_size;
+        self
+    }
+
+    /// Set [`NodeOptions::prefetch`].
+    #[must_use]
+    pub fn prefetch(mut self, prefetch: usize) -> Self {
+        self.prefetch = prefetch;
         self
     }
 
