@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use amlip::multiservice::{AmlipId, NodeKind, StateKind, TaskId};
+use amlip::multiservice::{AmlipId, NodeKind, SlotState, StateKind, TaskId};
 use amlip::node::sim::{Engine, SimCluster};
 use amlip::node::NodeEvent;
 use rtps::transport::sim::LinkConfig;
@@ -360,6 +360,70 @@ fn a_computing_node_crashed_mid_run_has_its_tasks_reissued() {
                 if !before.contains(&(*m, t)) {
                     assert_ne!(server, victim_id, "seed {}", c.seed());
                 }
+            }
+        }
+    });
+}
+
+/// Prefetch (the server module doc): computing nodes with 200 us jobs take jobs ahead of
+/// their free slot; one of them crashes while it holds several won jobs. Those jobs are re-issued to the
+/// others and every job is solved exactly once.
+#[test]
+fn a_crashed_computing_node_s_prefetched_jobs_are_reissued() {
+    for_seeds("crash_prefetched", SEEDS, |seed| {
+        let mut c = cluster(seed);
+        let mut jobs = Jobs::new();
+        // 200 us jobs: five fit in the 1 ms budget of work taken ahead.
+        let short = Engine {
+            solve: upper,
+            work_time: Duration::from_micros(200),
+        };
+        for i in 0..3 {
+            c.add_computing(&format!("Computing{i}"), 1, None, short)
+                .unwrap();
+        }
+        let main = c.add_main("Main").unwrap();
+        submit(&mut c, &mut jobs, main, "warm-up".into());
+        for k in 0..300 {
+            submit(&mut c, &mut jobs, main, format!("job_{k}"));
+        }
+        let taken = |c: &SimCluster, i: usize| {
+            c.nodes[i].core.server().map_or(0, |s| {
+                s.slots()
+                    .filter(|(_, state, _)| *state != SlotState::Offered)
+                    .count()
+            })
+        };
+        let comps: Vec<usize> = (0..c.nodes.len()).filter(|i| *i != main).collect();
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &[main]) >= 50
+                && comps.iter().any(|i| taken(c, *i) >= 2)),
+            "seed {}: no computing node took jobs ahead",
+            c.seed()
+        );
+        let victim = *comps.iter().find(|i| taken(&c, **i) >= 2).unwrap();
+        let victim_id = c.id(victim);
+        let stats = c.nodes[victim].core.server().unwrap().stats();
+        assert!(stats.prefetch_replies > 0, "seed {}: {stats:?}", c.seed());
+        c.crash(victim);
+        c.run_until(Duration::from_millis(3), |_| false);
+        let before: BTreeSet<TaskId> = c.nodes[main].solutions().iter().map(|s| s.0).collect();
+        assert!(
+            c.run_until(LIMIT, |c| solved(c, &[main]) == 301),
+            "seed {}: {} solved",
+            c.seed(),
+            solved(&c, &[main])
+        );
+        assert_all_solved_once(&c, &jobs, upper);
+        let reissued = c.nodes[main]
+            .events
+            .iter()
+            .filter(|e| matches!(e, NodeEvent::Reissued { lost_server, .. } if *lost_server == victim_id))
+            .count();
+        assert!(reissued >= 2, "seed {}: {reissued} re-issued", c.seed());
+        for (t, server, _) in c.nodes[main].solutions() {
+            if !before.contains(&t) {
+                assert_ne!(server, victim_id, "seed {}", c.seed());
             }
         }
     });
