@@ -81,7 +81,7 @@ pub const MAX_UNRESPONSIVE: usize = 1024;
 
 /// Default cap on the requests a server answers beyond its free slots (see the module doc
 /// "Prefetch").
-pub const DEFAULT_PREFETCH: usize = 4;
+pub const DEFAULT_PREFETCH: usize = 16;
 
 /// Largest [`Server::with_prefetch`].
 pub const MAX_PREFETCH: usize = 64;

@@ -577,7 +577,7 @@ fn a_server_with_short_jobs_answers_ahead_with_each_solution() {
         PREFETCH_AFTER_JOBS,
         Duration::from_micros(50),
     );
-    for t in 0..10 {
+    for t in 0..40 {
         s.handle_request(now, req(1, t));
     }
     // One free slot and DEFAULT_PREFETCH ahead (50 us jobs: 20 fit in the 1 ms budget).
