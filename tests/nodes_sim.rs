@@ -374,16 +374,12 @@ fn a_crashed_computing_node_s_prefetched_jobs_are_reissued() {
         let mut c = cluster(seed);
         let mut jobs = Jobs::new();
         // 200 us jobs: five fit in the 1 ms budget of work taken ahead.
-        let short = Engine {
-            solve: upper,
-            work_time: Duration::from_micros(200),
-        };
-        for i in 0..3 {
-            c.add_computing(&format!("Computing{i}"), 1, None, short)
-                .unwrap();
-        }
-        let main = c.add_main("Main").unwrap();
-        submit(&mut c, &mut jobs, main, "warm-up".into());
+        let main = three_computing_and_a_warm_main(
+            &mut c,
+            &mut jobs,
+            "Prefetch",
+            Duration::from_micros(200),
+        );
         for k in 0..300 {
             submit(&mut c, &mut jobs, main, format!("job_{k}"));
         }
@@ -673,19 +669,20 @@ fn a_computing_node_whose_main_vanished_after_its_reply_serves_the_next_main() {
     });
 }
 
-/// Three zero-work computing nodes and a main node that has had one job solved (discovery and
-/// matching done); returns the main node.
-fn three_zero_work_computing_and_a_warm_main(
+/// Three computing nodes (one slot, `work_time` per job) and a main node that has had one job
+/// solved (discovery and matching done); returns the main node.
+fn three_computing_and_a_warm_main(
     c: &mut SimCluster,
     jobs: &mut Jobs,
     prefix: &str,
+    work_time: Duration,
 ) -> usize {
-    let zero_work = Engine {
+    let engine = Engine {
         solve: upper,
-        work_time: Duration::ZERO,
+        work_time,
     };
     for i in 0..3 {
-        c.add_computing(&format!("{prefix}Computing{i}"), 1, None, zero_work)
+        c.add_computing(&format!("{prefix}Computing{i}"), 1, None, engine)
             .unwrap();
     }
     let main = c.add_main(&format!("{prefix}Main")).unwrap();
@@ -714,7 +711,7 @@ fn a_thousand_pipelined_jobs_survive_twenty_percent_loss_quickly() {
                 .with_reorder(0.25, Duration::from_millis(1)),
         );
         let mut jobs = Jobs::new();
-        let main = three_zero_work_computing_and_a_warm_main(&mut c, &mut jobs, "Loss");
+        let main = three_computing_and_a_warm_main(&mut c, &mut jobs, "Loss", Duration::ZERO);
         let start = c.now();
         for k in 0..1000 {
             submit(&mut c, &mut jobs, main, format!("job {k}"));
@@ -741,7 +738,7 @@ fn a_thousand_pipelined_jobs_on_a_clean_network_send_no_extra_datagrams() {
     let mut c = SimCluster::new(17);
     c.set_link(LinkConfig::default().with_delay(Duration::from_micros(20), Duration::ZERO));
     let mut jobs = Jobs::new();
-    let main = three_zero_work_computing_and_a_warm_main(&mut c, &mut jobs, "Clean");
+    let main = three_computing_and_a_warm_main(&mut c, &mut jobs, "Clean", Duration::ZERO);
     let sent0 = c.world.net.stats().sent;
     for k in 0..1000 {
         submit(&mut c, &mut jobs, main, format!("job {k}"));
