@@ -152,7 +152,7 @@ pub struct ServerStats {
     pub expired_replies: u64,
     /// Tasks run from the data of a timed-out reply (the client chose this server late).
     pub late_tasks: u64,
-    /// Replies sent ahead while every slot was taken (module doc "Prefetch").
+    /// Replies sent beyond the free slots (module doc "Prefetch").
     pub prefetch_replies: u64,
 }
 
@@ -204,7 +204,7 @@ pub struct Server {
     late: VecDeque<MsData>,
     /// Clients whose reply timed out and that showed no sign of life since.
     unresponsive: BTreeSet<AmlipId>,
-    /// Requests answered ahead while every slot is taken (module doc "Prefetch").
+    /// Cap on the requests answered beyond the free slots (module doc "Prefetch").
     prefetch: usize,
     /// Moving average of the recent jobs' time, task data to solution, in nanoseconds.
     job_nanos: u64,
@@ -251,9 +251,9 @@ impl Server {
         }
     }
 
-    /// Answer up to `prefetch` requests ahead while every slot is taken and recent jobs are
-    /// short (0 to [`MAX_PREFETCH`]; 0: never, as AML-IP's server; default
-    /// [`DEFAULT_PREFETCH`]). See the module doc.
+    /// Answer up to `prefetch` requests beyond the free slots while recent jobs are short
+    /// (0 to [`MAX_PREFETCH`]; 0: never, as AML-IP's server; default [`DEFAULT_PREFETCH`]).
+    /// See the module doc "Prefetch".
     #[must_use]
     pub fn with_prefetch(mut self, prefetch: usize) -> Self {
         self.prefetch = prefetch.min(MAX_PREFETCH);

@@ -362,7 +362,7 @@ impl NodeCore {
         self
     }
 
-    /// Answer up to `prefetch` requests ahead while busy with short jobs (see
+    /// Answer up to `prefetch` requests beyond the free slots while jobs are short (see
     /// [`Server::with_prefetch`]; no effect on other kinds).
     #[must_use]
     pub fn with_prefetch(mut self, prefetch: usize) -> Self {

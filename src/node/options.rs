@@ -64,7 +64,7 @@ pub struct NodeOptions {
     /// is still honoured: the job runs when it comes.
     pub reply_timeout: Duration,
     /// Most requests a computing node answers beyond its free slots when its jobs are short
-    /// (default 16; 0: never, as AML-IP's nodes): it takes up to 1 ms of work ahead, by its
+    /// (default 16, at most 64; 0: never, as AML-IP's nodes): it takes up to 1 ms of work ahead, by its
     /// average job time, which hides the round trip to the main node between short jobs. See
     /// the "Prefetch" section of [`crate::multiservice::server`].
     pub prefetch: usize,
