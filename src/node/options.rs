@@ -64,9 +64,9 @@ pub struct NodeOptions {
     /// is still honoured: the job runs when it comes.
     pub reply_timeout: Duration,
     /// Most requests a computing node answers beyond its free slots when its jobs are short
-    /// (default 16, at most 64; 0: never, as AML-IP's nodes): it takes up to 1 ms of work ahead, by its
-    /// average job time, which hides the round trip to the main node between short jobs. See
-    /// the "Prefetch" section of [`crate::multiservice::server`].
+    /// (default 16, at most 64; 0: never, as AML-IP's nodes): it takes up to 1 ms of work
+    /// ahead, by its average job time, which hides the round trip to the main node between
+    /// short jobs. See the "Prefetch" section of [`crate::multiservice::server`].
     pub prefetch: usize,
     /// Fault injection on every datagram the node sends (loss, duplication, reordering,
     /// delay), a test aid for rehearsing a bad network; default: from `AMLIP_FAULTS` /
